@@ -1,0 +1,99 @@
+package dev.cloudrun.egress.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.kubernetes.api.model.Condition;
+import java.util.ArrayList;
+import java.util.List;
+import lombok.Data;
+
+/** What the operator observed in GCP, and its verdict in conditions. Written only by the operator. */
+@Data
+public class CloudRunEgressJobStatus {
+
+  @JsonPropertyDescription("metadata.generation of the spec this status describes.")
+  private Long observedGeneration;
+
+  @JsonPropertyDescription("Ready, ConnectorReady, NatReady, FirewallReady, JobReady, MetadataReachable, Reconciling and Stalled, in the metav1.Condition shape.")
+  private List<Condition> conditions = new ArrayList<>();
+
+  @JsonPropertyDescription("External IPs that public traffic from the job leaves from, ready to copy into an allowlist. Empty when they are not fixed (Auto NAT, or public traffic bypassing the VPC).")
+  private List<String> egressIPs = new ArrayList<>();
+
+  @JsonPropertyDescription("The Serverless VPC Access connector as observed in GCP.")
+  private ConnectorStatus connector;
+
+  @JsonPropertyDescription("The Cloud Router and NAT as observed in GCP.")
+  private NatStatus nat;
+
+  @JsonPropertyDescription("The firewall rules as observed in GCP.")
+  private FirewallStatus firewall;
+
+  @JsonPropertyDescription("The Cloud Run Job as observed in GCP.")
+  private JobStatus job;
+
+  @Data
+  public static class ConnectorStatus {
+    @JsonPropertyDescription("Full name: projects/P/locations/R/connectors/NAME.")
+    private String name;
+
+    @JsonPropertyDescription("Connector state reported by GCP: CREATING, READY, UPDATING, DELETING or ERROR.")
+    private String state;
+
+    @JsonPropertyDescription("The connector's /28, or its subnet, the range its traffic comes from.")
+    private String ipCidrRange;
+
+    @JsonPropertyDescription("Network tag of the connector's instances (vpc-connector-REGION-NAME), which the firewall rules target.")
+    private String networkTag;
+
+    @JsonPropertyDescription("How many CloudRunEgressJobs use this connector.")
+    private Integer sharedBy;
+  }
+
+  @Data
+  public static class NatStatus {
+    @JsonPropertyDescription("Full name of the Cloud Router: projects/P/regions/R/routers/NAME.")
+    private String router;
+
+    @JsonPropertyDescription("Name of the NAT gateway on the router.")
+    private String name;
+
+    @JsonPropertyDescription("External IPs the NAT translates to.")
+    private List<String> natIPs = new ArrayList<>();
+
+    @JsonPropertyDescription("Which source ranges the NAT translates, as set in GCP (e.g. ALL_SUBNETWORKS_ALL_IP_RANGES).")
+    private String sourceRanges;
+
+    @JsonPropertyDescription("How many CloudRunEgressJobs use this NAT.")
+    private Integer sharedBy;
+  }
+
+  @Data
+  public static class FirewallStatus {
+    @JsonPropertyDescription("Names of the firewall rules that apply to the job's traffic.")
+    private List<String> rules = new ArrayList<>();
+  }
+
+  @Data
+  public static class JobStatus {
+    @JsonPropertyDescription("Full name: projects/P/locations/R/jobs/NAME.")
+    private String name;
+
+    @JsonPropertyDescription("Generation of the job in Cloud Run.")
+    private Long generation;
+
+    @JsonPropertyDescription("The latest execution of the job, if any.")
+    private ExecutionStatus latestExecution;
+  }
+
+  @Data
+  public static class ExecutionStatus {
+    @JsonPropertyDescription("Full name of the execution.")
+    private String name;
+
+    @JsonPropertyDescription("When the execution was created (RFC 3339).")
+    private String createTime;
+
+    @JsonPropertyDescription("When the execution completed (RFC 3339), empty while it runs.")
+    private String completionTime;
+  }
+}

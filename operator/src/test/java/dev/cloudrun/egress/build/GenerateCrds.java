@@ -1,0 +1,51 @@
+package dev.cloudrun.egress.build;
+
+import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJob;
+import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
+import io.fabric8.crdv2.generator.CRDGenerator;
+import io.fabric8.crdv2.generator.CRDPostProcessor;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceColumnDefinition;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import java.io.File;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * Generates the CRDs from the Java model with fabric8's CRD generator, run by the build
+ * (exec-maven-plugin, process-test-classes). The generator sorts printer columns by JSON path;
+ * kubectl shows them in list order, so they are put back in the order the model declares them.
+ */
+public final class GenerateCrds {
+
+  private GenerateCrds() {}
+
+  public static void main(String[] args) {
+    File outputDir = new File(args[0]);
+    outputDir.mkdirs();
+    int generated = new CRDGenerator()
+        .customResourceClasses(CloudRunEgressJob.class)
+        .forCRDVersions("v1")
+        .withMinQuotes(true)
+        .withPostProcessor(new DeclaredColumnOrder())
+        .inOutputDir(outputDir)
+        .generate();
+    System.out.println("Generated " + generated + " CRD(s) in " + outputDir);
+  }
+
+  /** Orders each version's printer columns as the @AdditionalPrinterColumn annotations are declared. */
+  static final class DeclaredColumnOrder implements CRDPostProcessor {
+    @Override
+    public HasMetadata process(HasMetadata crd, String crdSpecVersion) {
+      if (crd instanceof CustomResourceDefinition definition) {
+        List<String> declared = Arrays.stream(CloudRunEgressJob.class.getAnnotationsByType(AdditionalPrinterColumn.class))
+            .map(AdditionalPrinterColumn::name)
+            .toList();
+        definition.getSpec().getVersions().forEach(version -> version.getAdditionalPrinterColumns()
+            .sort(Comparator.comparingInt((CustomResourceColumnDefinition c) -> declared.indexOf(c.getName()))));
+      }
+      return crd;
+    }
+  }
+}
