@@ -159,6 +159,8 @@ public final class CrdValidator {
       return;
     }
     ObjectNode object = (ObjectNode) schema;
+    // Kubernetes extensions mean nothing to a JSON Schema validator; rules are evaluated separately.
+    object.remove(List.of("x-kubernetes-validations"));
     if (!root && object.has("properties") && !object.has("additionalProperties")
         && !object.path("x-kubernetes-preserve-unknown-fields").asBoolean(false)) {
       object.set("additionalProperties", BooleanNode.FALSE);
