@@ -36,6 +36,8 @@ public final class GcpClients implements AutoCloseable {
   public final GlobalOperationsClient globalOperations;
   public final JobsClient jobs;
   public final ExecutionsClient executions;
+  /** connectors.patch, which the GAPIC client lacks. */
+  public final ConnectorPatcher connectorPatcher;
 
   private GcpClients(String endpoint) throws IOException {
     connectors = VpcAccessServiceClient.create(configure(VpcAccessServiceSettings.newHttpJsonBuilder(), endpoint).build());
@@ -46,6 +48,7 @@ public final class GcpClients implements AutoCloseable {
     globalOperations = GlobalOperationsClient.create(configure(GlobalOperationsSettings.newBuilder(), endpoint).build());
     jobs = JobsClient.create(configure(JobsSettings.newHttpJsonBuilder(), endpoint).build());
     executions = ExecutionsClient.create(configure(ExecutionsSettings.newHttpJsonBuilder(), endpoint).build());
+    connectorPatcher = endpoint == null ? ConnectorPatcher.applicationDefault() : ConnectorPatcher.forEndpoint(endpoint);
   }
 
   /** Clients for the real APIs with Application Default Credentials. */

@@ -17,6 +17,9 @@ public final class GcpErrors {
 
   /** 429, 5xx and Compute's "rate limit exceeded" 403: worth retrying with backoff. */
   public static boolean isTransient(Throwable error) {
+    if (error instanceof ConnectorPatcher.ConnectorPatchException patch) {
+      return patch.status == 429 || patch.status >= 500;
+    }
     ApiException api = apiException(error);
     if (api == null) {
       return false;

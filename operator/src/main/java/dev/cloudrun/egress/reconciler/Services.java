@@ -6,4 +6,4 @@ import dev.cloudrun.egress.gcp.Operations;
 import java.time.Clock;
 
 /** What the reconciler works with, built once per operator process. */
-record Services(GcpClients gcp, Inventory inventory, Operations operations, WriteBudget writeBudget, Events events, Clock clock) {}
+record Services(GcpClients gcp, Inventory inventory, Operations operations, WriteBudget writeBudget, Events events, Metrics metrics, Clock clock) {}
