@@ -4,10 +4,12 @@ import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJob;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.OperationStatus;
 import dev.cloudrun.egress.gcp.Operations;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.function.Supplier;
 
 /**
@@ -95,6 +97,16 @@ final class Pass {
       services.events().normal(cr, capitalize(action) + "Started", capitalize(action) + " of " + target + " started.");
     }
     return PartResult.progressing(progressReason(action), "Waiting for GCP to " + action + " " + target + ".");
+  }
+
+  /**
+   * The request id of the recorded change on the target: the same for every retry of one change
+   * (Compute then returns the same operation instead of acting twice), new for the next change.
+   */
+  String requestId(String part, String target) {
+    OperationStatus op = operation(part, target).orElseThrow();
+    String key = cr.getMetadata().getUid() + "/" + part + "/" + target + "/" + op.getAction() + "/" + op.getStartTime();
+    return UUID.nameUUIDFromBytes(key.getBytes(StandardCharsets.UTF_8)).toString();
   }
 
   /** Drops a recorded intent that is no longer needed (the object appeared, or the spec changed). */
