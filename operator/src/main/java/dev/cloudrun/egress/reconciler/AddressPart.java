@@ -4,8 +4,6 @@ import com.google.cloud.compute.v1.Address;
 import com.google.cloud.compute.v1.DeleteAddressRequest;
 import com.google.cloud.compute.v1.InsertAddressRequest;
 import dev.cloudrun.egress.api.v1alpha1.NatSpec;
-import dev.cloudrun.egress.gcp.GcpErrors;
-import dev.cloudrun.egress.gcp.Inventory;
 import dev.cloudrun.egress.gcp.Operations;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,7 +44,7 @@ final class AddressPart {
 
   private static PartResult reconcileOne(Pass pass, Map<String, Address> addresses, NatSpec.AddressRef ref) {
     String target = path(pass, ref.getName());
-    Optional<PartResult> settling = pass.settle(PART, target, Operations.Api.COMPUTE, () -> refresh(pass, addresses, ref.getName()));
+    Optional<PartResult> settling = pass.settle(PART, target, Operations.Api.COMPUTE, () -> Pass.reread(addresses, ref.getName(), () -> pass.services.gcp().addresses.get(pass.targets.networkProject(), pass.targets.region(), ref.getName())));
     if (settling.isPresent()) {
       return settling.get();
     }
@@ -62,7 +60,7 @@ final class AddressPart {
           .setNetworkTier("PREMIUM")
           .setDescription(Ownership.description(pass.cr))
           .build();
-      return pass.change(PART, "create", target, () -> computeOp(pass, pass.services.gcp().addresses.insertCallable().call(
+      return pass.change(PART, "create", target, () -> pass.regionalOperation(pass.services.gcp().addresses.insertCallable().call(
           InsertAddressRequest.newBuilder()
               .setProject(pass.targets.networkProject())
               .setRegion(pass.targets.region())
@@ -92,7 +90,7 @@ final class AddressPart {
     PartResult pending = null;
     for (NatSpec.AddressRef ref : nat.getAddresses()) {
       String target = path(pass, ref.getName());
-      Optional<PartResult> settling = pass.settle(PART, target, Operations.Api.COMPUTE, () -> refresh(pass, addresses, ref.getName()));
+      Optional<PartResult> settling = pass.settle(PART, target, Operations.Api.COMPUTE, () -> Pass.reread(addresses, ref.getName(), () -> pass.services.gcp().addresses.get(pass.targets.networkProject(), pass.targets.region(), ref.getName())));
       if (settling.isPresent()) {
         pending = settling.get();
         continue;
@@ -101,7 +99,7 @@ final class AddressPart {
       if (observed == null || ref.getExisting() || !Ownership.managed(observed.getDescription())) {
         continue;
       }
-      pending = pass.change(PART, "delete", target, () -> computeOp(pass, pass.services.gcp().addresses.deleteCallable().call(
+      pending = pass.change(PART, "delete", target, () -> pass.regionalOperation(pass.services.gcp().addresses.deleteCallable().call(
           DeleteAddressRequest.newBuilder()
               .setProject(pass.targets.networkProject())
               .setRegion(pass.targets.region())
@@ -116,20 +114,5 @@ final class AddressPart {
     return "projects/" + pass.targets.networkProject() + "/regions/" + pass.targets.region() + "/addresses/" + name;
   }
 
-  private static String computeOp(Pass pass, String opName) {
-    return "projects/" + pass.targets.networkProject() + "/regions/" + pass.targets.region() + "/operations/" + opName;
-  }
 
-  private static void refresh(Pass pass, Map<String, Address> addresses, String name) {
-    Optional<Address> now;
-    try {
-      now = Optional.of(pass.services.gcp().addresses.get(pass.targets.networkProject(), pass.targets.region(), name));
-    } catch (RuntimeException e) {
-      if (!GcpErrors.isNotFound(e)) {
-        throw e;
-      }
-      now = Optional.empty();
-    }
-    Inventory.record(addresses, name, now);
-  }
 }

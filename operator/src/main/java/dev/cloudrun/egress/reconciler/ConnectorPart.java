@@ -6,8 +6,6 @@ import com.google.cloud.vpcaccess.v1.DeleteConnectorRequest;
 import com.google.cloud.vpcaccess.v1.Connector.Subnet;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.ConnectorStatus;
 import dev.cloudrun.egress.api.v1alpha1.ConnectorSpec;
-import dev.cloudrun.egress.gcp.GcpErrors;
-import dev.cloudrun.egress.gcp.Inventory;
 import dev.cloudrun.egress.gcp.Operations;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,7 +44,7 @@ final class ConnectorPart {
     }
     String name = pass.targets.connectorPath();
     Map<String, Connector> connectors = pass.services.inventory().connectors(pass.targets.connectorProject(), pass.targets.region());
-    Optional<PartResult> settling = pass.settle(PART, name, Operations.Api.VPC_ACCESS, () -> refresh(pass, connectors, name));
+    Optional<PartResult> settling = pass.settle(PART, name, Operations.Api.VPC_ACCESS, () -> Pass.reread(connectors, name, () -> pass.services.gcp().connectors.getConnector(name)));
     Connector observed = connectors.get(name);
     ConnectorStatus status = report(pass, claims, observed);
     if (settling.isPresent()) {
@@ -109,7 +107,7 @@ final class ConnectorPart {
     }
     String name = pass.targets.connectorPath();
     Map<String, Connector> connectors = pass.services.inventory().connectors(pass.targets.connectorProject(), pass.targets.region());
-    Optional<PartResult> settling = pass.settle(PART, name, Operations.Api.VPC_ACCESS, () -> refresh(pass, connectors, name));
+    Optional<PartResult> settling = pass.settle(PART, name, Operations.Api.VPC_ACCESS, () -> Pass.reread(connectors, name, () -> pass.services.gcp().connectors.getConnector(name)));
     if (settling.isPresent()) {
       return settling.get();
     }
@@ -126,18 +124,6 @@ final class ConnectorPart {
         .call(DeleteConnectorRequest.newBuilder().setName(name).build()).getName());
   }
 
-  private static void refresh(Pass pass, Map<String, Connector> connectors, String name) {
-    Optional<Connector> now;
-    try {
-      now = Optional.of(pass.services.gcp().connectors.getConnector(name));
-    } catch (RuntimeException e) {
-      if (!GcpErrors.isNotFound(e)) {
-        throw e;
-      }
-      now = Optional.empty();
-    }
-    Inventory.record(connectors, name, now);
-  }
 
   private static ConnectorStatus report(Pass pass, Claims claims, Connector observed) {
     ConnectorStatus status = pass.status.getConnector() != null ? pass.status.getConnector() : new ConnectorStatus();

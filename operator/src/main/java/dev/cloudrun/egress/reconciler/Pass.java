@@ -3,11 +3,13 @@ package dev.cloudrun.egress.reconciler;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJob;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.OperationStatus;
+import dev.cloudrun.egress.gcp.GcpErrors;
 import dev.cloudrun.egress.gcp.Operations;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Supplier;
@@ -107,6 +109,28 @@ final class Pass {
     OperationStatus op = operation(part, target).orElseThrow();
     String key = cr.getMetadata().getUid() + "/" + part + "/" + target + "/" + op.getAction() + "/" + op.getStartTime();
     return UUID.nameUUIDFromBytes(key.getBytes(StandardCharsets.UTF_8)).toString();
+  }
+
+  /** Name to record for a regional Compute operation in the network's project. */
+  String regionalOperation(String opName) {
+    return "projects/" + targets.networkProject() + "/regions/" + targets.region() + "/operations/" + opName;
+  }
+
+  /** Name to record for a global Compute operation in the network's project. */
+  String globalOperation(String opName) {
+    return "projects/" + targets.networkProject() + "/global/operations/" + opName;
+  }
+
+  /** Re-reads one object after a change finished, so the next steps see it without another list. */
+  static <T> void reread(Map<String, T> objects, String key, Supplier<T> get) {
+    try {
+      objects.put(key, get.get());
+    } catch (RuntimeException e) {
+      if (!GcpErrors.isNotFound(e)) {
+        throw e;
+      }
+      objects.remove(key);
+    }
   }
 
   /** Drops a recorded intent that is no longer needed (the object appeared, or the spec changed). */

@@ -10,8 +10,6 @@ import com.google.cloud.compute.v1.UpdateRouterRequest;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.NatStatus;
 import dev.cloudrun.egress.api.v1alpha1.ConnectorSpec;
 import dev.cloudrun.egress.api.v1alpha1.NatSpec;
-import dev.cloudrun.egress.gcp.GcpErrors;
-import dev.cloudrun.egress.gcp.Inventory;
 import dev.cloudrun.egress.gcp.Operations;
 import java.util.ArrayList;
 import java.util.List;
@@ -78,7 +76,7 @@ final class RouterNatPart {
     }
     String routerPath = pass.targets.routerPath(spec.getRouter());
     Map<String, Router> routers = pass.services.inventory().routers(pass.targets.networkProject(), pass.targets.region());
-    Optional<PartResult> settling = pass.settle(PART, routerPath, Operations.Api.COMPUTE, () -> refresh(pass, routers, spec.getRouter()));
+    Optional<PartResult> settling = pass.settle(PART, routerPath, Operations.Api.COMPUTE, () -> Pass.reread(routers, spec.getRouter(), () -> pass.services.gcp().routers.get(pass.targets.networkProject(), pass.targets.region(), spec.getRouter())));
     Router router = routers.get(spec.getRouter());
     RouterNat observed = router == null ? null : natOf(router, spec.getName());
     NatStatus status = report(pass, claims, routerPath, observed, addresses);
@@ -114,7 +112,7 @@ final class RouterNatPart {
           .setDescription(Ownership.description(pass.cr))
           .addNats(desired)
           .build();
-      return pass.change(PART, "create", routerPath, () -> computeOp(pass, pass.services.gcp().routers.insertCallable().call(
+      return pass.change(PART, "create", routerPath, () -> pass.regionalOperation(pass.services.gcp().routers.insertCallable().call(
           InsertRouterRequest.newBuilder()
               .setProject(pass.targets.networkProject())
               .setRegion(pass.targets.region())
@@ -161,7 +159,7 @@ final class RouterNatPart {
     }
     String routerPath = pass.targets.routerPath(spec.getRouter());
     Map<String, Router> routers = pass.services.inventory().routers(pass.targets.networkProject(), pass.targets.region());
-    Optional<PartResult> settling = pass.settle(PART, routerPath, Operations.Api.COMPUTE, () -> refresh(pass, routers, spec.getRouter()));
+    Optional<PartResult> settling = pass.settle(PART, routerPath, Operations.Api.COMPUTE, () -> Pass.reread(routers, spec.getRouter(), () -> pass.services.gcp().routers.get(pass.targets.networkProject(), pass.targets.region(), spec.getRouter())));
     if (settling.isPresent()) {
       return settling.get();
     }
@@ -176,7 +174,7 @@ final class RouterNatPart {
     }
     boolean onlyOurNat = router.getNatsList().stream().allMatch(n -> n.getName().equals(spec.getName()));
     if (Ownership.managed(router.getDescription()) && onlyOurNat) {
-      return pass.change(PART, "delete", routerPath, () -> computeOp(pass, pass.services.gcp().routers.deleteCallable().call(
+      return pass.change(PART, "delete", routerPath, () -> pass.regionalOperation(pass.services.gcp().routers.deleteCallable().call(
           DeleteRouterRequest.newBuilder()
               .setProject(pass.targets.networkProject())
               .setRegion(pass.targets.region())
@@ -203,7 +201,7 @@ final class RouterNatPart {
       List<RouterNat> nats = new ArrayList<>(current.getNatsList());
       edit.accept(nats);
       Router updated = current.toBuilder().clearNats().addAllNats(nats).build();
-      return computeOp(pass, pass.services.gcp().routers.updateCallable().call(UpdateRouterRequest.newBuilder()
+      return pass.regionalOperation(pass.services.gcp().routers.updateCallable().call(UpdateRouterRequest.newBuilder()
           .setProject(pass.targets.networkProject())
           .setRegion(pass.targets.region())
           .setRouter(routerName)
@@ -257,20 +255,5 @@ final class RouterNatPart {
     return router.getNatsList().stream().filter(n -> n.getName().equals(name)).findFirst().orElse(null);
   }
 
-  private static String computeOp(Pass pass, String opName) {
-    return "projects/" + pass.targets.networkProject() + "/regions/" + pass.targets.region() + "/operations/" + opName;
-  }
 
-  private static void refresh(Pass pass, Map<String, Router> routers, String name) {
-    Optional<Router> now;
-    try {
-      now = Optional.of(pass.services.gcp().routers.get(pass.targets.networkProject(), pass.targets.region(), name));
-    } catch (RuntimeException e) {
-      if (!GcpErrors.isNotFound(e)) {
-        throw e;
-      }
-      now = Optional.empty();
-    }
-    Inventory.record(routers, name, now);
-  }
 }
