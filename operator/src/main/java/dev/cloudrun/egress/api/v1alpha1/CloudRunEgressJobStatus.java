@@ -31,6 +31,9 @@ public class CloudRunEgressJobStatus {
   @JsonPropertyDescription("The Cloud Run Job as observed in GCP.")
   private JobStatus job;
 
+  @JsonPropertyDescription("Value of the egress.cloudrun.dev/reconcile-requested-at annotation the operator last acted on (by listing GCP afresh).")
+  private String lastForcedReconcile;
+
   @JsonPropertyDescription("GCP long-running operations started by the operator and not yet finished; resumed after a restart, never started twice.")
   private List<OperationStatus> operations = new ArrayList<>();
 
