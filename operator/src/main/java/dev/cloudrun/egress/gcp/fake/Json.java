@@ -81,6 +81,20 @@ final class Json {
   }
 
   private static String quote(String text) {
-    return print(Value.newBuilder().setStringValue(text == null ? "" : text));
+    StringBuilder quoted = new StringBuilder("\"");
+    for (char c : String.valueOf(text).toCharArray()) {
+      switch (c) {
+        case '"' -> quoted.append("\\\"");
+        case '\\' -> quoted.append("\\\\");
+        default -> {
+          if (c < 0x20) {
+            quoted.append(String.format("\\u%04x", (int) c));
+          } else {
+            quoted.append(c);
+          }
+        }
+      }
+    }
+    return quoted.append('"').toString();
   }
 }
