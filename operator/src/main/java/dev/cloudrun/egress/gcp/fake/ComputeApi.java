@@ -105,7 +105,7 @@ public final class ComputeApi {
   public Router editRouter(String project, String region, String name, UnaryOperator<Router> change) {
     return sim.locked(() -> {
       String key = scope(project, region) + "/routers/" + name;
-      return putRouter(key, change.apply(routers.require(key, notFound(key))));
+      return putRouter(key, change.apply(routers.existing(key)));
     });
   }
 
@@ -114,7 +114,10 @@ public final class ComputeApi {
   }
 
   public Firewall editFirewall(String project, String name, UnaryOperator<Firewall> change) {
-    return sim.locked(() -> firewalls.update(scope(project, null) + "/firewalls/" + name, change));
+    return sim.locked(() -> {
+      String key = scope(project, null) + "/firewalls/" + name;
+      return firewalls.put(key, change.apply(firewalls.existing(key)));
+    });
   }
 
   public void deleteFirewall(String project, String name) {
@@ -138,7 +141,9 @@ public final class ComputeApi {
       String networkKey = requireNetwork(project, subnet.getNetwork());
       Cidr.parse(subnet.getIpCidrRange());
       String key = scope(project, region) + "/subnetworks/" + subnet.getName();
-      networks.update(networkKey, n -> n.toBuilder().addSubnetworks(BASE + key).build());
+      if (!subnetworks.contains(key)) {
+        networks.update(networkKey, n -> n.toBuilder().addSubnetworks(BASE + key).build());
+      }
       return subnetworks.put(key, subnet.toBuilder().setKind("compute#subnetwork").setId(nextId())
           .setSelfLink(BASE + key).setRegion(BASE + scope(project, region)).setNetwork(BASE + networkKey).build());
     });

@@ -92,7 +92,7 @@ public final class RunApi {
   // ---- out-of-band access ----
 
   public Job editJob(String name, UnaryOperator<Job> change) {
-    return sim.locked(() -> putJob(change.apply(jobs.require(name, "Job '" + name + "' does not exist"))));
+    return sim.locked(() -> putJob(change.apply(jobs.existing(name))));
   }
 
   public void deleteJob(String name) {

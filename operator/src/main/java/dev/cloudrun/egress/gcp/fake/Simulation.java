@@ -10,8 +10,8 @@ import java.util.function.Supplier;
 
 /**
  * The fake's single lock and its queue of future state changes. There are no background threads:
- * whoever takes the lock first applies every change whose time has come on the clock, in time order,
- * so state read at time t is exactly the state of time t.
+ * whoever takes the lock applies every change whose time has come on the clock, in time order, so
+ * state read at time t is exactly the state of time t.
  */
 final class Simulation {
   private record Transition(Instant at, long sequence, Runnable change) {}
@@ -22,7 +22,6 @@ final class Simulation {
   private final FakeClock clock;
   private final Latencies latencies;
   private long sequence;
-  private boolean settling;
 
   Simulation(FakeClock clock, Latencies latencies) {
     this.clock = clock;
@@ -32,7 +31,11 @@ final class Simulation {
   <T> T locked(Supplier<T> work) {
     lock.lock();
     try {
-      settle();
+      // Only the outermost caller settles: a handler that reads through another API must not see
+      // time move in the middle of its work.
+      if (lock.getHoldCount() == 1) {
+        settle();
+      }
       return work.get();
     } finally {
       lock.unlock();
@@ -74,18 +77,9 @@ final class Simulation {
   }
 
   private void settle() {
-    // A change may read state (e.g. a TaskBehaviour); that read must not start a nested settle.
-    if (settling) {
-      return;
-    }
-    settling = true;
-    try {
-      Instant now = clock.now();
-      while (!pending.isEmpty() && !pending.peek().at().isAfter(now)) {
-        pending.poll().change().run();
-      }
-    } finally {
-      settling = false;
+    Instant now = clock.now();
+    while (!pending.isEmpty() && !pending.peek().at().isAfter(now)) {
+      pending.poll().change().run();
     }
   }
 }

@@ -44,6 +44,15 @@ final class Store<T> {
     return put(key, change.apply(require(key, "Resource '" + key + "' was not found")));
   }
 
+  /** For out-of-band edits from Java: a missing object is a mistake in the test, not an API error. */
+  T existing(String key) {
+    T item = items.get(key);
+    if (item == null) {
+      throw new IllegalArgumentException("The fake holds no '" + key + "'");
+    }
+    return item;
+  }
+
   Optional<T> remove(String key) {
     return Optional.ofNullable(items.remove(key));
   }

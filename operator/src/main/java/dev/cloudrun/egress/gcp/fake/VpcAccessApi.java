@@ -51,7 +51,7 @@ public final class VpcAccessApi {
 
   /** Changes a connector as another tool would, e.g. {@code c -> c.toBuilder().setMaxInstances(7).build()}. */
   public Connector edit(String name, UnaryOperator<Connector> change) {
-    return sim.locked(() -> connectors.update(name, change));
+    return sim.locked(() -> connectors.put(name, change.apply(connectors.existing(name))));
   }
 
   /** Removes a connector at once, without an operation. */
