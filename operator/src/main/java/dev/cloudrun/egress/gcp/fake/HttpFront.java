@@ -32,6 +32,9 @@ final class HttpFront implements AutoCloseable {
     this.simulation = simulation;
     this.faults = faults;
     this.calls = calls;
+    // The JDK server writes headers and body separately; with Nagle's algorithm on, each answer then
+    // waits ~40 ms for a delayed ACK. Read once, when the first server is created.
+    System.setProperty("sun.net.httpserver.nodelay", "true");
     try {
       server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 128);
     } catch (IOException e) {

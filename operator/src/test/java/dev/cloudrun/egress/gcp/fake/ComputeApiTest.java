@@ -249,6 +249,15 @@ class ComputeApiTest {
   }
 
   @Test
+  void endpointIndependentMappingCannotBeCombinedWithDynamicPortAllocation() {
+    RouterNat both = allSubnetsNat("nat").toBuilder().setEnableEndpointIndependentMapping(true)
+        .setEnableDynamicPortAllocation(true).build();
+
+    assertThatThrownBy(() -> routers.insertCallable().call(insert(router("r").toBuilder().addNats(both).build())))
+        .isInstanceOf(InvalidArgumentException.class).cause().hasMessageContaining("enableEndpointIndependentMapping");
+  }
+
+  @Test
   void anOperationThatFailsIsDoneWithHttpErrorFieldsAndTheFutureThrows() {
     gcp.latencies().setAll(Duration.ZERO);
     gcp.faults().failNextOperation("compute", "routers.insert", 403, "Quota 'ROUTERS' exceeded. Limit: 5.0 in region europe-west2.");

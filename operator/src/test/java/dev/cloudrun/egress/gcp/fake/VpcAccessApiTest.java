@@ -304,6 +304,19 @@ class VpcAccessApiTest {
   }
 
   @Test
+  void patchWithAnEmptyMaskTakesEveryModifiableFieldThatTheBodySets() throws Exception {
+    gcp.latencies().set(Latencies.Kind.CONNECTOR_CREATE, Duration.ZERO);
+    create("conn", byRange("10.8.0.0/28").toBuilder().setMinInstances(2).setMaxInstances(5).build());
+
+    assertThat(patch("conn", "", "{\"maxInstances\":9}").statusCode()).isEqualTo(200);
+
+    Connector patched = client.getConnector(PARENT + "/connectors/conn");
+    assertThat(patched.getMinInstances()).isEqualTo(2);
+    assertThat(patched.getMaxInstances()).isEqualTo(9);
+    assertThat(patched.getMachineType()).isEqualTo("e2-micro");
+  }
+
+  @Test
   void anOutOfBandEditIsWhatTheApiReturnsNext() {
     gcp.latencies().set(Latencies.Kind.CONNECTOR_CREATE, Duration.ZERO);
     create("conn", byRange("10.8.0.0/28"));
