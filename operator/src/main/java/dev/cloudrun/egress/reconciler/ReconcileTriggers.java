@@ -5,7 +5,7 @@ import io.javaoperatorsdk.operator.processing.event.source.filter.OnUpdateFilter
 import java.util.Objects;
 
 /**
- * Which updates start a reconcile: a new generation, deletion, or a change of the operator's
+ * Which updates start a reconcile: a new generation, deletion, finalizers, or a change of the operator's
  * annotations (force-reconcile, resync interval). Status writes, including the operator's own,
  * do not.
  */
@@ -17,6 +17,8 @@ public class ReconcileTriggers implements OnUpdateFilter<CloudRunEgressJob> {
   public boolean accept(CloudRunEgressJob updated, CloudRunEgressJob old) {
     return !Objects.equals(updated.getMetadata().getGeneration(), old.getMetadata().getGeneration())
         || updated.getMetadata().getDeletionTimestamp() != null
+        // java-operator-sdk adds its finalizer first and reconciles on the resulting update
+        || !Objects.equals(updated.getMetadata().getFinalizers(), old.getMetadata().getFinalizers())
         || !Objects.equals(annotation(updated, FORCE_RECONCILE), annotation(old, FORCE_RECONCILE))
         || !Objects.equals(annotation(updated, RESYNC_INTERVAL), annotation(old, RESYNC_INTERVAL));
   }

@@ -50,6 +50,18 @@ class ExamplesTest {
     assertThat(text).containsIgnoringCase("use this when");
   }
 
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("examples")
+  void modelDefaultsEqualTheCrdDefaults(Path example) {
+    // The operator must read a resource the same whether or not the API server applied the schema
+    // defaults (older objects, other servers): the model's field initializers mirror @Default.
+    for (JsonNode document : Manifests.readAll(example)) {
+      CloudRunEgressJob model = Serialization.unmarshal(document.toString(), CloudRunEgressJob.class);
+      JsonNode modelSpec = Serialization.jsonMapper().valueToTree(model).get("spec");
+      assertThat(modelSpec).isEqualTo(Crds.cloudRunEgressJobValidator().prepare(document).get("spec"));
+    }
+  }
+
   @Test
   void coversTheFiveScenarios() throws IOException {
     assertThat(examples().map(p -> p.getFileName().toString())).containsExactly(

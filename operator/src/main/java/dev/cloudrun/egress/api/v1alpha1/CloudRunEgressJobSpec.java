@@ -51,11 +51,11 @@ public class CloudRunEgressJobSpec {
 
   @Default("false")
   @JsonPropertyDescription("Take over GCP objects that already exist under the names this resource uses but carry no ownership marker of this operator (for example ones created by hand or by Terraform). False (default): such objects are never changed or deleted and the part reports NotOwned.")
-  private Boolean adoptExisting;
+  private Boolean adoptExisting = false;
 
   @Default("Delete")
   @JsonPropertyDescription("What happens to the GCP objects this resource created when it is deleted. Delete (default): remove them (a shared connector or NAT only when no other CloudRunEgressJob uses it). Abandon: leave every GCP object in place.")
-  private DeletionPolicy deletionPolicy;
+  private DeletionPolicy deletionPolicy = DeletionPolicy.Delete;
 
   public enum DeletionPolicy {
     Delete,

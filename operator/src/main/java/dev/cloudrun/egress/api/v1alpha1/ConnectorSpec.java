@@ -42,7 +42,7 @@ public class ConnectorSpec {
 
   @Default("false")
   @JsonPropertyDescription("True when the connector already exists and is managed elsewhere: the operator only uses it and never creates, changes or deletes it.")
-  private Boolean existing;
+  private Boolean existing = false;
 
   @Size(max = 18)
   @ValidationRule(
@@ -69,7 +69,7 @@ public class ConnectorSpec {
 
   @Default("Never")
   @JsonPropertyDescription("What to do when a change cannot be made in place (range, subnet, fewer instances). Never (default): refuse and report ReplacementRequired. Recreate: delete and recreate the connector once no other job uses it.")
-  private ReplacePolicy replacePolicy;
+  private ReplacePolicy replacePolicy = ReplacePolicy.Never;
 
   public enum MachineType {
     @JsonProperty("f1-micro")

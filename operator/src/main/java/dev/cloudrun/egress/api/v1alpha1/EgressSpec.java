@@ -23,7 +23,7 @@ public class EgressSpec {
 
   @Default("PrivateRangesOnly")
   @JsonPropertyDescription("Which traffic goes into the VPC (--vpc-egress). PrivateRangesOnly (default): only private destinations; public traffic leaves from Google's network with an unpredictable IP. AllTraffic: everything, so public destinations leave through Cloud NAT with a known IP.")
-  private VpcEgress vpcEgress;
+  private VpcEgress vpcEgress = VpcEgress.PrivateRangesOnly;
 
   @Required
   @Size(max = 200)

@@ -28,19 +28,19 @@ public class FirewallSpec {
 
   @Default("false")
   @JsonPropertyDescription("Least privilege: also create a rule that denies all other egress from the job's network tag, at denyPriority, which beats the connector's implicit allow-all at 1000.")
-  private Boolean leastPrivilege;
+  private Boolean leastPrivilege = false;
 
   @Default("900")
   @Min(0)
   @Max(65534)
   @JsonPropertyDescription("Priority of the allow rules (lower wins). Default 900.")
-  private Integer allowPriority;
+  private Integer allowPriority = 900;
 
   @Default("950")
   @Min(1)
   @Max(999)
   @JsonPropertyDescription("Priority of the least-privilege deny rule, below 1000 so it beats the connector's implicit allow rules. Default 950.")
-  private Integer denyPriority;
+  private Integer denyPriority = 950;
 
   @Size(max = 20)
   @JsonPropertyDescription("Destinations the job may reach, one egress allow rule each.")
@@ -82,7 +82,7 @@ public class FirewallSpec {
 
     @Default("tcp")
     @JsonPropertyDescription("tcp (default), udp, icmp or all.")
-    private Protocol protocol;
+    private Protocol protocol = Protocol.TCP;
 
     @Size(max = 32)
     @ValidationRule(

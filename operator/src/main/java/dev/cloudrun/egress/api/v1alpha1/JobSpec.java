@@ -81,7 +81,7 @@ public class JobSpec {
   @Min(0)
   @Max(10)
   @JsonPropertyDescription("Retries per failed task before the task fails (--max-retries), 0-10. Default 3.")
-  private Integer maxRetries;
+  private Integer maxRetries = 3;
 
   @Default("10m")
   @Size(max = 20)
@@ -89,13 +89,13 @@ public class JobSpec {
       value = "self != '' && self.matches('" + CelPatterns.DURATION + "') && duration(self) > duration('0s') && duration(self) <= duration('168h')",
       message = "spec.job.taskTimeout must be a duration between 1s and 168h written like 10m, 1h30m or 90s")
   @JsonPropertyDescription("Time limit for each task attempt (--task-timeout), e.g. 10m, 1h30m. Default 10m, at most 168h.")
-  private String taskTimeout;
+  private String taskTimeout = "10m";
 
   @Default("1")
   @Min(1)
   @Max(10000)
   @JsonPropertyDescription("Number of tasks per execution (--tasks); each gets CLOUD_RUN_TASK_INDEX. Default 1.")
-  private Integer taskCount;
+  private Integer taskCount = 1;
 
   @Min(0)
   @Max(10000)
@@ -108,7 +108,7 @@ public class JobSpec {
       value = "self.matches('" + CelPatterns.CPU + "')",
       message = "spec.job.cpu must be one of \"1\", \"2\", \"4\", \"6\", \"8\" (whole CPUs, quoted in YAML)")
   @JsonPropertyDescription("CPU limit per task (--cpu): \"1\", \"2\", \"4\", \"6\" or \"8\". Default \"1\".")
-  private String cpu;
+  private String cpu = "1";
 
   @Default("512Mi")
   @Size(max = 10)
@@ -116,7 +116,7 @@ public class JobSpec {
       value = "self.matches('" + CelPatterns.MEMORY + "')",
       message = "spec.job.memory must be a whole number of Mi or Gi, such as 512Mi or 2Gi")
   @JsonPropertyDescription("Memory limit per task (--memory), in Mi or Gi, e.g. 512Mi. Default 512Mi.")
-  private String memory;
+  private String memory = "512Mi";
 
   @Size(max = 50)
   @ValidationRule(
@@ -187,6 +187,6 @@ public class JobSpec {
         value = "self.matches('" + CelPatterns.SECRET_VERSION + "')",
         message = "spec.job.secretEnv[].version must be latest or a secret version number such as 3")
     @JsonPropertyDescription("Secret version: latest (default) or a version number.")
-    private String version;
+    private String version = "latest";
   }
 }

@@ -37,7 +37,7 @@ public class NatSpec {
 
   @Default("false")
   @JsonPropertyDescription("True when the router exists and is managed elsewhere: the operator adds and manages only its own NAT on it and never changes or deletes the router.")
-  private Boolean useExistingRouter;
+  private Boolean useExistingRouter = false;
 
   @Required
   @Size(max = 63)
@@ -49,11 +49,11 @@ public class NatSpec {
 
   @Default("false")
   @JsonPropertyDescription("True when the NAT already exists and is managed elsewhere: the operator only reads it (egress IPs, coverage) and never changes it.")
-  private Boolean existing;
+  private Boolean existing = false;
 
   @Default("Auto")
   @JsonPropertyDescription("How NAT gets its external IPs. Auto (default): Google allocates and may change them. Static: the reserved addresses listed in addresses, so the egress IPs are known and can be allowlisted.")
-  private IpAllocation ipAllocation;
+  private IpAllocation ipAllocation = IpAllocation.Auto;
 
   @Size(max = 16)
   @JsonPropertyDescription("Static external addresses for ipAllocation: Static. The operator reserves each one unless it is marked existing.")
@@ -61,7 +61,7 @@ public class NatSpec {
 
   @Default("None")
   @JsonPropertyDescription("NAT logging: None (default), ErrorsOnly, TranslationsOnly or All.")
-  private Logging logging;
+  private Logging logging = Logging.None;
 
   @JsonPropertyDescription("Which source ranges the NAT translates. Unset: the operator covers the connector's traffic (AllSubnetworks for a connector on an ipCidrRange, whose subnet is hidden; the connector's or Direct VPC subnet otherwise). AllSubnetworks, AllPrimaryRanges, or ListedSubnetworks with subnetworks.")
   private Coverage covers;
@@ -104,6 +104,6 @@ public class NatSpec {
 
     @Default("false")
     @JsonPropertyDescription("True when the address is already reserved and managed elsewhere: the operator uses it and never releases it.")
-    private Boolean existing;
+    private Boolean existing = false;
   }
 }
