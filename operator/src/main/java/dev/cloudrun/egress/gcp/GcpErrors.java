@@ -1,7 +1,10 @@
 package dev.cloudrun.egress.gcp;
 
+import com.google.api.client.http.HttpResponseException;
 import com.google.api.gax.rpc.ApiException;
 import com.google.api.gax.rpc.StatusCode;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import java.util.Set;
 
 /** How the operator reads errors from the Google clients: transient (retry with backoff) or permanent. */
@@ -29,7 +32,7 @@ public final class GcpErrors {
       return true;
     }
     // Compute signals quota and rate limits as 403 (PERMISSION_DENIED) with this reason.
-    return code == StatusCode.Code.PERMISSION_DENIED && String.valueOf(api.getMessage()).matches("(?s).*(rateLimitExceeded|Quota exceeded|Rate Limit Exceeded).*");
+    return code == StatusCode.Code.PERMISSION_DENIED && detail(api).matches("(?s).*(rateLimitExceeded|Quota exceeded|Rate Limit Exceeded).*");
   }
 
   public static boolean isNotFound(Throwable error) {
@@ -53,7 +56,34 @@ public final class GcpErrors {
     if (api == null) {
       return error.getClass().getSimpleName() + ": " + error.getMessage();
     }
-    return api.getStatusCode().getCode() + ": " + api.getMessage();
+    String detail = detail(api);
+    return api.getStatusCode().getCode() + ": " + (detail.isEmpty() ? api.getMessage() : detail);
+  }
+
+  /**
+   * The API's own error text. Over REST the exception's message is only the HTTP reason phrase;
+   * the body GCP sent ({"error": {"message", "errors": [{"reason"}]}}) is on the cause.
+   */
+  static String detail(ApiException api) {
+    for (Throwable t = api; t != null; t = t.getCause()) {
+      if (t instanceof HttpResponseException http && http.getContent() != null) {
+        try {
+          JsonObject error = JsonParser.parseString(http.getContent()).getAsJsonObject().getAsJsonObject("error");
+          StringBuilder text = new StringBuilder(error.has("message") ? error.get("message").getAsString() : "");
+          if (error.has("errors")) {
+            error.getAsJsonArray("errors").forEach(e -> {
+              if (e.getAsJsonObject().has("reason")) {
+                text.append(" [").append(e.getAsJsonObject().get("reason").getAsString()).append("]");
+              }
+            });
+          }
+          return text.toString();
+        } catch (RuntimeException notJson) {
+          return http.getContent();
+        }
+      }
+    }
+    return "";
   }
 
   public static ApiException apiException(Throwable error) {
