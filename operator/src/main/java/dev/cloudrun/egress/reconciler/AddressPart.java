@@ -68,7 +68,7 @@ final class AddressPart {
               .setRequestId(pass.requestId(PART, target))
               .build()).getName()));
     }
-    pass.forget(PART, target);
+    pass.forgetCreateIntent(PART, target);
     boolean usable = ref.getExisting() || Ownership.managed(observed.getDescription()) || pass.cr.getSpec().getAdoptExisting();
     if (!usable) {
       return PartResult.blocked("NotOwned", "Address " + target + " exists but this operator did not reserve it; it is left untouched."

@@ -20,6 +20,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Reconciles a CloudRunEgressJob into GCP: static addresses, then connector, router + NAT and
@@ -33,6 +35,7 @@ import java.util.concurrent.ThreadLocalRandom;
     informer = @Informer(onUpdateFilter = ReconcileTriggers.class))
 @GradualRetry(maxAttempts = Integer.MAX_VALUE, initialInterval = 2000, intervalMultiplier = 2.0, maxInterval = 300_000)
 public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob>, Cleaner<CloudRunEgressJob> {
+  private static final Logger LOG = LoggerFactory.getLogger(CloudRunEgressJobReconciler.class);
 
   /** Timing: how often steady state is re-checked, how soon a running operation is polled, the error ceiling. */
   public record Settings(Duration resyncInterval, Duration pollInterval, Duration errorCeiling) {
@@ -83,6 +86,9 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
       summarize(status, generation, pass, List.of(failed), failed, failed, failed, failed);
       return finish(cr, before, status, settings.errorCeiling());
     }
+    LOG.debug("{}/{}: connector {} {}, nat {} {}, firewall {} {}, job {} {}; operations {}", cr.getMetadata().getNamespace(), cr.getMetadata().getName(),
+        connector.progress(), connector.reason(), nat.progress(), nat.reason(), firewall.progress(), firewall.reason(), job.progress(), job.reason(),
+        pass.operations().stream().map(o -> o.getAction() + " " + o.getTarget() + (o.getName().isEmpty() ? " (intended)" : "")).toList());
     status.setEgressIPs(fixedEgressIps(cr.getSpec(), addresses));
     summarize(status, generation, pass, List.of(connector, nat, firewall, job), connector, nat, firewall, job);
     boolean moving = !pass.operations().isEmpty()

@@ -120,7 +120,7 @@ final class CloudRunJobPart {
           .setJob(desired.toBuilder().clearName())
           .build()).getName());
     }
-    pass.forget(PART, name);
+    pass.forgetCreateIntent(PART, name);
     if (!Ownership.ownedBy(observed.getLabelsMap(), pass.cr) && !pass.intendedToCreate(PART, name) && !pass.cr.getSpec().getAdoptExisting()) {
       return PartResult.blocked("NotOwned", "Cloud Run job " + name + " exists but was not created by this operator for this resource;"
           + " it is left untouched. Set spec.job.name to another name, or spec.adoptExisting: true to manage it.");

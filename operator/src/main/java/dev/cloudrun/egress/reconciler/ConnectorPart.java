@@ -73,7 +73,7 @@ final class ConnectorPart {
               .setConnector(desired.toBuilder().clearName())
               .build()).getName());
     }
-    pass.forget(PART, name);
+    pass.forgetCreateIntent(PART, name);
     boolean managed = Boolean.TRUE.equals(status.getManaged()) || pass.intendedToCreate(PART, name)
         || claims.claimants(Claims.CONNECTOR, pass.cr).stream()
             .anyMatch(c -> c.getStatus() != null && c.getStatus().getConnector() != null && Boolean.TRUE.equals(c.getStatus().getConnector().getManaged()))

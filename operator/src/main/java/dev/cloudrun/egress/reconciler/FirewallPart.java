@@ -117,7 +117,7 @@ final class FirewallPart {
               .setRequestId(pass.requestId(PART, target))
               .build()).getName()));
     }
-    pass.forget(PART, target);
+    pass.forgetCreateIntent(PART, target);
     if (!Ownership.ownedBy(observed.getDescription(), pass.cr) && !pass.cr.getSpec().getAdoptExisting()) {
       return PartResult.blocked("NotOwned", "Firewall rule " + target + " exists but was not created by this operator for this resource;"
           + " it is left untouched. Rename or delete it, or set spec.adoptExisting: true to manage it.");

@@ -133,9 +133,9 @@ final class Pass {
     }
   }
 
-  /** Drops a recorded intent that is no longer needed (the object appeared, or the spec changed). */
-  void forget(String part, String target) {
-    operation(part, target).filter(o -> o.getName().isEmpty()).ifPresent(operations::remove);
+  /** Drops an intent to create the target once the target exists: the create is no longer needed. */
+  void forgetCreateIntent(String part, String target) {
+    operation(part, target).filter(o -> o.getName().isEmpty() && o.getAction().equals("create")).ifPresent(operations::remove);
   }
 
   List<OperationStatus> operations() {

@@ -120,7 +120,7 @@ final class RouterNatPart {
               .setRequestId(pass.requestId(PART, routerPath))
               .build()).getName()));
     }
-    pass.forget(PART, routerPath);
+    pass.forgetCreateIntent(PART, routerPath);
     boolean routerOurs = Ownership.managed(router.getDescription());
     if (!spec.getUseExistingRouter() && !routerOurs && !pass.cr.getSpec().getAdoptExisting()) {
       return PartResult.blocked("NotOwned", "Router " + routerPath + " exists but this operator did not create it; it is left untouched."
