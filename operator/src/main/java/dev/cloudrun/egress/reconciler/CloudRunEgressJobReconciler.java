@@ -136,9 +136,14 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
     }
     long generation = cr.getMetadata().getGeneration() == null ? 0 : cr.getMetadata().getGeneration();
     Conditions.set(status.getConditions(), Conditions.READY, false, blocking.reason(), blocking.message(), generation, pass.now);
+    LOG.debug("{}/{}: deletion waits on {}: {}; {} operations, {} conditions", cr.getMetadata().getNamespace(), cr.getMetadata().getName(),
+        blocking.reason(), blocking.message(), status.getOperations().size(), status.getConditions().size());
     if (!Objects.equals(status, before)) {
-      cr.setStatus(status);
-      context.getClient().resource(cr).patchStatus();
+      // A JSON patch computed from the resource in hand, as java-operator-sdk patches status itself.
+      context.getClient().resource(cr).editStatus(current -> {
+        current.setStatus(status);
+        return current;
+      });
     }
     Duration next = blocking.progress() == PartResult.Progress.BLOCKED ? settings.errorCeiling()
         : pass.operations().stream().anyMatch(o -> o.getName().isEmpty()) ? Duration.ZERO : settings.pollInterval();

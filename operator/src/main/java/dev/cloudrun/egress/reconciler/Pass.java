@@ -8,6 +8,7 @@ import dev.cloudrun.egress.gcp.Operations;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -31,6 +32,7 @@ final class Pass {
   final CloudRunEgressJobStatus status;
   final Instant now;
   private final List<OperationStatus> operations;
+  private final Map<String, Runnable> rereads = new HashMap<>();
 
   Pass(CloudRunEgressJob cr, Services services, CloudRunEgressJobStatus status) {
     this.cr = cr;
@@ -56,6 +58,7 @@ final class Pass {
    * (then {@code onDone} re-reads the object); otherwise what the part reports meanwhile.
    */
   Optional<PartResult> settle(String part, String target, Operations.Api api, Runnable onDone) {
+    rereads.put(part + " " + target, onDone);
     Optional<OperationStatus> op = operation(part, target).filter(o -> !o.getName().isEmpty());
     if (op.isEmpty()) {
       return Optional.empty();
@@ -78,7 +81,8 @@ final class Pass {
 
   /**
    * Moves a change one step: records the intent on the first call, starts the operation on the
-   * next (the supplier calls GCP and returns the operation name), then waits for it.
+   * next (the supplier calls GCP and returns the operation name), then waits for it. When GCP says
+   * the change was already made, the target is re-read with what {@link #settle} was given.
    */
   PartResult change(String part, String action, String target, Supplier<String> start) {
     Optional<OperationStatus> op = operation(part, target);
@@ -95,7 +99,21 @@ final class Pass {
     }
     if (op.get().getName().isEmpty()) {
       services.writeBudget().acquire();
-      op.get().setName(start.get());
+      try {
+        op.get().setName(start.get());
+      } catch (RuntimeException e) {
+        // The target is already as the change wants it (deleted before, or created by a pass whose
+        // record was lost): nothing to wait for, the next observation shows it.
+        boolean alreadyDone = action.equals("delete") ? GcpErrors.isNotFound(e) : action.equals("create") && GcpErrors.isConflict(e);
+        if (!alreadyDone) {
+          throw e;
+        }
+        if (action.equals("delete")) {
+          operations.remove(op.get());
+        }
+        rereads.getOrDefault(part + " " + target, () -> { }).run();
+        return PartResult.progressing(progressReason(action), target + " was already " + (action.equals("delete") ? "gone" : "there") + ".");
+      }
       services.events().normal(cr, capitalize(action) + "Started", capitalize(action) + " of " + target + " started.");
     }
     return PartResult.progressing(progressReason(action), "Waiting for GCP to " + action + " " + target + ".");
