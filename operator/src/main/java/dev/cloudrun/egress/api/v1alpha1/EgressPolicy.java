@@ -22,16 +22,10 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Categories({"cloudrun", "egress"})
 public class EgressPolicy extends CustomResource<EgressPolicySpec, Void> {
 
-  // Overridden only to describe spec and status for kubectl explain.
+  // Overridden only to describe spec for kubectl explain.
   @Override
   @JsonPropertyDescription("The rules: defaults for every namespace, and overrides for some namespaces.")
   public EgressPolicySpec getSpec() {
     return super.getSpec();
-  }
-
-  @Override
-  @JsonPropertyDescription("Not used: an EgressPolicy reports nothing; the admission policy applies it.")
-  public Void getStatus() {
-    return super.getStatus();
   }
 }
