@@ -29,7 +29,7 @@ variables.layers.exists(l, {{ $set }}) ? [variables.layers.filter(l, {{ $set }})
 {{- end }}
 
 {{/*
-CEL that joins a list of strings with ", ". Standard CEL has no join(), so the chart spells it
+CEL that joins a list of strings with ", " ("none" when it is empty). Standard CEL has no join(), so the chart spells it
 out for as many items as an EgressPolicy list may hold (EgressRules.MAX_VALUES).
 Argument: a CEL expression of a list of strings.
 */}}
@@ -39,7 +39,7 @@ Argument: a CEL expression of a list of strings.
 {{- range $i := untilStep 1 32 1 -}}
 {{- $terms = append $terms (printf "(size(%s) > %d ? ', ' + %s[%d] : '')" $list $i $list $i) -}}
 {{- end -}}
-{{- join " + " $terms -}}
+(size({{ $list }}) == 0 ? 'none' : {{ join " + " $terms }})
 {{- end }}
 
 {{/* CEL for the start of every denial: which EgressPolicy, which rule, which namespace. */}}

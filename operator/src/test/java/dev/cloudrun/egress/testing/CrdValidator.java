@@ -46,6 +46,23 @@ public final class CrdValidator {
     return openApiSchema;
   }
 
+  /** The message of every x-kubernetes-validations rule in the schema. */
+  public List<String> ruleMessages() {
+    List<String> messages = new ArrayList<>();
+    collectRuleMessages(openApiSchema, messages);
+    return messages;
+  }
+
+  private static void collectRuleMessages(JsonNode schema, List<String> messages) {
+    if (!schema.isObject()) {
+      return;
+    }
+    schema.path("x-kubernetes-validations").forEach(rule -> messages.add(rule.path("message").asText()));
+    schema.path("properties").forEach(child -> collectRuleMessages(child, messages));
+    collectRuleMessages(schema.path("items"), messages);
+    collectRuleMessages(schema.path("additionalProperties"), messages);
+  }
+
   public List<String> validateCreate(JsonNode object) {
     return validate(null, object);
   }
