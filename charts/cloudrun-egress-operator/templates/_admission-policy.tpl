@@ -35,7 +35,7 @@ Argument: a CEL expression of a list of strings.
 */}}
 {{- define "cloudrun-egress-operator.admissionPolicy.join" -}}
 {{- $list := . -}}
-{{- $terms := list (printf "(size(%s) > 0 ? %s[0] : '')" $list $list) -}}
+{{- $terms := list (printf "%s[0]" $list) -}}
 {{- range $i := untilStep 1 32 1 -}}
 {{- $terms = append $terms (printf "(size(%s) > %d ? ', ' + %s[%d] : '')" $list $i $list $i) -}}
 {{- end -}}

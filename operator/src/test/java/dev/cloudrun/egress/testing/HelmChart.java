@@ -35,6 +35,10 @@ public final class HelmChart {
         Manifests.YAML.writeValue(valuesFile.toFile(), values);
         String manifests = helm().template().withName(RELEASE).withNamespace("egress-system")
             .withValuesFile(valuesFile).call();
+        if (manifests == null) {
+          // helm-java's answer when no template renders anything.
+          return List.of();
+        }
         return Manifests.readAll(new ByteArrayInputStream(manifests.getBytes(StandardCharsets.UTF_8)));
       } finally {
         Files.delete(valuesFile);
