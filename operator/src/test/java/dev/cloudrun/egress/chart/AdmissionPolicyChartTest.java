@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.marcnuri.helm.LintResult;
 import dev.cloudrun.egress.testing.HelmChart;
 import dev.cloudrun.egress.testing.KubernetesCel;
+import dev.cloudrun.egress.testing.Manifests;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -51,13 +52,13 @@ class AdmissionPolicyChartTest {
     assertThat(policy.at("/spec/paramKind/apiVersion").asText()).isEqualTo("egress.cloudrun.dev/v1alpha1");
     assertThat(policy.at("/spec/paramKind/kind").asText()).isEqualTo("EgressPolicy");
     JsonNode rule = policy.at("/spec/matchConstraints/resourceRules/0");
-    assertThat(texts(rule.path("apiGroups"))).containsExactly("egress.cloudrun.dev");
-    assertThat(texts(rule.path("resources"))).containsExactly("cloudrunegressjobs");
-    assertThat(texts(rule.path("operations"))).containsExactly("CREATE", "UPDATE");
+    assertThat(Manifests.texts(rule.path("apiGroups"))).containsExactly("egress.cloudrun.dev");
+    assertThat(Manifests.texts(rule.path("resources"))).containsExactly("cloudrunegressjobs");
+    assertThat(Manifests.texts(rule.path("operations"))).containsExactly("CREATE", "UPDATE");
     assertThat(policy.at("/spec/validations").size()).isEqualTo(18);
 
     assertThat(binding.at("/spec/policyName").asText()).isEqualTo("crej-egress-policy");
-    assertThat(texts(binding.at("/spec/validationActions"))).containsExactly("Audit");
+    assertThat(Manifests.texts(binding.at("/spec/validationActions"))).containsExactly("Audit");
     assertThat(binding.at("/spec/paramRef/name").asText()).isEqualTo("default");
     assertThat(binding.at("/spec/paramRef/parameterNotFoundAction").asText()).isEqualTo("Deny");
     assertThat(binding.at("/spec/paramRef").has("selector")).isFalse();
@@ -73,7 +74,7 @@ class AdmissionPolicyChartTest {
   @MethodSource("validActions")
   void bindingCarriesTheChosenValidationActions(List<String> actions) {
     JsonNode binding = renderBinding(Map.of("validationActions", actions));
-    assertThat(texts(binding.at("/spec/validationActions"))).containsExactlyElementsOf(actions);
+    assertThat(Manifests.texts(binding.at("/spec/validationActions"))).containsExactlyElementsOf(actions);
   }
 
   @Test
@@ -146,11 +147,5 @@ class AdmissionPolicyChartTest {
     Map<String, Object> values = new HashMap<>(admissionPolicyValues);
     values.put("enabled", true);
     return HelmChart.only(HelmChart.render(Map.of("admissionPolicy", values)), "ValidatingAdmissionPolicyBinding");
-  }
-
-  private static List<String> texts(JsonNode array) {
-    List<String> texts = new ArrayList<>();
-    array.forEach(n -> texts.add(n.asText()));
-    return texts;
   }
 }

@@ -54,7 +54,7 @@ public final class AdmissionPolicyEvaluator {
   }
 
   public Decision admit(Request request) {
-    List<String> actions = texts(binding.at("/spec/validationActions"));
+    List<String> actions = Manifests.texts(binding.at("/spec/validationActions"));
     if (!matchesConstraints(request) || !matchesNamespace(request.namespaceLabels())) {
       return new Decision(false, List.of(), Map.of(), actions);
     }
@@ -92,10 +92,10 @@ public final class AdmissionPolicyEvaluator {
   private boolean matchesConstraints(Request request) {
     for (JsonNode rule : policy.at("/spec/matchConstraints/resourceRules")) {
       String[] apiVersion = request.object().path("apiVersion").asText().split("/");
-      if (texts(rule.path("apiGroups")).contains(apiVersion[0])
-          && texts(rule.path("apiVersions")).contains(apiVersion[1])
-          && texts(rule.path("resources")).contains(request.resource())
-          && texts(rule.path("operations")).contains(request.operation())) {
+      if (Manifests.texts(rule.path("apiGroups")).contains(apiVersion[0])
+          && Manifests.texts(rule.path("apiVersions")).contains(apiVersion[1])
+          && Manifests.texts(rule.path("resources")).contains(request.resource())
+          && Manifests.texts(rule.path("operations")).contains(request.operation())) {
         return true;
       }
     }
@@ -169,11 +169,5 @@ public final class AdmissionPolicyEvaluator {
     return validation.has("message")
         ? validation.get("message").asText()
         : "failed expression: " + validation.path("expression").asText();
-  }
-
-  private static List<String> texts(JsonNode array) {
-    List<String> texts = new ArrayList<>();
-    array.forEach(n -> texts.add(n.asText()));
-    return texts;
   }
 }

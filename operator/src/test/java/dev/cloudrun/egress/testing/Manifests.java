@@ -69,6 +69,13 @@ public final class Manifests {
     return all.get(0);
   }
 
+  /** The texts of a JSON array (empty when the node is missing). */
+  public static List<String> texts(JsonNode array) {
+    List<String> texts = new ArrayList<>();
+    array.forEach(n -> texts.add(n.asText()));
+    return texts;
+  }
+
   /** RFC 7386 JSON merge patch: objects merge, null removes, anything else replaces. */
   public static JsonNode mergePatch(JsonNode target, JsonNode patch) {
     if (!patch.isObject()) {
