@@ -44,5 +44,5 @@ Argument: a CEL expression of a list of strings.
 
 {{/* CEL for the start of every denial: which EgressPolicy, which rule, which namespace. */}}
 {{- define "cloudrun-egress-operator.admissionPolicy.denial" -}}
-'EgressPolicy ' + params.metadata.name + ', rule {{ . }} (namespace ' + variables.namespace + '): '
+'EgressPolicy ' + params.metadata.name + ', rule {{ . }} (namespace ' + variables.jobNamespace + '): '
 {{- end }}

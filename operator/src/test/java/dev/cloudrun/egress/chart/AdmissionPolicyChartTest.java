@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -23,6 +24,8 @@ class AdmissionPolicyChartTest {
 
   private static final KubernetesCel CEL =
       new KubernetesCel("object", "oldObject", "params", "request", "namespaceObject", "variables");
+  private static final Pattern RESERVED_FIELD = Pattern.compile(
+      "[.](as|break|const|continue|else|for|function|if|import|let|loop|package|namespace|return|var|void|while)\\b");
 
   @Test
   void lintsWithoutWarnings() {
@@ -99,6 +102,7 @@ class AdmissionPolicyChartTest {
         Arguments.of(Map.of("validationActions", List.of("Deny", "Warn")), "Deny and Warn exclude each other"),
         Arguments.of(Map.of("validationActions", List.of("Block")), "Block is not one of Deny, Warn, Audit"),
         Arguments.of(Map.of("validationActions", List.of()), "needs at least one of Deny, Warn, Audit"),
+        Arguments.of(Map.of("validationActions", List.of("Audit", "Audit")), "must not repeat an action"),
         Arguments.of(Map.of("parameterNotFoundAction", "Ignore"), "parameterNotFoundAction must be Deny or Allow"),
         Arguments.of(Map.of("failurePolicy", "Warn"), "failurePolicy must be Fail or Ignore"),
         Arguments.of(Map.of("paramRef", Map.of("name", "default", "selector", Map.of("matchLabels", Map.of("a", "b")))),
@@ -125,6 +129,8 @@ class AdmissionPolicyChartTest {
     });
     assertThat(expressions).hasSize(1 + 34 + 2 * 18).doesNotContain("");
     expressions.forEach(CEL::compile);
+    // Kubernetes escapes fields named after CEL's reserved words; cel-java would not notice them.
+    assertThat(expressions).noneMatch(e -> RESERVED_FIELD.matcher(e).find());
     // The check means something: Kubernetes' own CEL libraries do not compile here.
     assertThatThrownBy(() -> CEL.compile("['a', 'b'].join(', ')")).hasMessageContaining("does not compile");
     assertThatThrownBy(() -> CEL.compile("'10.0.0.0/8'.matches('.') && cidr('10.0.0.0/8').containsIP('10.1.1.1')"))

@@ -102,7 +102,7 @@ public final class AdmissionPolicyEvaluator {
     return false;
   }
 
-  /** The binding's namespaceSelector; only matchLabels, which is all the chart renders. */
+  /** The binding's namespaceSelector; only matchLabels is modelled, the tests set nothing else. */
   private boolean matchesNamespace(Map<String, String> labels) {
     JsonNode selector = binding.at("/spec/matchResources/namespaceSelector");
     if (selector.has("matchExpressions")) {
