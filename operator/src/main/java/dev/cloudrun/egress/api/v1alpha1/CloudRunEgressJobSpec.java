@@ -49,6 +49,10 @@ public class CloudRunEgressJobSpec {
   @JsonPropertyDescription("How the job's outbound traffic leaves: VPC egress mode, connector or Direct VPC egress, Cloud NAT and firewall rules.")
   private EgressSpec egress;
 
+  @Default("false")
+  @JsonPropertyDescription("Take over GCP objects that already exist under the names this resource uses but carry no ownership marker of this operator (for example ones created by hand or by Terraform). False (default): such objects are never changed or deleted and the part reports NotOwned.")
+  private Boolean adoptExisting;
+
   @Default("Delete")
   @JsonPropertyDescription("What happens to the GCP objects this resource created when it is deleted. Delete (default): remove them (a shared connector or NAT only when no other CloudRunEgressJob uses it). Abandon: leave every GCP object in place.")
   private DeletionPolicy deletionPolicy;

@@ -31,6 +31,30 @@ public class CloudRunEgressJobStatus {
   @JsonPropertyDescription("The Cloud Run Job as observed in GCP.")
   private JobStatus job;
 
+  @JsonPropertyDescription("Value of the egress.cloudrun.dev/reconcile-requested-at annotation the operator last acted on (by listing GCP afresh).")
+  private String lastForcedReconcile;
+
+  @JsonPropertyDescription("GCP long-running operations started by the operator and not yet finished; resumed after a restart, never started twice.")
+  private List<OperationStatus> operations = new ArrayList<>();
+
+  @Data
+  public static class OperationStatus {
+    @JsonPropertyDescription("Which part the operation changes: connector, address, router, firewall or job.")
+    private String part;
+
+    @JsonPropertyDescription("create, update or delete.")
+    private String action;
+
+    @JsonPropertyDescription("Full name of the GCP object the operation changes.")
+    private String target;
+
+    @JsonPropertyDescription("Operation name to poll: projects/P/locations/L/operations/ID, or projects/P/regions/R/operations/NAME and projects/P/global/operations/NAME for Compute Engine.")
+    private String name;
+
+    @JsonPropertyDescription("When the operator started it (RFC 3339).")
+    private String startTime;
+  }
+
   @Data
   public static class ConnectorStatus {
     @JsonPropertyDescription("Full name: projects/P/locations/R/connectors/NAME.")
@@ -47,6 +71,9 @@ public class CloudRunEgressJobStatus {
 
     @JsonPropertyDescription("How many CloudRunEgressJobs use this connector.")
     private Integer sharedBy;
+
+    @JsonPropertyDescription("True when the operator created (or adopted) the connector and may change or delete it. Connectors carry no labels, so this record is the ownership marker.")
+    private Boolean managed;
   }
 
   @Data
@@ -65,6 +92,9 @@ public class CloudRunEgressJobStatus {
 
     @JsonPropertyDescription("How many CloudRunEgressJobs use this NAT.")
     private Integer sharedBy;
+
+    @JsonPropertyDescription("True when the operator created (or adopted) the NAT gateway and may change or delete it.")
+    private Boolean managed;
   }
 
   @Data

@@ -1,0 +1,135 @@
+package dev.cloudrun.egress.gcp;
+
+import com.google.cloud.compute.v1.Address;
+import com.google.cloud.compute.v1.Firewall;
+import com.google.cloud.compute.v1.ListAddressesRequest;
+import com.google.cloud.compute.v1.ListFirewallsRequest;
+import com.google.cloud.compute.v1.ListRoutersRequest;
+import com.google.cloud.compute.v1.Router;
+import com.google.cloud.run.v2.Job;
+import com.google.cloud.run.v2.ListJobsRequest;
+import com.google.cloud.vpcaccess.v1.Connector;
+import com.google.cloud.vpcaccess.v1.ListConnectorsRequest;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+
+/**
+ * What exists in GCP, observed by listing each kind once per project and region and shared by every
+ * CloudRunEgressJob there. Listing instead of a GET per object keeps the read rate proportional to
+ * the number of regions, not of resources (the quota trap of per-object pollers). A list is at most
+ * one resync interval old; the operator's own writes update it in place.
+ */
+public final class Inventory {
+
+  /** One project and region (for firewalls, which are global, region is "global"). */
+  public record Scope(String project, String region) {}
+
+  private record Entry<T>(Instant takenAt, CompletableFuture<Map<String, T>> objects) {}
+
+  private final GcpClients clients;
+  private final Clock clock;
+  private final Duration maxAge;
+  private final Map<Scope, Entry<Connector>> connectors = new ConcurrentHashMap<>();
+  private final Map<Scope, Entry<Router>> routers = new ConcurrentHashMap<>();
+  private final Map<Scope, Entry<Address>> addresses = new ConcurrentHashMap<>();
+  private final Map<Scope, Entry<Firewall>> firewalls = new ConcurrentHashMap<>();
+  private final Map<Scope, Entry<Job>> jobs = new ConcurrentHashMap<>();
+
+  public Inventory(GcpClients clients, Clock clock, Duration maxAge) {
+    this.clients = clients;
+    this.clock = clock;
+    this.maxAge = maxAge;
+  }
+
+  /** Connectors in a project and region, by full name. */
+  public Map<String, Connector> connectors(String project, String region) {
+    return get(connectors, new Scope(project, region), s -> {
+      Map<String, Connector> byName = new ConcurrentHashMap<>();
+      clients.connectors.listConnectors(ListConnectorsRequest.newBuilder()
+              .setParent("projects/" + s.project() + "/locations/" + s.region()).build())
+          .iterateAll().forEach(c -> byName.put(c.getName(), c));
+      return byName;
+    });
+  }
+
+  /** Routers in a project and region, by name. */
+  public Map<String, Router> routers(String project, String region) {
+    return get(routers, new Scope(project, region), s -> {
+      Map<String, Router> byName = new ConcurrentHashMap<>();
+      clients.routers.list(ListRoutersRequest.newBuilder().setProject(s.project()).setRegion(s.region()).build())
+          .iterateAll().forEach(r -> byName.put(r.getName(), r));
+      return byName;
+    });
+  }
+
+  /** Regional addresses in a project and region, by name. */
+  public Map<String, Address> addresses(String project, String region) {
+    return get(addresses, new Scope(project, region), s -> {
+      Map<String, Address> byName = new ConcurrentHashMap<>();
+      clients.addresses.list(ListAddressesRequest.newBuilder().setProject(s.project()).setRegion(s.region()).build())
+          .iterateAll().forEach(a -> byName.put(a.getName(), a));
+      return byName;
+    });
+  }
+
+  /** Firewall rules of a project, by name. */
+  public Map<String, Firewall> firewalls(String project) {
+    return get(firewalls, new Scope(project, "global"), s -> {
+      Map<String, Firewall> byName = new ConcurrentHashMap<>();
+      clients.firewalls.list(ListFirewallsRequest.newBuilder().setProject(s.project()).build())
+          .iterateAll().forEach(f -> byName.put(f.getName(), f));
+      return byName;
+    });
+  }
+
+  /** Cloud Run jobs in a project and region, by full name. */
+  public Map<String, Job> jobs(String project, String region) {
+    return get(jobs, new Scope(project, region), s -> {
+      Map<String, Job> byName = new ConcurrentHashMap<>();
+      clients.jobs.listJobs(ListJobsRequest.newBuilder()
+              .setParent("projects/" + s.project() + "/locations/" + s.region()).build())
+          .iterateAll().forEach(j -> byName.put(j.getName(), j));
+      return byName;
+    });
+  }
+
+  /** Records an object the operator just read or changed, so the next pass sees it without a list. */
+  public static <T> void record(Map<String, T> objects, String name, Optional<T> object) {
+    object.ifPresentOrElse(o -> objects.put(name, o), () -> objects.remove(name));
+  }
+
+  /** Forgets every list: the next pass lists again (a force-reconcile). */
+  public void invalidateAll() {
+    connectors.clear();
+    routers.clear();
+    addresses.clear();
+    firewalls.clear();
+    jobs.clear();
+  }
+
+  /** Lists once per scope and age: concurrent callers share the same list call. */
+  private <T> Map<String, T> get(Map<Scope, Entry<T>> cache, Scope scope, Function<Scope, Map<String, T>> list) {
+    Instant now = clock.instant();
+    CompletableFuture<Map<String, T>> mine = new CompletableFuture<>();
+    Entry<T> entry = cache.compute(scope, (s, current) ->
+        current == null || current.objects().isCompletedExceptionally() || current.takenAt().plus(maxAge).isBefore(now)
+            ? new Entry<>(now, mine)
+            : current);
+    if (entry.objects() == mine) {
+      try {
+        mine.complete(list.apply(scope));
+      } catch (RuntimeException e) {
+        mine.completeExceptionally(e);
+        cache.remove(scope, entry);
+        throw e;
+      }
+    }
+    return entry.objects().join();
+  }
+}

@@ -1,0 +1,199 @@
+package dev.cloudrun.egress.gcp.fake;
+
+import com.google.api.gax.core.NoCredentialsProvider;
+import com.google.api.gax.rpc.ClientSettings;
+import com.google.cloud.compute.v1.Address;
+import com.google.cloud.compute.v1.Firewall;
+import com.google.cloud.compute.v1.Network;
+import com.google.cloud.compute.v1.Router;
+import com.google.cloud.compute.v1.Subnetwork;
+import com.google.cloud.run.v2.Execution;
+import com.google.cloud.run.v2.Job;
+import com.google.cloud.run.v2.Task;
+import com.google.cloud.vpcaccess.v1.Connector;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * An in-process fake of the Serverless VPC Access v1, Compute Engine v1 and Cloud Run Admin v2 REST
+ * APIs on 127.0.0.1, for the official Google Java clients:
+ *
+ * <pre>{@code
+ * try (FakeGcp gcp = FakeGcp.start()) {
+ *   gcp.seedNetwork("p", "vpc");
+ *   JobsClient jobs = JobsClient.create(gcp.configure(JobsSettings.newHttpJsonBuilder()).build());
+ *   ...
+ *   gcp.clock().advance(Duration.ofSeconds(90));
+ * }
+ * }</pre>
+ */
+public final class FakeGcp implements GcpState, AutoCloseable {
+  private final FakeClock clock;
+  private final Latencies latencies = new Latencies();
+  private final Faults faults;
+  private final Calls calls = new Calls();
+  private final ComputeApi compute;
+  private final RunApi run;
+  private final VpcAccessApi vpcAccess;
+  private final HttpFront front;
+
+  private FakeGcp(Builder builder) {
+    clock = builder.clock;
+    faults = new Faults(builder.seed);
+    Simulation simulation = new Simulation(clock, latencies);
+    compute = new ComputeApi(simulation, faults);
+    run = new RunApi(simulation, faults, this);
+    vpcAccess = new VpcAccessApi(simulation, faults, compute, run);
+    Routes routes = new Routes();
+    compute.register(routes);
+    run.register(routes);
+    vpcAccess.register(routes);
+    front = new HttpFront(routes, simulation, faults, calls, builder.port);
+  }
+
+  /** A fake with a manual clock on an ephemeral port. */
+  public static FakeGcp start() {
+    return builder().start();
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  public static final class Builder {
+    private FakeClock clock = FakeClock.manual();
+    private long seed = 42;
+    private int port;
+
+    private Builder() {}
+
+    /** {@link FakeClock#manual()} by default; {@link FakeClock#scaled} for local mode and benchmarks. */
+    public Builder clock(FakeClock clock) {
+      this.clock = clock;
+      return this;
+    }
+
+    /** Seed of the random error rates. */
+    public Builder seed(long seed) {
+      this.seed = seed;
+      return this;
+    }
+
+    /** 0 (the default) picks a free port. */
+    public Builder port(int port) {
+      this.port = port;
+      return this;
+    }
+
+    public FakeGcp start() {
+      return new FakeGcp(this);
+    }
+  }
+
+  /** "http://127.0.0.1:PORT", to give to a client as its endpoint. */
+  public String endpoint() {
+    return "http://127.0.0.1:" + front.port();
+  }
+
+  /**
+   * Points any official client's settings at the fake, without credentials. Use the REST builders:
+   * {@code JobsSettings.newHttpJsonBuilder()}, {@code VpcAccessServiceSettings.newHttpJsonBuilder()},
+   * {@code RoutersSettings.newBuilder()} (compute is REST only).
+   */
+  public <S extends ClientSettings<S>, B extends ClientSettings.Builder<S, B>> B configure(B settings) {
+    return settings.setEndpoint(endpoint()).setCredentialsProvider(NoCredentialsProvider.create());
+  }
+
+  public FakeClock clock() {
+    return clock;
+  }
+
+  public Latencies latencies() {
+    return latencies;
+  }
+
+  public Faults faults() {
+    return faults;
+  }
+
+  public Calls calls() {
+    return calls;
+  }
+
+  public VpcAccessApi vpcAccess() {
+    return vpcAccess;
+  }
+
+  public ComputeApi compute() {
+    return compute;
+  }
+
+  public RunApi run() {
+    return run;
+  }
+
+  public Network seedNetwork(String project, String name) {
+    return compute.seedNetwork(project, name);
+  }
+
+  /** {@code network} is a name or URL of a seeded network in the project. */
+  public Subnetwork seedSubnetwork(String project, String region, String name, String network, String ipCidrRange) {
+    return seedSubnetwork(project, region,
+        Subnetwork.newBuilder().setName(name).setNetwork(network).setIpCidrRange(ipCidrRange).build());
+  }
+
+  /** For subnets with more detail, e.g. secondary ranges or private Google access. */
+  public Subnetwork seedSubnetwork(String project, String region, Subnetwork subnetwork) {
+    return compute.seedSubnetwork(project, region, subnetwork);
+  }
+
+  @Override
+  public Optional<Connector> connector(String name) {
+    return vpcAccess.connector(name);
+  }
+
+  @Override
+  public Optional<Network> network(String project, String name) {
+    return compute.network(project, name);
+  }
+
+  @Override
+  public Optional<Subnetwork> subnetwork(String project, String region, String name) {
+    return compute.subnetwork(project, region, name);
+  }
+
+  @Override
+  public Optional<Router> router(String project, String region, String name) {
+    return compute.router(project, region, name);
+  }
+
+  @Override
+  public Optional<Firewall> firewall(String project, String name) {
+    return compute.firewall(project, name);
+  }
+
+  @Override
+  public Optional<Address> address(String project, String region, String name) {
+    return compute.address(project, region, name);
+  }
+
+  @Override
+  public Optional<Job> job(String name) {
+    return run.job(name);
+  }
+
+  @Override
+  public Optional<Execution> execution(String name) {
+    return run.execution(name);
+  }
+
+  @Override
+  public List<Task> tasks(String executionName) {
+    return run.tasks(executionName);
+  }
+
+  @Override
+  public void close() {
+    front.close();
+  }
+}

@@ -1,0 +1,503 @@
+package dev.cloudrun.egress.gcp.fake;
+
+import com.google.cloud.run.v2.Condition;
+import com.google.cloud.run.v2.Container;
+import com.google.cloud.run.v2.EnvVar;
+import com.google.cloud.run.v2.Execution;
+import com.google.cloud.run.v2.ExecutionReference;
+import com.google.cloud.run.v2.ExecutionTemplate;
+import com.google.cloud.run.v2.Job;
+import com.google.cloud.run.v2.ListExecutionsResponse;
+import com.google.cloud.run.v2.ListJobsResponse;
+import com.google.cloud.run.v2.ListTasksResponse;
+import com.google.cloud.run.v2.RunJobRequest;
+import com.google.cloud.run.v2.Task;
+import com.google.cloud.run.v2.TaskAttemptResult;
+import com.google.cloud.run.v2.TaskTemplate;
+import com.google.cloud.run.v2.VpcAccess;
+import com.google.api.LaunchStage;
+import com.google.longrunning.Operation;
+import com.google.protobuf.Message;
+import com.google.rpc.Code;
+import com.google.rpc.Status;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.UnaryOperator;
+import java.util.regex.Pattern;
+
+/**
+ * Cloud Run Admin v2: jobs, their executions and tasks. An execution's tasks all start when it is
+ * created (parallelism is not simulated); each attempt lasts {@link Latencies.Kind#TASK} and ends
+ * with the exit code the {@link TaskBehaviour} picks.
+ */
+public final class RunApi {
+  private static final String API = "run";
+  private static final String USER = "fake-gcp@example.com";
+  private static final Pattern JOB_ID = Pattern.compile("^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$");
+  private static final Set<String> RESERVED_NAMESPACES =
+      Set.of("run.googleapis.com", "cloud.googleapis.com", "serving.knative.dev", "autoscaling.knative.dev");
+  private static final int DEFAULT_PAGE_SIZE = 100;
+
+  private final Simulation sim;
+  private final Faults faults;
+  private final GcpState state;
+  private final Store<Job> jobs = new Store<>();
+  private final Store<Execution> executions = new Store<>();
+  private final Store<Task> tasks = new Store<>();
+  private final LongRunningOperations operations = new LongRunningOperations();
+  /** Connector name to the jobs whose template uses it: a connector in use cannot be deleted. */
+  private final Map<String, Set<String>> connectorUsers = new HashMap<>();
+  /** Execution name to the run operation that completes with it. */
+  private final Map<String, String> runOperations = new HashMap<>();
+  private volatile TaskBehaviour taskBehaviour = TaskBehaviour.SUCCEED;
+
+  RunApi(Simulation sim, Faults faults, GcpState state) {
+    this.sim = sim;
+    this.faults = faults;
+    this.state = state;
+  }
+
+  void register(Routes routes) {
+    String location = "/v2/projects/{project}/locations/{location}";
+    String job = location + "/jobs/{job}";
+    String execution = job + "/executions/{execution}";
+    routes.add(API, "jobs.create", "POST", location + "/jobs", this::createJob);
+    routes.add(API, "jobs.list", "GET", location + "/jobs", this::listJobs);
+    routes.add(API, "jobs.get", "GET", job, r -> requireJob(r));
+    routes.add(API, "jobs.update", "PATCH", job, this::updateJob);
+    routes.add(API, "jobs.delete", "DELETE", job, this::deleteJob);
+    routes.add(API, "jobs.run", "POST", job + ":run", this::runJob);
+    routes.add(API, "executions.list", "GET", job + "/executions", this::listExecutions);
+    routes.add(API, "executions.get", "GET", execution, r -> requireExecution(r));
+    routes.add(API, "executions.delete", "DELETE", execution, this::deleteExecution);
+    routes.add(API, "executions.cancel", "POST", execution + ":cancel", this::cancelExecution);
+    routes.add(API, "tasks.list", "GET", execution + "/tasks", this::listTasks);
+    routes.add(API, "tasks.get", "GET", execution + "/tasks/{task}", r -> tasks.require(
+        executionName(r) + "/tasks/" + r.path("task"), notFound(r, "TASK", r.path("task"))));
+    // "wait" answers at once: time only moves with the FakeClock.
+    routes.add(API, "operations.get", "GET", location + "/operations/{operation}", r -> operations.get(operationName(r)));
+    routes.add(API, "operations.wait", "POST", location + "/operations/{operation}:wait", r -> operations.get(operationName(r)));
+  }
+
+  /** Replaces how task attempts end; the default exits 0. */
+  public void taskBehaviour(TaskBehaviour behaviour) {
+    this.taskBehaviour = behaviour;
+  }
+
+  // ---- out-of-band access ----
+
+  public Job editJob(String name, UnaryOperator<Job> change) {
+    return sim.locked(() -> putJob(change.apply(jobs.existing(name))));
+  }
+
+  public void deleteJob(String name) {
+    sim.locked(() -> removeJob(name));
+  }
+
+  Optional<Job> job(String name) {
+    return sim.locked(() -> jobs.get(name));
+  }
+
+  Optional<Execution> execution(String name) {
+    return sim.locked(() -> executions.get(name));
+  }
+
+  List<Task> tasks(String executionName) {
+    return sim.locked(() -> List.copyOf(tasks.under(executionName + "/tasks/")));
+  }
+
+  Set<String> jobsUsingConnector(String connector) {
+    return Set.copyOf(connectorUsers.getOrDefault(connector, Set.of()));
+  }
+
+  // ---- jobs ----
+
+  private Message createJob(Routes.Request r) {
+    String id = r.query("jobId");
+    if (!JOB_ID.matcher(id).matches()) {
+      throw ApiError.invalid("Invalid job ID '" + id + "': use lowercase letters, digits and hyphens, start with a"
+          + " letter, do not end with a hyphen, at most 63 characters.");
+    }
+    String name = parent(r) + "/jobs/" + id;
+    if (jobs.contains(name)) {
+      throw ApiError.alreadyExists("Resource '" + id + "' already exists.");
+    }
+    return reconcile(r, withSpec(newJob(name), r.body(Job.newBuilder()).build()));
+  }
+
+  private Message listJobs(Routes.Request r) {
+    var page = jobs.page(parent(r) + "/jobs/", r.intQuery("pageSize"), r.query("pageToken"), DEFAULT_PAGE_SIZE);
+    return ListJobsResponse.newBuilder().addAllJobs(page.items()).setNextPageToken(page.nextPageToken()).build();
+  }
+
+  /** Full replacement of the job's spec (no update mask); allowMissing turns it into an upsert. */
+  private Message updateJob(Routes.Request r) {
+    String name = jobName(r);
+    Job spec = r.body(Job.newBuilder()).build();
+    Optional<Job> current = jobs.get(name);
+    if (current.isEmpty() && !r.boolQuery("allowMissing")) {
+      throw ApiError.notFound(notFound(r, "JOB", r.path("job")));
+    }
+    current.ifPresent(job -> checkEtag(spec.getEtag(), job));
+    return reconcile(r, withSpec(current.orElseGet(() -> newJob(name)), spec));
+  }
+
+  private Message deleteJob(Routes.Request r) {
+    Job job = requireJob(r);
+    checkEtag(r.query("etag"), job);
+    Operation operation = operations.start(parent(r), job);
+    if (r.boolQuery("validateOnly")) {
+      return operations.finish(operation.getName(), job, job);
+    }
+    removeJob(job.getName());
+    sim.after(Latencies.Kind.JOB_MUTATION, () -> operations.finish(operation.getName(), job, job));
+    return operations.get(operation.getName());
+  }
+
+  private Job newJob(String name) {
+    return Job.newBuilder().setName(name).setUid(Simulation.newId()).setCreator(USER)
+        .setCreateTime(Simulation.timestamp(sim.now())).build();
+  }
+
+  /** {@code base} with the user-settable fields of {@code spec}, one generation further, reconciling. */
+  private Job withSpec(Job base, Job spec) {
+    checkSpec(spec);
+    ExecutionTemplate template = spec.getTemplate();
+    TaskTemplate.Builder task = template.getTemplate().toBuilder();
+    if (!task.hasMaxRetries()) {
+      task.setMaxRetries(3);
+    }
+    if (!task.hasTimeout()) {
+      task.setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(600));
+    }
+    Job.Builder job = base.toBuilder().clearLabels().putAllLabels(spec.getLabelsMap()).clearAnnotations()
+        .putAllAnnotations(spec.getAnnotationsMap()).setClient(spec.getClient()).setClientVersion(spec.getClientVersion())
+        .setLaunchStage(spec.getLaunchStage() == LaunchStage.LAUNCH_STAGE_UNSPECIFIED ? LaunchStage.GA : spec.getLaunchStage())
+        .setTemplate(template.toBuilder().setTaskCount(template.getTaskCount() == 0 ? 1 : template.getTaskCount()).setTemplate(task))
+        .setGeneration(base.getGeneration() + 1).setUpdateTime(Simulation.timestamp(sim.now())).setLastModifier(USER)
+        .setEtag(Simulation.newId()).setReconciling(true)
+        .setTerminalCondition(condition("Ready", Condition.State.CONDITION_RECONCILING, "Deploying job."));
+    if (spec.hasBinaryAuthorization()) {
+      job.setBinaryAuthorization(spec.getBinaryAuthorization());
+    } else {
+      job.clearBinaryAuthorization();
+    }
+    return job.build();
+  }
+
+  /** Stores the job; after JOB_MUTATION its Ready condition succeeds (or fails, if injected). */
+  private Message reconcile(Routes.Request r, Job job) {
+    Operation operation = operations.start(parent(r), job);
+    if (r.boolQuery("validateOnly")) {
+      return operations.finish(operation.getName(), job, job);
+    }
+    putJob(job);
+    Optional<ApiError> failure = faults.takeOperationFailure(API, r.method());
+    sim.after(Latencies.Kind.JOB_MUTATION, () -> {
+      Job current = jobs.get(job.getName()).orElse(job);
+      if (current.getGeneration() == job.getGeneration() && jobs.contains(job.getName())) {
+        Condition ready = failure.isPresent()
+            ? condition("Ready", Condition.State.CONDITION_FAILED, failure.get().getMessage()).toBuilder().setSeverity(Condition.Severity.ERROR).build()
+            : condition("Ready", Condition.State.CONDITION_SUCCEEDED, "");
+        current = jobs.put(job.getName(), current.toBuilder().setReconciling(false)
+            .setObservedGeneration(job.getGeneration()).setTerminalCondition(ready).build());
+      }
+      if (failure.isPresent()) {
+        operations.fail(operation.getName(), current, failure.get());
+      } else {
+        operations.finish(operation.getName(), current, current);
+      }
+    });
+    return operations.get(operation.getName());
+  }
+
+  private static void checkSpec(Job spec) {
+    for (Map<String, String> labels : List.of(spec.getLabelsMap(), spec.getTemplate().getLabelsMap())) {
+      for (String key : labels.keySet()) {
+        int slash = key.indexOf('/');
+        if (slash > 0 && RESERVED_NAMESPACES.contains(key.substring(0, slash))) {
+          throw ApiError.invalid("Invalid label key '" + key + "': the namespace '" + key.substring(0, slash)
+              + "' is reserved for the system.");
+        }
+      }
+    }
+    TaskTemplate task = spec.getTemplate().getTemplate();
+    if (task.getContainersCount() == 0) {
+      throw ApiError.invalid("template.template.containers: at least one container must be specified.");
+    }
+    for (int i = 0; i < task.getContainersCount(); i++) {
+      if (task.getContainers(i).getImage().isEmpty()) {
+        throw ApiError.invalid("template.template.containers[" + i + "].image: Required field is not set.");
+      }
+    }
+    if (task.hasVpcAccess()) {
+      VpcAccess vpc = task.getVpcAccess();
+      boolean connector = !vpc.getConnector().isEmpty();
+      boolean interfaces = vpc.getNetworkInterfacesCount() > 0;
+      if (connector == interfaces && (connector || vpc.getEgress() != VpcAccess.VpcEgress.VPC_EGRESS_UNSPECIFIED)) {
+        throw ApiError.invalid("template.template.vpc_access.connector: one and only one of connector and network_interfaces must be set");
+      }
+    }
+    if (task.hasMaxRetries() && (task.getMaxRetries() < 0 || task.getMaxRetries() > 10)) {
+      throw ApiError.invalid("template.template.max_retries: must be between 0 and 10, got " + task.getMaxRetries() + ".");
+    }
+    if (spec.getTemplate().getTaskCount() < 0) {
+      throw ApiError.invalid("template.task_count: must not be negative.");
+    }
+  }
+
+  private static void checkEtag(String etag, Job job) {
+    if (!etag.isEmpty() && !etag.equals(job.getEtag())) {
+      throw ApiError.aborted("The etag '" + etag + "' does not match the current etag of job '" + job.getName() + "'.");
+    }
+  }
+
+  private Job putJob(Job job) {
+    dropConnectorUse(job.getName());
+    String connector = job.getTemplate().getTemplate().getVpcAccess().getConnector();
+    if (!connector.isEmpty()) {
+      String full = connector.startsWith("projects/") ? connector
+          : job.getName().substring(0, job.getName().indexOf("/jobs/")) + "/connectors/" + connector;
+      connectorUsers.computeIfAbsent(full, c -> new TreeSet<>()).add(job.getName());
+    }
+    return jobs.put(job.getName(), job);
+  }
+
+  /** The job goes at once, with its executions (running ones are cancelled first). */
+  private void removeJob(String name) {
+    for (Execution execution : List.copyOf(executions.under(name + "/executions/"))) {
+      cancel(execution.getName());
+      tasks.removeUnder(execution.getName() + "/tasks/");
+    }
+    executions.removeUnder(name + "/executions/");
+    dropConnectorUse(name);
+    jobs.remove(name);
+  }
+
+  private void dropConnectorUse(String jobName) {
+    connectorUsers.values().removeIf(users -> users.remove(jobName) && users.isEmpty());
+  }
+
+  // ---- executions and tasks ----
+
+  private Message runJob(Routes.Request r) {
+    Job job = requireJob(r);
+    RunJobRequest body = r.body(RunJobRequest.newBuilder()).build();
+    checkEtag(body.getEtag(), job);
+    if (job.getTerminalCondition().getState() != Condition.State.CONDITION_SUCCEEDED) {
+      throw ApiError.failedPrecondition("Job '" + r.path("job") + "' is not ready: " + job.getTerminalCondition().getState());
+    }
+    ExecutionTemplate template = withOverrides(job.getTemplate(), body.getOverrides());
+    String id = r.path("job") + "-" + Simulation.newId().substring(0, 5);
+    String name = job.getName() + "/executions/" + id;
+    var now = Simulation.timestamp(sim.now());
+    Execution execution = Execution.newBuilder().setName(name).setUid(Simulation.newId()).setCreator(USER).setGeneration(1)
+        .setCreateTime(now).setStartTime(now).setUpdateTime(now).setLaunchStage(job.getLaunchStage()).setJob(r.path("job"))
+        .setParallelism(template.getParallelism()).setTaskCount(template.getTaskCount()).setTemplate(template.getTemplate())
+        .setReconciling(true).setObservedGeneration(1).setRunningCount(template.getTaskCount()).setEtag(Simulation.newId())
+        .setLogUri("https://console.cloud.google.com/logs/viewer?project=" + r.path("project"))
+        .addConditions(condition("Completed", Condition.State.CONDITION_RECONCILING, "Tasks are running.")).build();
+    Operation operation = operations.start(parent(r), execution);
+    if (body.getValidateOnly()) {
+      return operations.finish(operation.getName(), execution, execution);
+    }
+    executions.put(name, execution);
+    runOperations.put(name, operation.getName());
+    putJob(job.toBuilder().setExecutionCount(job.getExecutionCount() + 1).setLatestCreatedExecution(ExecutionReference
+        .newBuilder().setName(id).setCreateTime(now).setCompletionStatus(ExecutionReference.CompletionStatus.EXECUTION_RUNNING)).build());
+    TaskTemplate spec = template.getTemplate();
+    for (int index = 0; index < template.getTaskCount(); index++) {
+      String taskName = name + "/tasks/" + id + "-task" + index;
+      tasks.put(taskName, Task.newBuilder().setName(taskName).setUid(Simulation.newId()).setGeneration(1).setJob(r.path("job"))
+          .setExecution(id).setIndex(index).addAllContainers(spec.getContainersList()).addAllVolumes(spec.getVolumesList())
+          .setMaxRetries(spec.getMaxRetries()).setTimeout(spec.getTimeout()).setServiceAccount(spec.getServiceAccount())
+          .setExecutionEnvironment(spec.getExecutionEnvironment()).setEncryptionKey(spec.getEncryptionKey())
+          .setVpcAccess(spec.getVpcAccess()).setCreateTime(now).setScheduledTime(now).setStartTime(now)
+          .setReconciling(true).setObservedGeneration(1).setEtag(Simulation.newId()).build());
+      sim.after(Latencies.Kind.TASK, () -> attemptEnded(taskName));
+    }
+    return operations.get(operation.getName());
+  }
+
+  private static ExecutionTemplate withOverrides(ExecutionTemplate template, RunJobRequest.Overrides overrides) {
+    ExecutionTemplate.Builder result = template.toBuilder();
+    if (overrides.getTaskCount() > 0) {
+      result.setTaskCount(overrides.getTaskCount());
+    }
+    if (overrides.hasTimeout()) {
+      result.getTemplateBuilder().setTimeout(overrides.getTimeout());
+    }
+    for (RunJobRequest.Overrides.ContainerOverride override : overrides.getContainerOverridesList()) {
+      for (Container.Builder container : result.getTemplateBuilder().getContainersBuilderList()) {
+        if (override.getName().isEmpty() ? container == result.getTemplateBuilder().getContainersBuilder(0)
+            : override.getName().equals(container.getName())) {
+          if (override.getClearArgs() || override.getArgsCount() > 0) {
+            container.clearArgs().addAllArgs(override.getArgsList());
+          }
+          Map<String, EnvVar> env = new LinkedHashMap<>();
+          container.getEnvList().forEach(e -> env.put(e.getName(), e));
+          override.getEnvList().forEach(e -> env.put(e.getName(), e));
+          container.clearEnv().addAllEnv(env.values());
+        }
+      }
+    }
+    return result.build();
+  }
+
+  /** One attempt is over: the TaskBehaviour decides; a failure is retried while retries are left. */
+  private void attemptEnded(String taskName) {
+    Task task = tasks.get(taskName).orElse(null);
+    if (task == null || task.hasCompletionTime()) {
+      return;
+    }
+    String executionName = taskName.substring(0, taskName.indexOf("/tasks/"));
+    Execution execution = executions.get(executionName).orElseThrow();
+    Job job = jobs.get(executionName.substring(0, executionName.indexOf("/executions/"))).orElseThrow();
+    int exitCode = taskBehaviour.exitCode(job, execution, task, state);
+    Status status = exitCode == 0 ? Status.getDefaultInstance()
+        : Status.newBuilder().setCode(Code.UNKNOWN_VALUE).setMessage("Task " + task.getIndex() + " exited with code " + exitCode + ".").build();
+    Task.Builder attempted = task.toBuilder().setLastAttemptResult(TaskAttemptResult.newBuilder().setExitCode(exitCode).setStatus(status));
+    if (exitCode != 0 && task.getRetried() < task.getMaxRetries()) {
+      tasks.put(taskName, attempted.setRetried(task.getRetried() + 1).build());
+      executions.put(executionName, execution.toBuilder().setRetriedCount(execution.getRetriedCount() + 1).build());
+      sim.after(Latencies.Kind.TASK, () -> attemptEnded(taskName));
+      return;
+    }
+    Condition completed = exitCode == 0 ? condition("Completed", Condition.State.CONDITION_SUCCEEDED, "")
+        : condition("Completed", Condition.State.CONDITION_FAILED, status.getMessage()).toBuilder()
+            .setExecutionReason(Condition.ExecutionReason.NON_ZERO_EXIT_CODE).build();
+    tasks.put(taskName, attempted.setCompletionTime(Simulation.timestamp(sim.now())).setReconciling(false)
+        .clearConditions().addConditions(completed).build());
+    Execution.Builder counted = execution.toBuilder().setRunningCount(execution.getRunningCount() - 1);
+    if (exitCode == 0) {
+      counted.setSucceededCount(execution.getSucceededCount() + 1);
+    } else {
+      counted.setFailedCount(execution.getFailedCount() + 1);
+    }
+    executions.put(executionName, counted.build());
+    if (counted.getRunningCount() == 0) {
+      complete(executionName);
+    }
+  }
+
+  /** All tasks are over: conditions and completion time, the run operation, the job's reference. */
+  private void complete(String name) {
+    Execution execution = executions.get(name).orElseThrow();
+    String id = name.substring(name.lastIndexOf('/') + 1);
+    String tally = execution.getSucceededCount() + "/" + execution.getTaskCount() + " tasks were a success.";
+    Condition completed;
+    ExecutionReference.CompletionStatus status;
+    if (execution.getCancelledCount() > 0) {
+      completed = condition("Completed", Condition.State.CONDITION_FAILED, "Execution " + id + " was cancelled. " + tally)
+          .toBuilder().setExecutionReason(Condition.ExecutionReason.CANCELLED).build();
+      status = ExecutionReference.CompletionStatus.EXECUTION_CANCELLED;
+    } else if (execution.getFailedCount() > 0) {
+      completed = condition("Completed", Condition.State.CONDITION_FAILED, "Execution " + id + " has failed to complete, " + tally)
+          .toBuilder().setExecutionReason(Condition.ExecutionReason.NON_ZERO_EXIT_CODE).build();
+      status = ExecutionReference.CompletionStatus.EXECUTION_FAILED;
+    } else {
+      completed = condition("Completed", Condition.State.CONDITION_SUCCEEDED, "Execution " + id + " has completed successfully, " + tally);
+      status = ExecutionReference.CompletionStatus.EXECUTION_SUCCEEDED;
+    }
+    var now = Simulation.timestamp(sim.now());
+    Execution done = executions.put(name, execution.toBuilder().setCompletionTime(now).setUpdateTime(now)
+        .setReconciling(false).clearConditions().addConditions(completed).build());
+    String operation = runOperations.remove(name);
+    if (operation != null) {
+      operations.finish(operation, done, done);
+    }
+    String jobName = name.substring(0, name.indexOf("/executions/"));
+    jobs.get(jobName).filter(job -> job.getLatestCreatedExecution().getName().equals(id)).ifPresent(job -> jobs.put(jobName,
+        job.toBuilder().setLatestCreatedExecution(job.getLatestCreatedExecution().toBuilder()
+            .setCompletionTime(now).setCompletionStatus(status)).build()));
+  }
+
+  private Message listExecutions(Routes.Request r) {
+    requireJob(r);
+    var page = executions.page(jobName(r) + "/executions/", r.intQuery("pageSize"), r.query("pageToken"), DEFAULT_PAGE_SIZE);
+    return ListExecutionsResponse.newBuilder().addAllExecutions(page.items()).setNextPageToken(page.nextPageToken()).build();
+  }
+
+  private Message cancelExecution(Routes.Request r) {
+    Execution execution = requireExecution(r);
+    cancel(execution.getName());
+    Execution cancelled = executions.get(execution.getName()).orElseThrow();
+    return operations.finish(operations.start(parent(r), cancelled).getName(), cancelled, cancelled);
+  }
+
+  private Message deleteExecution(Routes.Request r) {
+    Execution execution = requireExecution(r);
+    cancel(execution.getName());
+    Execution deleted = executions.remove(execution.getName()).orElseThrow();
+    tasks.removeUnder(execution.getName() + "/tasks/");
+    return operations.finish(operations.start(parent(r), deleted).getName(), deleted, deleted);
+  }
+
+  /** Stops the tasks still running; a finished execution is left as it is. */
+  private void cancel(String name) {
+    Execution execution = executions.get(name).orElseThrow();
+    if (execution.hasCompletionTime()) {
+      return;
+    }
+    var now = Simulation.timestamp(sim.now());
+    int cancelled = 0;
+    for (Task task : List.copyOf(tasks.under(name + "/tasks/"))) {
+      if (!task.hasCompletionTime()) {
+        cancelled++;
+        tasks.put(task.getName(), task.toBuilder().setCompletionTime(now).setReconciling(false).clearConditions()
+            .addConditions(condition("Completed", Condition.State.CONDITION_FAILED, "The task was cancelled.").toBuilder()
+                .setExecutionReason(Condition.ExecutionReason.CANCELLED)).build());
+      }
+    }
+    executions.put(name, execution.toBuilder().setRunningCount(0)
+        .setCancelledCount(execution.getCancelledCount() + cancelled).build());
+    complete(name);
+  }
+
+  private Message listTasks(Routes.Request r) {
+    requireExecution(r);
+    var page = tasks.page(executionName(r) + "/tasks/", r.intQuery("pageSize"), r.query("pageToken"), DEFAULT_PAGE_SIZE);
+    return ListTasksResponse.newBuilder().addAllTasks(page.items()).setNextPageToken(page.nextPageToken()).build();
+  }
+
+  // ---- helpers ----
+
+  private Condition condition(String type, Condition.State state, String message) {
+    return Condition.newBuilder().setType(type).setState(state).setMessage(message)
+        .setLastTransitionTime(Simulation.timestamp(sim.now())).build();
+  }
+
+  private Job requireJob(Routes.Request r) {
+    return jobs.require(jobName(r), notFound(r, "JOB", r.path("job")));
+  }
+
+  private Execution requireExecution(Routes.Request r) {
+    return executions.require(executionName(r), notFound(r, "EXECUTION", r.path("execution")));
+  }
+
+  private static String notFound(Routes.Request r, String kind, String id) {
+    return "Resource '" + id + "' of kind '" + kind + "' in region '" + r.path("location") + "' in project '"
+        + r.path("project") + "' does not exist.";
+  }
+
+  private static String parent(Routes.Request r) {
+    return "projects/" + r.path("project") + "/locations/" + r.path("location");
+  }
+
+  private static String jobName(Routes.Request r) {
+    return parent(r) + "/jobs/" + r.path("job");
+  }
+
+  private static String executionName(Routes.Request r) {
+    return jobName(r) + "/executions/" + r.path("execution");
+  }
+
+  private static String operationName(Routes.Request r) {
+    return parent(r) + "/operations/" + r.path("operation");
+  }
+}

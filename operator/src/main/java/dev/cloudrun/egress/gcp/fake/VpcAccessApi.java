@@ -1,0 +1,295 @@
+package dev.cloudrun.egress.gcp.fake;
+
+import com.google.cloud.compute.v1.Subnetwork;
+import com.google.cloud.vpcaccess.v1.Connector;
+import com.google.cloud.vpcaccess.v1.ListConnectorsResponse;
+import com.google.cloud.vpcaccess.v1.OperationMetadata;
+import com.google.longrunning.Operation;
+import com.google.protobuf.Empty;
+import com.google.protobuf.Message;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.UnaryOperator;
+import java.util.regex.Pattern;
+
+/** Serverless VPC Access v1: connectors and their operations. */
+public final class VpcAccessApi {
+  private static final String API = "vpcaccess";
+  private static final Pattern CONNECTOR_ID = Pattern.compile("^[a-z][-a-z0-9]{0,23}[a-z0-9]$");
+  private static final Set<String> MACHINE_TYPES = Set.of("f1-micro", "e2-micro", "e2-standard-4");
+  private static final Set<String> PATCHABLE = Set.of("machineType", "minInstances", "maxInstances");
+  private static final int DEFAULT_PAGE_SIZE = 100;
+
+  private final Simulation sim;
+  private final Faults faults;
+  private final ComputeApi compute;
+  private final RunApi run;
+  private final Store<Connector> connectors = new Store<>();
+  private final LongRunningOperations operations = new LongRunningOperations();
+
+  VpcAccessApi(Simulation sim, Faults faults, ComputeApi compute, RunApi run) {
+    this.sim = sim;
+    this.faults = faults;
+    this.compute = compute;
+    this.run = run;
+  }
+
+  void register(Routes routes) {
+    String location = "/v1/projects/{project}/locations/{location}";
+    routes.add(API, "connectors.create", "POST", location + "/connectors", this::create);
+    routes.add(API, "connectors.list", "GET", location + "/connectors", this::list);
+    routes.add(API, "connectors.get", "GET", location + "/connectors/{connector}", r -> connectors.require(name(r), notFound(name(r))));
+    routes.add(API, "connectors.patch", "PATCH", location + "/connectors/{connector}", this::patch);
+    routes.add(API, "connectors.delete", "DELETE", location + "/connectors/{connector}", this::delete);
+    routes.add(API, "operations.get", "GET", location + "/operations/{operation}",
+        r -> operations.get(parent(r) + "/operations/" + r.path("operation")));
+  }
+
+  // ---- out-of-band access ----
+
+  /** Changes a connector as another tool would, e.g. {@code c -> c.toBuilder().setMaxInstances(7).build()}. */
+  public Connector edit(String name, UnaryOperator<Connector> change) {
+    return sim.locked(() -> connectors.put(name, change.apply(connectors.existing(name))));
+  }
+
+  /** Removes a connector at once, without an operation. */
+  public void delete(String name) {
+    sim.locked(() -> connectors.remove(name));
+  }
+
+  Optional<Connector> connector(String name) {
+    return sim.locked(() -> connectors.get(name));
+  }
+
+  // ---- handlers ----
+
+  private Message create(Routes.Request r) {
+    String id = r.query("connectorId");
+    if (!CONNECTOR_ID.matcher(id).matches()) {
+      throw ApiError.invalid("Connector ID must follow the pattern ^[a-z][-a-z0-9]{0,23}[a-z0-9]$");
+    }
+    String name = parent(r) + "/connectors/" + id;
+    if (connectors.contains(name)) {
+      throw ApiError.alreadyExists("Requested entity already exists: connector '" + name + "'");
+    }
+    Connector connector = validNew(r, name, r.body(Connector.newBuilder()).build());
+    connectors.put(name, connector);
+    OperationMetadata started = started("CreateConnector", name);
+    Operation operation = operations.start(parent(r), started);
+    Optional<ApiError> failure = faults.takeOperationFailure(API, r.method());
+    sim.after(Latencies.Kind.CONNECTOR_CREATE, () -> {
+      Connector.State state = failure.isPresent() ? Connector.State.ERROR : Connector.State.READY;
+      Connector done = connectors.get(name).map(c -> connectors.put(name, c.toBuilder().setState(state).build())).orElse(connector);
+      finish(operation, started, failure, done);
+    });
+    return operations.get(operation.getName());
+  }
+
+  private Message list(Routes.Request r) {
+    var page = connectors.page(parent(r) + "/connectors/", r.intQuery("pageSize"), r.query("pageToken"), DEFAULT_PAGE_SIZE);
+    return ListConnectorsResponse.newBuilder().addAllConnectors(page.items()).setNextPageToken(page.nextPageToken()).build();
+  }
+
+  /** Only machineType and min/max instances can change, and instances only grow. */
+  private Message patch(Routes.Request r) {
+    String name = name(r);
+    Connector current = connectors.require(name, notFound(name));
+    Connector body = r.body(Connector.newBuilder()).build();
+    Set<String> mask = new LinkedHashSet<>();
+    for (String path : r.query("updateMask").split(",")) {
+      if (!path.isBlank()) {
+        mask.add(camelCase(path.trim()));
+      }
+    }
+    if (mask.isEmpty()) {
+      mask.addAll(PATCHABLE);
+    }
+    for (String path : mask) {
+      if (!PATCHABLE.contains(path)) {
+        throw ApiError.invalid("Field '" + path + "' cannot be updated; only machineType, minInstances and maxInstances can.");
+      }
+    }
+    if (current.getState() != Connector.State.READY) {
+      throw ApiError.failedPrecondition("Connector '" + name + "' is " + current.getState() + "; only a READY connector can be updated.");
+    }
+    Connector.Builder updated = current.toBuilder();
+    if (mask.contains("machineType") && !body.getMachineType().isEmpty()) {
+      updated.setMachineType(checkMachineType(body.getMachineType()));
+    }
+    if (mask.contains("minInstances") && body.getMinInstances() != 0) {
+      updated.setMinInstances(body.getMinInstances());
+    }
+    if (mask.contains("maxInstances") && body.getMaxInstances() != 0) {
+      updated.setMaxInstances(body.getMaxInstances());
+    }
+    if (updated.getMinInstances() < current.getMinInstances() || updated.getMaxInstances() < current.getMaxInstances()) {
+      throw ApiError.invalid("Connector instances can only be increased: min " + current.getMinInstances() + " -> "
+          + updated.getMinInstances() + ", max " + current.getMaxInstances() + " -> " + updated.getMaxInstances()
+          + ". Delete and recreate the connector to reduce them.");
+    }
+    checkInstances(updated.getMinInstances(), updated.getMaxInstances());
+    connectors.put(name, updated.setState(Connector.State.UPDATING).build());
+    OperationMetadata started = started("UpdateConnector", name);
+    Operation operation = operations.start(parent(r), started);
+    Optional<ApiError> failure = faults.takeOperationFailure(API, r.method());
+    sim.after(Latencies.Kind.CONNECTOR_UPDATE, () -> {
+      Connector.State state = failure.isPresent() ? Connector.State.ERROR : Connector.State.READY;
+      Connector done = connectors.get(name).map(c -> connectors.put(name, c.toBuilder().setState(state).build())).orElse(current);
+      finish(operation, started, failure, done);
+    });
+    return operations.get(operation.getName());
+  }
+
+  /** A connector still used by a job cannot go: the operation fails with FAILED_PRECONDITION at once. */
+  private Message delete(Routes.Request r) {
+    String name = name(r);
+    Connector current = connectors.require(name, notFound(name));
+    OperationMetadata started = started("DeleteConnector", name);
+    Operation operation = operations.start(parent(r), started);
+    Set<String> users = run.jobsUsingConnector(name);
+    if (!users.isEmpty()) {
+      ApiError inUse = ApiError.failedPrecondition("Connector '" + name + "' is in use by " + users.size()
+          + " job(s), e.g. '" + users.iterator().next() + "'. Remove it from them before deleting it.");
+      finish(operation, started, Optional.of(inUse), null);
+      return operations.get(operation.getName());
+    }
+    connectors.put(name, current.toBuilder().setState(Connector.State.DELETING).build());
+    Optional<ApiError> failure = faults.takeOperationFailure(API, r.method());
+    sim.after(Latencies.Kind.CONNECTOR_DELETE, () -> {
+      if (failure.isPresent()) {
+        connectors.get(name).ifPresent(c -> connectors.put(name, c.toBuilder().setState(Connector.State.ERROR).build()));
+      } else {
+        connectors.remove(name);
+      }
+      finish(operation, started, failure, Empty.getDefaultInstance());
+    });
+    return operations.get(operation.getName());
+  }
+
+  private void finish(Operation operation, OperationMetadata started, Optional<ApiError> failure, Message response) {
+    OperationMetadata ended = started.toBuilder().setEndTime(Simulation.timestamp(sim.now())).build();
+    if (failure.isPresent()) {
+      operations.fail(operation.getName(), ended, failure.get());
+    } else {
+      operations.finish(operation.getName(), ended, response);
+    }
+  }
+
+  private OperationMetadata started(String method, String target) {
+    return OperationMetadata.newBuilder().setMethod("google.cloud.vpcaccess.v1.VpcAccessService." + method)
+        .setCreateTime(Simulation.timestamp(sim.now())).setTarget(target).build();
+  }
+
+  // ---- validation ----
+
+  private Connector validNew(Routes.Request r, String name, Connector spec) {
+    String project = r.path("project");
+    String region = r.path("location");
+    boolean byRange = !spec.getNetwork().isEmpty() || !spec.getIpCidrRange().isEmpty();
+    boolean bySubnet = spec.hasSubnet() && !spec.getSubnet().getName().isEmpty();
+    if (byRange == bySubnet) {
+      throw ApiError.invalid("Exactly one of (network and ip_cidr_range) or subnet must be specified.");
+    }
+    Connector.Builder connector = spec.toBuilder().setName(name).setState(Connector.State.CREATING)
+        .clearConnectedProjects().addConnectedProjects(project)
+        .setMachineType(spec.getMachineType().isEmpty() ? "e2-micro" : checkMachineType(spec.getMachineType()));
+    if (byRange) {
+      if (spec.getNetwork().isEmpty() || spec.getIpCidrRange().isEmpty()) {
+        throw ApiError.invalid("Both network and ip_cidr_range must be specified when no subnet is given.");
+      }
+      String networkKey = networkKey(project, spec.getNetwork());
+      Cidr range = Cidr.parse(spec.getIpCidrRange());
+      if (range.prefix() != 28 || !range.isNetworkAddress()) {
+        throw ApiError.invalid("Invalid IP CIDR range '" + spec.getIpCidrRange() + "': it must be an unused /28 range such as 10.8.0.0/28.");
+      }
+      checkRangeIsFree(project, networkKey, range);
+    } else {
+      String subnetProject = spec.getSubnet().getProjectId().isEmpty() ? project : spec.getSubnet().getProjectId();
+      Subnetwork subnet = compute.subnetwork(subnetProject, region, spec.getSubnet().getName()).orElseThrow(() -> ApiError.invalid(
+          "Subnet '" + spec.getSubnet().getName() + "' was not found in project '" + subnetProject + "', region '" + region + "'."));
+      if (Cidr.parse(subnet.getIpCidrRange()).prefix() != 28) {
+        throw ApiError.invalid("Subnet '" + subnet.getName() + "' has range " + subnet.getIpCidrRange() + "; a connector needs a /28 subnet.");
+      }
+      connectors.under("projects/").stream()
+          .filter(c -> c.getSubnet().getName().equals(subnet.getName())
+              && (c.getSubnet().getProjectId().isEmpty() ? projectOf(c.getName()) : c.getSubnet().getProjectId()).equals(subnetProject))
+          .findFirst().ifPresent(c -> {
+            throw ApiError.invalid("Subnet '" + subnet.getName() + "' is already used by connector '" + c.getName() + "'.");
+          });
+    }
+    int min = spec.getMinInstances() != 0 ? spec.getMinInstances() : 2;
+    int max = spec.getMaxInstances() != 0 ? spec.getMaxInstances() : 10;
+    checkInstances(min, max);
+    return connector.setMinInstances(min).setMaxInstances(max)
+        .setMinThroughput(spec.getMinThroughput() != 0 ? spec.getMinThroughput() : min * 100)
+        .setMaxThroughput(spec.getMaxThroughput() != 0 ? spec.getMaxThroughput() : max * 100).build();
+  }
+
+  /** The /28 must not overlap a subnet of the network nor another connector's range in it. */
+  private void checkRangeIsFree(String project, String networkKey, Cidr range) {
+    for (Subnetwork subnet : compute.subnetworksOf(networkKey)) {
+      if (Cidr.parse(subnet.getIpCidrRange()).overlaps(range)) {
+        throw ApiError.invalid("IP range " + range + " conflicts with subnetwork '" + subnet.getName() + "' ("
+            + subnet.getIpCidrRange() + ") in network '" + networkKey + "'.");
+      }
+    }
+    for (Connector other : connectors.under("projects/" + project + "/")) {
+      if (!other.getIpCidrRange().isEmpty() && networkKey(project, other.getNetwork()).equals(networkKey)
+          && Cidr.parse(other.getIpCidrRange()).overlaps(range)) {
+        throw ApiError.invalid("IP range " + range + " conflicts with connector '" + other.getName() + "' ("
+            + other.getIpCidrRange() + ") in network '" + networkKey + "'.");
+      }
+    }
+  }
+
+  private String networkKey(String project, String network) {
+    try {
+      return compute.requireNetwork(project, network);
+    } catch (ApiError notFound) {
+      throw ApiError.invalid("Network '" + network + "' was not found in project '" + project + "'.");
+    }
+  }
+
+  private static String checkMachineType(String machineType) {
+    if (!MACHINE_TYPES.contains(machineType)) {
+      throw ApiError.invalid("Invalid machine type '" + machineType + "'; supported: e2-micro, f1-micro, e2-standard-4.");
+    }
+    return machineType;
+  }
+
+  private static void checkInstances(int min, int max) {
+    if (min < 2 || min > 9) {
+      throw ApiError.invalid("min_instances must be between 2 and 9, got " + min + ".");
+    }
+    if (max < 3 || max > 10) {
+      throw ApiError.invalid("max_instances must be between 3 and 10, got " + max + ".");
+    }
+    if (min >= max) {
+      throw ApiError.invalid("min_instances (" + min + ") must be lower than max_instances (" + max + ").");
+    }
+  }
+
+  private static String camelCase(String path) {
+    String[] words = path.split("_");
+    return words[0] + Arrays.stream(words).skip(1).map(w -> Character.toUpperCase(w.charAt(0)) + w.substring(1))
+        .reduce("", String::concat);
+  }
+
+  private static String parent(Routes.Request r) {
+    return "projects/" + r.path("project") + "/locations/" + r.path("location");
+  }
+
+  private static String name(Routes.Request r) {
+    return parent(r) + "/connectors/" + r.path("connector");
+  }
+
+  private static String projectOf(String name) {
+    return name.split("/")[1];
+  }
+
+  private static String notFound(String name) {
+    return "Resource '" + name + "' was not found";
+  }
+}

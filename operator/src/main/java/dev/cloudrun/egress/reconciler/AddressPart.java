@@ -1,0 +1,118 @@
+package dev.cloudrun.egress.reconciler;
+
+import com.google.cloud.compute.v1.Address;
+import com.google.cloud.compute.v1.DeleteAddressRequest;
+import com.google.cloud.compute.v1.InsertAddressRequest;
+import dev.cloudrun.egress.api.v1alpha1.NatSpec;
+import dev.cloudrun.egress.gcp.Operations;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** The static external addresses of a Static NAT: reserved before the NAT uses them, released after. */
+final class AddressPart {
+  static final String PART = "address";
+
+  private AddressPart() {}
+
+  /** The addresses' IPs and self links once all are reserved; otherwise why not yet. */
+  record Addresses(PartResult result, List<String> ips, List<String> selfLinks) {}
+
+  static Addresses reconcile(Pass pass) {
+    NatSpec nat = pass.cr.getSpec().getEgress().getNat();
+    if (nat == null || nat.getExisting() || nat.getIpAllocation() != NatSpec.IpAllocation.Static) {
+      return new Addresses(PartResult.ready("NotUsed", "No static addresses."), List.of(), List.of());
+    }
+    Map<String, Address> addresses = pass.services.inventory().addresses(pass.targets.networkProject(), pass.targets.region());
+    List<String> ips = new ArrayList<>();
+    List<String> links = new ArrayList<>();
+    PartResult pending = null;
+    for (NatSpec.AddressRef ref : nat.getAddresses()) {
+      PartResult result = reconcileOne(pass, addresses, ref);
+      Address observed = addresses.get(ref.getName());
+      if (result.isReady()) {
+        ips.add(observed.getAddress());
+        links.add(observed.getSelfLink());
+      } else if (pending == null || result.progress() == PartResult.Progress.BLOCKED) {
+        pending = result;
+      }
+    }
+    return new Addresses(pending != null ? pending
+        : PartResult.ready("Ready", "Static addresses " + String.join(", ", ips) + " are reserved."), ips, links);
+  }
+
+  private static PartResult reconcileOne(Pass pass, Map<String, Address> addresses, NatSpec.AddressRef ref) {
+    String target = path(pass, ref.getName());
+    Optional<PartResult> settling = pass.settle(PART, target, Operations.Api.COMPUTE, () -> Pass.reread(addresses, ref.getName(), () -> pass.services.gcp().addresses.get(pass.targets.networkProject(), pass.targets.region(), ref.getName())));
+    if (settling.isPresent()) {
+      return settling.get();
+    }
+    Address observed = addresses.get(ref.getName());
+    if (observed == null) {
+      if (ref.getExisting()) {
+        return PartResult.blocked("AddressNotFound", "Address " + target + " does not exist and is marked existing:"
+            + " reserve it, or remove existing: true to let the operator reserve it.");
+      }
+      Address desired = Address.newBuilder()
+          .setName(ref.getName())
+          .setAddressType("EXTERNAL")
+          .setNetworkTier("PREMIUM")
+          .setDescription(Ownership.description(pass.cr))
+          .build();
+      return pass.change(PART, "create", target, () -> pass.regionalOperation(pass.services.gcp().addresses.insertCallable().call(
+          InsertAddressRequest.newBuilder()
+              .setProject(pass.targets.networkProject())
+              .setRegion(pass.targets.region())
+              .setAddressResource(desired)
+              .setRequestId(pass.requestId(PART, target))
+              .build()).getName()));
+    }
+    pass.forget(PART, target);
+    boolean usable = ref.getExisting() || Ownership.managed(observed.getDescription()) || pass.cr.getSpec().getAdoptExisting();
+    if (!usable) {
+      return PartResult.blocked("NotOwned", "Address " + target + " exists but this operator did not reserve it; it is left untouched."
+          + " Mark it existing: true in spec.egress.nat.addresses to use it, or set spec.adoptExisting: true.");
+    }
+    if (observed.getAddress().isEmpty()) {
+      return PartResult.progressing("Reserving", "Address " + target + " is " + observed.getStatus() + ".");
+    }
+    return PartResult.ready("Ready", "Address " + target + " is " + observed.getAddress() + ".");
+  }
+
+  /** Releases the addresses the operator reserved; called after the NAT no longer uses them. */
+  static PartResult delete(Pass pass) {
+    NatSpec nat = pass.cr.getSpec().getEgress().getNat();
+    if (nat == null || nat.getExisting() || nat.getIpAllocation() != NatSpec.IpAllocation.Static) {
+      return PartResult.ready("Deleted", "No static addresses.");
+    }
+    Map<String, Address> addresses = pass.services.inventory().addresses(pass.targets.networkProject(), pass.targets.region());
+    PartResult pending = null;
+    for (NatSpec.AddressRef ref : nat.getAddresses()) {
+      String target = path(pass, ref.getName());
+      Optional<PartResult> settling = pass.settle(PART, target, Operations.Api.COMPUTE, () -> Pass.reread(addresses, ref.getName(), () -> pass.services.gcp().addresses.get(pass.targets.networkProject(), pass.targets.region(), ref.getName())));
+      if (settling.isPresent()) {
+        pending = settling.get();
+        continue;
+      }
+      Address observed = addresses.get(ref.getName());
+      if (observed == null || ref.getExisting() || !Ownership.managed(observed.getDescription())) {
+        continue;
+      }
+      pending = pass.change(PART, "delete", target, () -> pass.regionalOperation(pass.services.gcp().addresses.deleteCallable().call(
+          DeleteAddressRequest.newBuilder()
+              .setProject(pass.targets.networkProject())
+              .setRegion(pass.targets.region())
+              .setAddress(ref.getName())
+              .setRequestId(pass.requestId(PART, target))
+              .build()).getName()));
+    }
+    return pending != null ? pending : PartResult.ready("Deleted", "Static addresses released.");
+  }
+
+  private static String path(Pass pass, String name) {
+    return "projects/" + pass.targets.networkProject() + "/regions/" + pass.targets.region() + "/addresses/" + name;
+  }
+
+
+}

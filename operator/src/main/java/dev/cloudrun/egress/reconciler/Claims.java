@@ -1,0 +1,73 @@
+package dev.cloudrun.egress.reconciler;
+
+import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJob;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Function;
+
+/**
+ * Which CloudRunEgressJobs share a connector or a router + NAT. Resources that name the same object
+ * in the same project, region and network claim it together; the oldest claim defines its
+ * settings, and the object is deleted only when no claimant is left.
+ */
+final class Claims {
+  private static final Comparator<CloudRunEgressJob> OLDEST_FIRST = Comparator
+      .comparing((CloudRunEgressJob cr) -> cr.getMetadata().getCreationTimestamp(), Comparator.nullsLast(Comparator.naturalOrder()))
+      .thenComparing(cr -> cr.getMetadata().getUid());
+
+  /** A shared object and what each claimant must agree on about it. */
+  record Shared(Function<CloudRunEgressJob, String> identity, Function<CloudRunEgressJob, Object> settings) {}
+
+  static final Shared CONNECTOR = new Shared(
+      cr -> cr.getSpec().getEgress().getConnector() == null ? null : Targets.of(cr).connectorPath(),
+      cr -> Arrays.asList(cr.getSpec().getEgress().getNetwork(), withoutReplacePolicy(cr)));
+
+  static final Shared NAT = new Shared(
+      cr -> cr.getSpec().getEgress().getNat() == null ? null
+          : Targets.of(cr).routerPath(cr.getSpec().getEgress().getNat().getRouter()) + "/nats/" + cr.getSpec().getEgress().getNat().getName(),
+      cr -> Arrays.asList(cr.getSpec().getEgress().getNetwork(), cr.getSpec().getEgress().getNat()));
+
+  private final Collection<CloudRunEgressJob> all;
+
+  Claims(Collection<CloudRunEgressJob> all) {
+    this.all = all;
+  }
+
+  /** Every resource claiming the same object as {@code cr}, oldest first, {@code cr} included. */
+  List<CloudRunEgressJob> claimants(Shared shared, CloudRunEgressJob cr) {
+    String identity = shared.identity().apply(cr);
+    return all.stream()
+        .filter(other -> identity != null && identity.equals(shared.identity().apply(other)))
+        .sorted(OLDEST_FIRST)
+        .toList();
+  }
+
+  /** The claimant whose settings define the object, when {@code cr} disagrees with it. */
+  CloudRunEgressJob conflictingDefiner(Shared shared, CloudRunEgressJob cr) {
+    List<CloudRunEgressJob> claimants = claimants(shared, cr);
+    if (claimants.isEmpty()) {
+      return null;
+    }
+    CloudRunEgressJob definer = claimants.get(0);
+    boolean agrees = definer.getMetadata().getUid().equals(cr.getMetadata().getUid())
+        || Objects.equals(shared.settings().apply(definer), shared.settings().apply(cr));
+    return agrees ? null : definer;
+  }
+
+  /** Claimants other than {@code cr} that are not being deleted: while any remain the object stays. */
+  long remainingOthers(Shared shared, CloudRunEgressJob cr) {
+    return claimants(shared, cr).stream()
+        .filter(other -> !other.getMetadata().getUid().equals(cr.getMetadata().getUid()))
+        .filter(other -> other.getMetadata().getDeletionTimestamp() == null)
+        .count();
+  }
+
+  private static Object withoutReplacePolicy(CloudRunEgressJob cr) {
+    var c = cr.getSpec().getEgress().getConnector();
+    return List.of(String.valueOf(c.getExisting()), String.valueOf(c.getIpCidrRange()), String.valueOf(c.getSubnet()),
+        String.valueOf(c.getMachineType()), String.valueOf(c.getMinInstances()), String.valueOf(c.getMaxInstances()));
+  }
+}

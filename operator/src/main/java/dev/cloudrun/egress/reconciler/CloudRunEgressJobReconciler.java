@@ -1,0 +1,221 @@
+package dev.cloudrun.egress.reconciler;
+
+import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJob;
+import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobSpec;
+import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus;
+import dev.cloudrun.egress.api.v1alpha1.EgressSpec;
+import dev.cloudrun.egress.api.v1alpha1.NatSpec;
+import dev.cloudrun.egress.gcp.GcpErrors;
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
+import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.retry.GradualRetry;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Reconciles a CloudRunEgressJob into GCP: static addresses, then connector, router + NAT and
+ * firewall rules side by side, then the Cloud Run Job once the connector is READY; deletion in
+ * reverse. Each pass observes (from the shared inventory), moves every part one step without
+ * waiting on GCP, and writes status only when it changed.
+ */
+@ControllerConfiguration(
+    name = "cloudrunegressjob",
+    generationAwareEventProcessing = false,
+    informer = @Informer(onUpdateFilter = ReconcileTriggers.class))
+@GradualRetry(maxAttempts = Integer.MAX_VALUE, initialInterval = 2000, intervalMultiplier = 2.0, maxInterval = 300_000)
+public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob>, Cleaner<CloudRunEgressJob> {
+
+  /** Timing: how often steady state is re-checked, how soon a running operation is polled, the error ceiling. */
+  public record Settings(Duration resyncInterval, Duration pollInterval, Duration errorCeiling) {
+    public static Settings defaults() {
+      return new Settings(Duration.ofMinutes(5), Duration.ofSeconds(5), Duration.ofMinutes(5));
+    }
+  }
+
+  private final Services services;
+  private final Settings settings;
+
+  CloudRunEgressJobReconciler(Services services, Settings settings) {
+    this.services = services;
+    this.settings = settings;
+  }
+
+  @Override
+  public UpdateControl<CloudRunEgressJob> reconcile(CloudRunEgressJob cr, Context<CloudRunEgressJob> context) {
+    CloudRunEgressJobStatus before = copy(cr.getStatus(), context);
+    CloudRunEgressJobStatus status = copy(cr.getStatus(), context);
+    long generation = cr.getMetadata().getGeneration() == null ? 0 : cr.getMetadata().getGeneration();
+    Pass pass = new Pass(cr, services, status);
+    Claims claims = new Claims(context.getPrimaryCache().list().toList());
+    if (isForced(cr, before)) {
+      services.inventory().invalidateAll();
+      status.setLastForcedReconcile(ReconcileTriggers.annotation(cr, ReconcileTriggers.FORCE_RECONCILE));
+    }
+
+    PartResult connector;
+    PartResult nat;
+    PartResult firewall;
+    PartResult job;
+    AddressPart.Addresses addresses;
+    try {
+      addresses = AddressPart.reconcile(pass);
+      connector = ConnectorPart.reconcile(pass, claims);
+      nat = RouterNatPart.reconcile(pass, claims, addresses);
+      firewall = FirewallPart.reconcile(pass);
+      job = CloudRunJobPart.reconcile(pass, connector);
+    } catch (RuntimeException e) {
+      if (GcpErrors.isTransient(e)) {
+        throw e; // retried with backoff by java-operator-sdk; updateErrorStatus records it
+      }
+      // A permanent error (400, 403, 404...) will not go away by retrying soon: report and wait.
+      PartResult failed = PartResult.blocked("GcpError", "GCP refused a request: " + GcpErrors.describe(e)
+          + ". Fix the cause (permissions, quota, the spec); the operator retries every " + settings.errorCeiling().toMinutes() + " minutes.");
+      services.events().warning(cr, "GcpError", failed.message());
+      summarize(status, generation, pass, List.of(failed), failed, failed, failed, failed);
+      return finish(cr, before, status, settings.errorCeiling());
+    }
+    status.setEgressIPs(fixedEgressIps(cr.getSpec(), addresses));
+    summarize(status, generation, pass, List.of(connector, nat, firewall, job), connector, nat, firewall, job);
+    boolean moving = !pass.operations().isEmpty()
+        || List.of(connector, nat, firewall, job).stream().anyMatch(r -> r.progress() == PartResult.Progress.PROGRESSING);
+    boolean stalled = List.of(connector, nat, firewall, job).stream().anyMatch(r -> r.progress() == PartResult.Progress.BLOCKED);
+    Duration next = moving ? (pass.operations().stream().anyMatch(o -> o.getName().isEmpty()) ? Duration.ZERO : settings.pollInterval())
+        : stalled ? settings.errorCeiling() : jittered(resyncInterval(cr));
+    return finish(cr, before, status, next);
+  }
+
+  @Override
+  public DeleteControl cleanup(CloudRunEgressJob cr, Context<CloudRunEgressJob> context) {
+    if (cr.getSpec().getDeletionPolicy() == CloudRunEgressJobSpec.DeletionPolicy.Abandon) {
+      services.events().normal(cr, "Abandoned", "deletionPolicy is Abandon: every GCP object is left in place.");
+      return DeleteControl.defaultDelete();
+    }
+    CloudRunEgressJobStatus status = copy(cr.getStatus(), context);
+    CloudRunEgressJobStatus before = copy(cr.getStatus(), context);
+    Pass pass = new Pass(cr, services, status);
+    Claims claims = new Claims(context.getPrimaryCache().list().toList());
+    // Reverse order: each step waits for the one before it.
+    List<java.util.function.Supplier<PartResult>> steps = List.of(
+        () -> CloudRunJobPart.delete(pass),
+        () -> FirewallPart.delete(pass),
+        () -> RouterNatPart.delete(pass, claims),
+        () -> AddressPart.delete(pass),
+        () -> ConnectorPart.delete(pass, claims));
+    PartResult blocking = null;
+    try {
+      for (var step : steps) {
+        PartResult result = step.get();
+        if (!result.isReady()) {
+          blocking = result;
+          break;
+        }
+      }
+    } catch (RuntimeException e) {
+      String message = "Deletion waits: GCP answered " + GcpErrors.describe(e) + ". Retrying with backoff.";
+      services.events().warning(cr, "DeleteFailed", message);
+      blocking = PartResult.blocked("DeleteFailed", message);
+    }
+    if (blocking == null) {
+      services.events().normal(cr, "Deleted", "Every GCP object of this resource is deleted (shared ones are kept while others use them).");
+      return DeleteControl.defaultDelete();
+    }
+    long generation = cr.getMetadata().getGeneration() == null ? 0 : cr.getMetadata().getGeneration();
+    Conditions.set(status.getConditions(), Conditions.READY, false, blocking.reason(), blocking.message(), generation, pass.now);
+    if (!Objects.equals(status, before)) {
+      cr.setStatus(status);
+      context.getClient().resource(cr).patchStatus();
+    }
+    Duration next = blocking.progress() == PartResult.Progress.BLOCKED ? settings.errorCeiling()
+        : pass.operations().stream().anyMatch(o -> o.getName().isEmpty()) ? Duration.ZERO : settings.pollInterval();
+    return DeleteControl.noFinalizerRemoval().rescheduleAfter(next);
+  }
+
+  @Override
+  public ErrorStatusUpdateControl<CloudRunEgressJob> updateErrorStatus(CloudRunEgressJob cr, Context<CloudRunEgressJob> context, Exception e) {
+    CloudRunEgressJobStatus status = copy(cr.getStatus(), context);
+    long generation = cr.getMetadata().getGeneration() == null ? 0 : cr.getMetadata().getGeneration();
+    String message = "GCP is unavailable or throttling (" + GcpErrors.describe(e) + "); retrying with backoff.";
+    var now = services.clock().instant();
+    Conditions.set(status.getConditions(), Conditions.READY, false, "GcpUnavailable", message, generation, now);
+    Conditions.set(status.getConditions(), Conditions.RECONCILING, true, "Retrying", message, generation, now);
+    status.setObservedGeneration(generation);
+    cr.setStatus(status);
+    return ErrorStatusUpdateControl.patchStatus(cr);
+  }
+
+  /** Part conditions, then Ready (all parts ready), Reconciling and Stalled for kstatus. */
+  private void summarize(CloudRunEgressJobStatus status, long generation, Pass pass, List<PartResult> parts,
+      PartResult connector, PartResult nat, PartResult firewall, PartResult job) {
+    var conditions = status.getConditions();
+    var now = pass.now;
+    Conditions.set(conditions, Conditions.CONNECTOR_READY, connector, generation, now);
+    Conditions.set(conditions, Conditions.NAT_READY, nat, generation, now);
+    Conditions.set(conditions, Conditions.FIREWALL_READY, firewall, generation, now);
+    Conditions.set(conditions, Conditions.JOB_READY, job, generation, now);
+    PartResult blocked = parts.stream().filter(r -> r.progress() == PartResult.Progress.BLOCKED).findFirst().orElse(null);
+    PartResult moving = parts.stream().filter(r -> r.progress() == PartResult.Progress.PROGRESSING).findFirst().orElse(null);
+    if (blocked == null && moving == null) {
+      Conditions.set(conditions, Conditions.READY, true, "Ready", "Every part is ready: " + job.message(), generation, now);
+    } else {
+      PartResult first = blocked != null ? blocked : moving;
+      Conditions.set(conditions, Conditions.READY, false, first.reason(), first.message(), generation, now);
+    }
+    Conditions.set(conditions, Conditions.RECONCILING, blocked == null && moving != null,
+        moving != null ? moving.reason() : "Idle", moving != null ? moving.message() : "No change in progress.", generation, now);
+    Conditions.set(conditions, Conditions.STALLED, blocked != null,
+        blocked != null ? blocked.reason() : "NotStalled", blocked != null ? blocked.message() : "Nothing needs the user's attention.", generation, now);
+    status.setObservedGeneration(generation);
+  }
+
+  /** The IPs public traffic leaves from, when they are known in advance. */
+  private static List<String> fixedEgressIps(CloudRunEgressJobSpec spec, AddressPart.Addresses addresses) {
+    EgressSpec egress = spec.getEgress();
+    boolean publicThroughVpc = egress.getVpcEgress() == EgressSpec.VpcEgress.AllTraffic;
+    boolean staticNat = egress.getNat() != null && egress.getNat().getIpAllocation() == NatSpec.IpAllocation.Static;
+    return publicThroughVpc && staticNat ? new ArrayList<>(addresses.ips()) : new ArrayList<>();
+  }
+
+  private UpdateControl<CloudRunEgressJob> finish(CloudRunEgressJob cr, CloudRunEgressJobStatus before, CloudRunEgressJobStatus status, Duration next) {
+    UpdateControl<CloudRunEgressJob> control;
+    if (Objects.equals(before, status)) {
+      control = UpdateControl.noUpdate();
+    } else {
+      cr.setStatus(status);
+      control = UpdateControl.patchStatus(cr);
+    }
+    return control.rescheduleAfter(next);
+  }
+
+  private Duration resyncInterval(CloudRunEgressJob cr) {
+    String override = ReconcileTriggers.annotation(cr, ReconcileTriggers.RESYNC_INTERVAL);
+    if (override != null && override.matches("^([0-9]+h)?([0-9]+m)?([0-9]+s)?$") && !override.isEmpty()) {
+      return Duration.ofSeconds(Math.max(10, CloudRunJobPart.seconds(override)));
+    }
+    return settings.resyncInterval();
+  }
+
+  /** ±10% so resources created together do not resync together. */
+  private static Duration jittered(Duration interval) {
+    long millis = interval.toMillis();
+    return Duration.ofMillis(millis + ThreadLocalRandom.current().nextLong(-millis / 10, millis / 10 + 1));
+  }
+
+  /** A force-reconcile annotation newer than the last pass refreshes the lists. */
+  private static boolean isForced(CloudRunEgressJob cr, CloudRunEgressJobStatus before) {
+    String requested = ReconcileTriggers.annotation(cr, ReconcileTriggers.FORCE_RECONCILE);
+    return requested != null && !requested.equals(before.getLastForcedReconcile());
+  }
+
+  private static CloudRunEgressJobStatus copy(CloudRunEgressJobStatus status, Context<CloudRunEgressJob> context) {
+    return status == null ? new CloudRunEgressJobStatus() : context.getClient().getKubernetesSerialization().clone(status);
+  }
+}

@@ -1,0 +1,256 @@
+package dev.cloudrun.egress.reconciler;
+
+import com.google.cloud.run.v2.Condition;
+import com.google.cloud.run.v2.Container;
+import com.google.cloud.run.v2.CreateJobRequest;
+import com.google.cloud.run.v2.DeleteJobRequest;
+import com.google.cloud.run.v2.EnvVar;
+import com.google.cloud.run.v2.EnvVarSource;
+import com.google.cloud.run.v2.ExecutionTemplate;
+import com.google.cloud.run.v2.Job;
+import com.google.cloud.run.v2.ResourceRequirements;
+import com.google.cloud.run.v2.SecretKeySelector;
+import com.google.cloud.run.v2.TaskTemplate;
+import com.google.cloud.run.v2.UpdateJobRequest;
+import com.google.cloud.run.v2.VpcAccess;
+import com.google.protobuf.util.Timestamps;
+import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.ExecutionStatus;
+import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.JobStatus;
+import dev.cloudrun.egress.api.v1alpha1.DirectVpcSpec;
+import dev.cloudrun.egress.api.v1alpha1.EgressSpec;
+import dev.cloudrun.egress.api.v1alpha1.JobSpec;
+import dev.cloudrun.egress.gcp.Operations;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** The Cloud Run Job (v2), created once its connector is READY, with vpcAccess from spec.egress. */
+final class CloudRunJobPart {
+  static final String PART = "job";
+  private static final Pattern DURATION = Pattern.compile("^(?:(\\d+)h)?(?:(\\d+)m)?(?:(\\d+)s)?$");
+
+  private CloudRunJobPart() {}
+
+  static Job desired(Pass pass) {
+    JobSpec spec = pass.cr.getSpec().getJob();
+    Container.Builder container = Container.newBuilder()
+        .setImage(spec.getImage())
+        .setResources(ResourceRequirements.newBuilder()
+            .putLimits("cpu", spec.getCpu() != null ? spec.getCpu() : "1")
+            .putLimits("memory", spec.getMemory() != null ? spec.getMemory() : "512Mi"));
+    if (spec.getCommand() != null) {
+      container.addAllCommand(spec.getCommand());
+    }
+    if (spec.getArgs() != null) {
+      container.addAllArgs(spec.getArgs());
+    }
+    if (spec.getEnv() != null) {
+      spec.getEnv().forEach(e -> container.addEnv(EnvVar.newBuilder().setName(e.getName()).setValue(e.getValue() != null ? e.getValue() : "")));
+    }
+    if (spec.getSecretEnv() != null) {
+      spec.getSecretEnv().forEach(s -> container.addEnv(EnvVar.newBuilder().setName(s.getName()).setValueSource(EnvVarSource.newBuilder()
+          .setSecretKeyRef(SecretKeySelector.newBuilder().setSecret(s.getSecret()).setVersion(s.getVersion() != null ? s.getVersion() : "latest")))));
+    }
+    TaskTemplate.Builder task = TaskTemplate.newBuilder()
+        .addContainers(container)
+        .setMaxRetries(spec.getMaxRetries() != null ? spec.getMaxRetries() : 3)
+        .setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(seconds(spec.getTaskTimeout() != null ? spec.getTaskTimeout() : "10m")))
+        .setVpcAccess(vpcAccess(pass));
+    if (spec.getServiceAccount() != null) {
+      task.setServiceAccount(spec.getServiceAccount());
+    }
+    if (spec.getEncryptionKey() != null) {
+      task.setEncryptionKey(spec.getEncryptionKey());
+    }
+    ExecutionTemplate.Builder execution = ExecutionTemplate.newBuilder()
+        .setTaskCount(spec.getTaskCount() != null ? spec.getTaskCount() : 1)
+        .setTemplate(task);
+    if (spec.getParallelism() != null) {
+      execution.setParallelism(spec.getParallelism());
+    }
+    Job.Builder job = Job.newBuilder()
+        .setName(pass.targets.jobPath())
+        .putAllLabels(Ownership.labels(pass.cr))
+        .putAnnotations(Ownership.OWNER_ANNOTATION, Ownership.owner(pass.cr))
+        .setTemplate(execution);
+    if (spec.getLabels() != null) {
+      job.putAllLabels(spec.getLabels());
+    }
+    return job.build();
+  }
+
+  private static VpcAccess vpcAccess(Pass pass) {
+    EgressSpec egress = pass.cr.getSpec().getEgress();
+    VpcAccess.Builder vpc = VpcAccess.newBuilder().setEgress(egress.getVpcEgress() == EgressSpec.VpcEgress.AllTraffic
+        ? VpcAccess.VpcEgress.ALL_TRAFFIC : VpcAccess.VpcEgress.PRIVATE_RANGES_ONLY);
+    if (egress.getConnector() != null) {
+      return vpc.setConnector(pass.targets.connectorPath()).build();
+    }
+    DirectVpcSpec direct = egress.getDirectVpc();
+    VpcAccess.NetworkInterface.Builder nic = VpcAccess.NetworkInterface.newBuilder()
+        .setNetwork(pass.targets.networkPath())
+        .setSubnetwork("projects/" + pass.targets.networkProject() + "/regions/" + pass.targets.region() + "/subnetworks/" + direct.getSubnet());
+    if (direct.getNetworkTags() != null) {
+      nic.addAllTags(direct.getNetworkTags());
+    }
+    return vpc.addNetworkInterfaces(nic).build();
+  }
+
+  static PartResult reconcile(Pass pass, PartResult connector) {
+    String name = pass.targets.jobPath();
+    Map<String, Job> jobs = pass.services.inventory().jobs(pass.targets.project(), pass.targets.region());
+    Optional<PartResult> settling = pass.settle(PART, name, Operations.Api.RUN,
+        () -> Pass.reread(jobs, name, () -> pass.services.gcp().jobs.getJob(name)));
+    Job observed = jobs.get(name);
+    report(pass, observed);
+    if (settling.isPresent()) {
+      return settling.get();
+    }
+    if (!connector.isReady()) {
+      return PartResult.progressing("WaitingForConnector", "The job is created once its connector is READY: " + connector.message());
+    }
+    Job desired = desired(pass);
+    if (observed == null) {
+      return pass.change(PART, "create", name, () -> pass.services.gcp().jobs.createJobCallable().call(CreateJobRequest.newBuilder()
+          .setParent("projects/" + pass.targets.project() + "/locations/" + pass.targets.region())
+          .setJobId(pass.targets.jobName())
+          .setJob(desired.toBuilder().clearName())
+          .build()).getName());
+    }
+    pass.forget(PART, name);
+    if (!Ownership.ownedBy(observed.getLabelsMap(), pass.cr) && !pass.intendedToCreate(PART, name) && !pass.cr.getSpec().getAdoptExisting()) {
+      return PartResult.blocked("NotOwned", "Cloud Run job " + name + " exists but was not created by this operator for this resource;"
+          + " it is left untouched. Set spec.job.name to another name, or spec.adoptExisting: true to manage it.");
+    }
+    List<String> drift = differences(desired, observed);
+    if (!drift.isEmpty()) {
+      pass.services.events().normal(pass.cr, "DriftCorrected", "Cloud Run job " + name + ": setting " + String.join(", ", drift) + " back to the spec.");
+      pass.services.metrics().driftCorrected(PART);
+      Job update = observed.toBuilder()
+          .putAllLabels(desired.getLabelsMap())
+          .putAllAnnotations(desired.getAnnotationsMap())
+          .setTemplate(desired.getTemplate())
+          .build();
+      return pass.change(PART, "update", name, () -> pass.services.gcp().jobs.updateJobCallable()
+          .call(UpdateJobRequest.newBuilder().setJob(update).build()).getName());
+    }
+    Condition terminal = observed.getTerminalCondition();
+    if (observed.getReconciling()) {
+      return PartResult.progressing("Updating", "Cloud Run job " + name + " is reconciling.");
+    }
+    if (terminal.getState() == Condition.State.CONDITION_FAILED) {
+      return PartResult.blocked("JobFailed", "Cloud Run job " + name + " is not ready: " + terminal.getMessage());
+    }
+    return PartResult.ready("Ready", "Cloud Run job " + name + " is ready with " + vpcSummary(desired) + ".");
+  }
+
+  static PartResult delete(Pass pass) {
+    String name = pass.targets.jobPath();
+    Map<String, Job> jobs = pass.services.inventory().jobs(pass.targets.project(), pass.targets.region());
+    Optional<PartResult> settling = pass.settle(PART, name, Operations.Api.RUN,
+        () -> Pass.reread(jobs, name, () -> pass.services.gcp().jobs.getJob(name)));
+    if (settling.isPresent()) {
+      return settling.get();
+    }
+    Job observed = jobs.get(name);
+    if (observed == null || !Ownership.ownedBy(observed.getLabelsMap(), pass.cr)) {
+      return PartResult.ready("Deleted", "Cloud Run job " + name + (observed == null ? " is gone." : " is not this resource's and was left in place."));
+    }
+    return pass.change(PART, "delete", name, () -> pass.services.gcp().jobs.deleteJobCallable()
+        .call(DeleteJobRequest.newBuilder().setName(name).build()).getName());
+  }
+
+  private static void report(Pass pass, Job observed) {
+    if (observed == null) {
+      pass.status.setJob(null);
+      return;
+    }
+    JobStatus status = new JobStatus();
+    status.setName(observed.getName());
+    status.setGeneration(observed.getGeneration());
+    if (observed.hasLatestCreatedExecution()) {
+      ExecutionStatus execution = new ExecutionStatus();
+      execution.setName(observed.getLatestCreatedExecution().getName());
+      execution.setCreateTime(Timestamps.toString(observed.getLatestCreatedExecution().getCreateTime()));
+      if (observed.getLatestCreatedExecution().hasCompletionTime()) {
+        execution.setCompletionTime(Timestamps.toString(observed.getLatestCreatedExecution().getCompletionTime()));
+      }
+      status.setLatestExecution(execution);
+    }
+    pass.status.setJob(status);
+  }
+
+  /** Compares only what the operator sets: labels and annotations it writes, and the template fields from the spec. */
+  private static List<String> differences(Job desired, Job observed) {
+    List<String> fields = new ArrayList<>();
+    desired.getLabelsMap().forEach((k, v) -> {
+      if (!v.equals(observed.getLabelsMap().get(k))) {
+        fields.add("labels." + k);
+      }
+    });
+    ExecutionTemplate d = desired.getTemplate();
+    ExecutionTemplate o = observed.getTemplate();
+    if (d.getTaskCount() != o.getTaskCount()) {
+      fields.add("taskCount");
+    }
+    if (d.getParallelism() != o.getParallelism()) {
+      fields.add("parallelism");
+    }
+    TaskTemplate dt = d.getTemplate();
+    TaskTemplate ot = o.getTemplate();
+    if (dt.getMaxRetries() != ot.getMaxRetries()) {
+      fields.add("maxRetries");
+    }
+    if (!dt.getTimeout().equals(ot.getTimeout())) {
+      fields.add("timeout");
+    }
+    if (!dt.getServiceAccount().equals(ot.getServiceAccount()) && !dt.getServiceAccount().isEmpty()) {
+      fields.add("serviceAccount");
+    }
+    if (!dt.getEncryptionKey().equals(ot.getEncryptionKey())) {
+      fields.add("encryptionKey");
+    }
+    if (!dt.getVpcAccess().equals(ot.getVpcAccess())) {
+      fields.add("vpcAccess");
+    }
+    if (ot.getContainersCount() != 1) {
+      fields.add("containers");
+    } else {
+      Container dc = dt.getContainers(0);
+      Container oc = ot.getContainers(0);
+      if (!dc.getImage().equals(oc.getImage())) {
+        fields.add("image");
+      }
+      if (!dc.getCommandList().equals(oc.getCommandList()) || !dc.getArgsList().equals(oc.getArgsList())) {
+        fields.add("command/args");
+      }
+      if (!dc.getEnvList().equals(oc.getEnvList())) {
+        fields.add("env");
+      }
+      if (!dc.getResources().getLimitsMap().equals(oc.getResources().getLimitsMap())) {
+        fields.add("resources.limits");
+      }
+    }
+    return fields;
+  }
+
+  private static String vpcSummary(Job job) {
+    VpcAccess vpc = job.getTemplate().getTemplate().getVpcAccess();
+    return (vpc.getConnector().isEmpty() ? "Direct VPC egress" : "connector " + vpc.getConnector()) + ", egress " + vpc.getEgress();
+  }
+
+  static long seconds(String duration) {
+    Matcher m = DURATION.matcher(duration);
+    if (!m.matches()) {
+      throw new IllegalArgumentException("not a duration: " + duration);
+    }
+    long total = 0;
+    total += m.group(1) == null ? 0 : Long.parseLong(m.group(1)) * 3600;
+    total += m.group(2) == null ? 0 : Long.parseLong(m.group(2)) * 60;
+    total += m.group(3) == null ? 0 : Long.parseLong(m.group(3));
+    return total;
+  }
+}

@@ -1,0 +1,47 @@
+package dev.cloudrun.egress.reconciler;
+
+import io.fabric8.kubernetes.api.model.Condition;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * Owns status.conditions: one entry per type, in the metav1.Condition shape, whose
+ * lastTransitionTime moves only when its status really changes (so Ready does not flap in the
+ * eyes of kstatus, Argo CD or kubectl wait when a pass changes nothing).
+ */
+final class Conditions {
+  static final String READY = "Ready";
+  static final String CONNECTOR_READY = "ConnectorReady";
+  static final String NAT_READY = "NatReady";
+  static final String FIREWALL_READY = "FirewallReady";
+  static final String JOB_READY = "JobReady";
+  static final String RECONCILING = "Reconciling";
+  static final String STALLED = "Stalled";
+
+  private Conditions() {}
+
+  static void set(List<Condition> conditions, String type, boolean status, String reason, String message, long generation, Instant now) {
+    String value = status ? "True" : "False";
+    Condition condition = conditions.stream().filter(c -> type.equals(c.getType())).findFirst().orElse(null);
+    if (condition == null) {
+      condition = new Condition();
+      condition.setType(type);
+      conditions.add(condition);
+    }
+    if (!value.equals(condition.getStatus()) || condition.getLastTransitionTime() == null) {
+      condition.setLastTransitionTime(now.toString());
+    }
+    condition.setStatus(value);
+    condition.setReason(reason);
+    condition.setMessage(message);
+    condition.setObservedGeneration(generation);
+  }
+
+  static void set(List<Condition> conditions, String type, PartResult result, long generation, Instant now) {
+    set(conditions, type, result.isReady(), result.reason(), result.message(), generation, now);
+  }
+
+  static Condition get(List<Condition> conditions, String type) {
+    return conditions.stream().filter(c -> type.equals(c.getType())).findFirst().orElse(null);
+  }
+}

@@ -1,0 +1,222 @@
+package dev.cloudrun.egress.reconciler;
+
+import com.google.cloud.compute.v1.Allowed;
+import com.google.cloud.compute.v1.DeleteFirewallRequest;
+import com.google.cloud.compute.v1.Denied;
+import com.google.cloud.compute.v1.Firewall;
+import com.google.cloud.compute.v1.InsertFirewallRequest;
+import com.google.cloud.compute.v1.PatchFirewallRequest;
+import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.FirewallStatus;
+import dev.cloudrun.egress.api.v1alpha1.FirewallSpec;
+import dev.cloudrun.egress.gcp.Operations;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The EGRESS firewall rules: one allow rule per spec.egress.firewall.allow entry and, with
+ * leastPrivilege, a deny-all below them; all target the job's network tag. Rules this resource
+ * created and the spec no longer lists are deleted.
+ */
+final class FirewallPart {
+  static final String PART = "firewall";
+
+  private FirewallPart() {}
+
+  static Map<String, Firewall> desired(Pass pass) {
+    FirewallSpec spec = pass.cr.getSpec().getEgress().getFirewall();
+    Map<String, Firewall> rules = new LinkedHashMap<>();
+    if (spec == null) {
+      return rules;
+    }
+    List<String> tags = targetTags(pass);
+    for (FirewallSpec.AllowRule allow : spec.getAllow() == null ? List.<FirewallSpec.AllowRule>of() : spec.getAllow()) {
+      String name = pass.targets.allowRuleName(allow);
+      Allowed.Builder allowed = Allowed.newBuilder().setIPProtocol(protocol(allow.getProtocol()));
+      if (allow.getPorts() != null) {
+        allowed.addAllPorts(allow.getPorts());
+      }
+      rules.put(name, base(pass, name, spec.getAllowPriority(), tags)
+          .addAllDestinationRanges(allow.getDestinationRanges())
+          .addAllowed(allowed)
+          .build());
+    }
+    if (spec.getLeastPrivilege()) {
+      String name = pass.targets.denyRuleName();
+      rules.put(name, base(pass, name, spec.getDenyPriority(), tags)
+          .addDestinationRanges("0.0.0.0/0")
+          .addDenied(Denied.newBuilder().setIPProtocol("all"))
+          .build());
+    }
+    return rules;
+  }
+
+  private static Firewall.Builder base(Pass pass, String name, int priority, List<String> tags) {
+    return Firewall.newBuilder()
+        .setName(name)
+        .setNetwork(pass.targets.networkPath())
+        .setDescription(Ownership.description(pass.cr))
+        .setDirection("EGRESS")
+        .setPriority(priority)
+        .addAllTargetTags(tags);
+  }
+
+  /** The connector's unique tag, or the Direct VPC network tags. */
+  static List<String> targetTags(Pass pass) {
+    if (pass.cr.getSpec().getEgress().getConnector() != null) {
+      return List.of(pass.targets.connectorTag());
+    }
+    List<String> tags = pass.cr.getSpec().getEgress().getDirectVpc().getNetworkTags();
+    return tags == null ? List.of() : tags;
+  }
+
+  static PartResult reconcile(Pass pass) {
+    Map<String, Firewall> observedAll = pass.services.inventory().firewalls(pass.targets.networkProject());
+    Map<String, Firewall> desired = desired(pass);
+    FirewallStatus status = new FirewallStatus();
+    status.setRules(new ArrayList<>(desired.keySet()));
+    pass.status.setFirewall(desired.isEmpty() ? null : status);
+    PartResult pending = null;
+    for (Firewall rule : desired.values()) {
+      PartResult result = reconcileOne(pass, observedAll, rule);
+      if (!result.isReady() && (pending == null || result.progress() == PartResult.Progress.BLOCKED)) {
+        pending = result;
+      }
+    }
+    for (Firewall stale : ownedRules(pass, observedAll)) {
+      if (!desired.containsKey(stale.getName())) {
+        PartResult result = deleteOne(pass, observedAll, stale.getName());
+        if (!result.isReady() && pending == null) {
+          pending = result;
+        }
+      }
+    }
+    if (pending != null) {
+      return pending;
+    }
+    return desired.isEmpty()
+        ? PartResult.ready("NotUsed", "spec.egress.firewall is not set: only the connector's implicit rules apply.")
+        : PartResult.ready("Ready", "Firewall rules " + String.join(", ", desired.keySet()) + " are in place.");
+  }
+
+  private static PartResult reconcileOne(Pass pass, Map<String, Firewall> observedAll, Firewall desired) {
+    String target = path(pass, desired.getName());
+    Optional<PartResult> settling = pass.settle(PART, target, Operations.Api.COMPUTE,
+        () -> Pass.reread(observedAll, desired.getName(), () -> pass.services.gcp().firewalls.get(pass.targets.networkProject(), desired.getName())));
+    if (settling.isPresent()) {
+      return settling.get();
+    }
+    Firewall observed = observedAll.get(desired.getName());
+    if (observed == null) {
+      return pass.change(PART, "create", target, () -> pass.globalOperation(pass.services.gcp().firewalls.insertCallable().call(
+          InsertFirewallRequest.newBuilder()
+              .setProject(pass.targets.networkProject())
+              .setFirewallResource(desired)
+              .setRequestId(pass.requestId(PART, target))
+              .build()).getName()));
+    }
+    pass.forget(PART, target);
+    if (!Ownership.ownedBy(observed.getDescription(), pass.cr) && !pass.cr.getSpec().getAdoptExisting()) {
+      return PartResult.blocked("NotOwned", "Firewall rule " + target + " exists but was not created by this operator for this resource;"
+          + " it is left untouched. Rename or delete it, or set spec.adoptExisting: true to manage it.");
+    }
+    List<String> drift = differences(desired, observed);
+    if (drift.isEmpty()) {
+      return PartResult.ready("Ready", "Firewall rule " + target + " is in place.");
+    }
+    pass.services.events().normal(pass.cr, "DriftCorrected", "Firewall rule " + target + ": setting " + String.join(", ", drift) + " back to the spec.");
+    pass.services.metrics().driftCorrected(PART);
+    return pass.change(PART, "update", target, () -> pass.globalOperation(pass.services.gcp().firewalls.patchCallable().call(
+        PatchFirewallRequest.newBuilder()
+            .setProject(pass.targets.networkProject())
+            .setFirewall(desired.getName())
+            .setFirewallResource(desired)
+            .setRequestId(pass.requestId(PART, target))
+            .build()).getName()));
+  }
+
+  /** Deletes every rule this resource created. */
+  static PartResult delete(Pass pass) {
+    Map<String, Firewall> observedAll = pass.services.inventory().firewalls(pass.targets.networkProject());
+    PartResult pending = null;
+    for (Firewall rule : ownedRules(pass, observedAll)) {
+      PartResult result = deleteOne(pass, observedAll, rule.getName());
+      if (!result.isReady()) {
+        pending = result;
+      }
+    }
+    // Operations whose rule already vanished from the list still need settling.
+    for (var op : pass.operations()) {
+      if (op.getPart().equals(PART) && pending == null) {
+        pending = pass.settle(PART, op.getTarget(), Operations.Api.COMPUTE, () -> { }).orElse(null);
+      }
+    }
+    return pending != null ? pending : PartResult.ready("Deleted", "Firewall rules of this resource are gone.");
+  }
+
+  private static PartResult deleteOne(Pass pass, Map<String, Firewall> observedAll, String name) {
+    String target = path(pass, name);
+    Optional<PartResult> settling = pass.settle(PART, target, Operations.Api.COMPUTE,
+        () -> Pass.reread(observedAll, name, () -> pass.services.gcp().firewalls.get(pass.targets.networkProject(), name)));
+    if (settling.isPresent()) {
+      return settling.get();
+    }
+    if (!observedAll.containsKey(name)) {
+      return PartResult.ready("Deleted", "Firewall rule " + target + " is gone.");
+    }
+    return pass.change(PART, "delete", target, () -> pass.globalOperation(pass.services.gcp().firewalls.deleteCallable().call(
+        DeleteFirewallRequest.newBuilder()
+            .setProject(pass.targets.networkProject())
+            .setFirewall(name)
+            .setRequestId(pass.requestId(PART, target))
+            .build()).getName()));
+  }
+
+  private static List<Firewall> ownedRules(Pass pass, Map<String, Firewall> observedAll) {
+    return observedAll.values().stream().filter(f -> Ownership.ownedBy(f.getDescription(), pass.cr)).toList();
+  }
+
+  /** Only the fields this operator sets; server defaults (logging, disabled, ids) never count as drift. */
+  private static List<String> differences(Firewall desired, Firewall observed) {
+    List<String> fields = new ArrayList<>();
+    if (!observed.getNetwork().endsWith(desired.getNetwork())) {
+      fields.add("network");
+    }
+    if (!desired.getDirection().equals(observed.getDirection())) {
+      fields.add("direction");
+    }
+    if (desired.getPriority() != observed.getPriority()) {
+      fields.add("priority");
+    }
+    if (!sorted(desired.getTargetTagsList()).equals(sorted(observed.getTargetTagsList()))) {
+      fields.add("targetTags");
+    }
+    if (!sorted(desired.getDestinationRangesList()).equals(sorted(observed.getDestinationRangesList()))) {
+      fields.add("destinationRanges");
+    }
+    if (!desired.getAllowedList().equals(observed.getAllowedList())) {
+      fields.add("allowed");
+    }
+    if (!desired.getDeniedList().equals(observed.getDeniedList())) {
+      fields.add("denied");
+    }
+    if (observed.getDisabled()) {
+      fields.add("disabled");
+    }
+    return fields;
+  }
+
+  private static List<String> sorted(List<String> values) {
+    return values.stream().sorted().toList();
+  }
+
+  private static String protocol(FirewallSpec.Protocol protocol) {
+    return protocol == null ? "tcp" : protocol.name().toLowerCase();
+  }
+
+  private static String path(Pass pass, String name) {
+    return "projects/" + pass.targets.networkProject() + "/global/firewalls/" + name;
+  }
+}

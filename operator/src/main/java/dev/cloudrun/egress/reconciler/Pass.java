@@ -1,0 +1,157 @@
+package dev.cloudrun.egress.reconciler;
+
+import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJob;
+import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus;
+import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.OperationStatus;
+import dev.cloudrun.egress.gcp.GcpErrors;
+import dev.cloudrun.egress.gcp.Operations;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.function.Supplier;
+
+/**
+ * One reconcile pass over one CloudRunEgressJob: what the parts share (the resource, its targets,
+ * GCP access, the status being built) and the bookkeeping of long-running operations.
+ *
+ * <p>Every change goes through three steps across passes: the intent is written to
+ * status.operations first, then the operation is started and its name recorded, then it is polled
+ * until done. A restart at any point resumes from status: an object found while an intent is
+ * recorded is ours (no duplicate, no lost ownership), and a started operation is polled, never
+ * started again.
+ */
+final class Pass {
+  final CloudRunEgressJob cr;
+  final Targets targets;
+  final Services services;
+  final CloudRunEgressJobStatus status;
+  final Instant now;
+  private final List<OperationStatus> operations;
+
+  Pass(CloudRunEgressJob cr, Services services, CloudRunEgressJobStatus status) {
+    this.cr = cr;
+    this.targets = Targets.of(cr);
+    this.services = services;
+    this.status = status;
+    this.now = services.clock().instant();
+    this.operations = status.getOperations();
+  }
+
+  /** An intent or operation this resource has on the target, if any. */
+  Optional<OperationStatus> operation(String part, String target) {
+    return operations.stream().filter(o -> o.getPart().equals(part) && o.getTarget().equals(target)).findFirst();
+  }
+
+  /** True when this resource recorded the intent to create the target: finding it means it is ours. */
+  boolean intendedToCreate(String part, String target) {
+    return operation(part, target).filter(o -> o.getAction().equals("create")).isPresent();
+  }
+
+  /**
+   * Settles a started operation on the target. Empty when there is none, or it just finished
+   * (then {@code onDone} re-reads the object); otherwise what the part reports meanwhile.
+   */
+  Optional<PartResult> settle(String part, String target, Operations.Api api, Runnable onDone) {
+    Optional<OperationStatus> op = operation(part, target).filter(o -> !o.getName().isEmpty());
+    if (op.isEmpty()) {
+      return Optional.empty();
+    }
+    Operations.State state = services.operations().poll(api, op.get().getName());
+    if (state instanceof Operations.Running) {
+      return Optional.of(PartResult.progressing(progressReason(op.get().getAction()),
+          "Waiting for GCP to " + op.get().getAction() + " " + target + " (operation " + op.get().getName() + ")."));
+    }
+    operations.remove(op.get());
+    if (state instanceof Operations.Failed failed) {
+      services.events().warning(cr, "OperationFailed", "GCP could not " + op.get().getAction() + " " + target + ": " + failed.message());
+      return Optional.of(PartResult.blocked("OperationFailed",
+          "GCP could not " + op.get().getAction() + " " + target + ": " + failed.message()
+              + ". Fix the cause; the operator tries again on the next resync."));
+    }
+    onDone.run();
+    return Optional.empty();
+  }
+
+  /**
+   * Moves a change one step: records the intent on the first call, starts the operation on the
+   * next (the supplier calls GCP and returns the operation name), then waits for it.
+   */
+  PartResult change(String part, String action, String target, Supplier<String> start) {
+    Optional<OperationStatus> op = operation(part, target);
+    if (op.isEmpty() || !op.get().getAction().equals(action)) {
+      op.ifPresent(operations::remove);
+      OperationStatus intent = new OperationStatus();
+      intent.setPart(part);
+      intent.setAction(action);
+      intent.setTarget(target);
+      intent.setName("");
+      intent.setStartTime(now.toString());
+      operations.add(intent);
+      return PartResult.progressing(progressReason(action), "About to " + action + " " + target + ".");
+    }
+    if (op.get().getName().isEmpty()) {
+      services.writeBudget().acquire();
+      op.get().setName(start.get());
+      services.events().normal(cr, capitalize(action) + "Started", capitalize(action) + " of " + target + " started.");
+    }
+    return PartResult.progressing(progressReason(action), "Waiting for GCP to " + action + " " + target + ".");
+  }
+
+  /**
+   * The request id of the recorded change on the target: the same for every retry of one change
+   * (Compute then returns the same operation instead of acting twice), new for the next change.
+   */
+  String requestId(String part, String target) {
+    OperationStatus op = operation(part, target).orElseThrow();
+    String key = cr.getMetadata().getUid() + "/" + part + "/" + target + "/" + op.getAction() + "/" + op.getStartTime();
+    return UUID.nameUUIDFromBytes(key.getBytes(StandardCharsets.UTF_8)).toString();
+  }
+
+  /** Name to record for a regional Compute operation in the network's project. */
+  String regionalOperation(String opName) {
+    return "projects/" + targets.networkProject() + "/regions/" + targets.region() + "/operations/" + opName;
+  }
+
+  /** Name to record for a global Compute operation in the network's project. */
+  String globalOperation(String opName) {
+    return "projects/" + targets.networkProject() + "/global/operations/" + opName;
+  }
+
+  /** Re-reads one object after a change finished, so the next steps see it without another list. */
+  static <T> void reread(Map<String, T> objects, String key, Supplier<T> get) {
+    try {
+      objects.put(key, get.get());
+    } catch (RuntimeException e) {
+      if (!GcpErrors.isNotFound(e)) {
+        throw e;
+      }
+      objects.remove(key);
+    }
+  }
+
+  /** Drops a recorded intent that is no longer needed (the object appeared, or the spec changed). */
+  void forget(String part, String target) {
+    operation(part, target).filter(o -> o.getName().isEmpty()).ifPresent(operations::remove);
+  }
+
+  List<OperationStatus> operations() {
+    return new ArrayList<>(operations);
+  }
+
+  private static String progressReason(String action) {
+    return switch (action) {
+      case "create" -> "Creating";
+      case "update" -> "Updating";
+      case "delete" -> "Deleting";
+      default -> "Progressing";
+    };
+  }
+
+  private static String capitalize(String s) {
+    return Character.toUpperCase(s.charAt(0)) + s.substring(1);
+  }
+}

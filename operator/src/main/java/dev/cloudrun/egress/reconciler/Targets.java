@@ -1,0 +1,99 @@
+package dev.cloudrun.egress.reconciler;
+
+import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJob;
+import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobSpec;
+import dev.cloudrun.egress.api.v1alpha1.FirewallSpec;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/**
+ * The GCP identities a CloudRunEgressJob maps to, derived once from its spec: which project holds
+ * what, and the names and paths of every object. Shared VPC: a network given as
+ * projects/HOST/global/networks/NAME puts the router, NAT, addresses and firewall rules in HOST.
+ */
+public record Targets(
+    String project,
+    String region,
+    String networkProject,
+    String networkName,
+    String jobName,
+    String connectorProject,
+    String connectorName) {
+
+  public static Targets of(CloudRunEgressJob cr) {
+    CloudRunEgressJobSpec spec = cr.getSpec();
+    String network = spec.getEgress().getNetwork();
+    String networkProject = spec.getProject();
+    String networkName = network;
+    if (network.startsWith("projects/")) {
+      String[] parts = network.split("/");
+      networkProject = parts[1];
+      networkName = parts[4];
+    }
+    String jobName = spec.getJob().getName() != null ? spec.getJob().getName() : cr.getMetadata().getName();
+    String connectorProject = null;
+    String connectorName = null;
+    if (spec.getEgress().getConnector() != null) {
+      String name = spec.getEgress().getConnector().getName();
+      if (name.startsWith("projects/")) {
+        String[] parts = name.split("/");
+        connectorProject = parts[1];
+        connectorName = parts[5];
+      } else {
+        connectorProject = spec.getProject();
+        connectorName = name;
+      }
+    }
+    return new Targets(spec.getProject(), spec.getRegion(), networkProject, networkName, jobName, connectorProject, connectorName);
+  }
+
+  public String networkPath() {
+    return "projects/" + networkProject + "/global/networks/" + networkName;
+  }
+
+  public String jobPath() {
+    return "projects/" + project + "/locations/" + region + "/jobs/" + jobName;
+  }
+
+  public String connectorPath() {
+    return "projects/" + connectorProject + "/locations/" + region + "/connectors/" + connectorName;
+  }
+
+  /** The tag every instance of the connector carries, which firewall rules can target. */
+  public String connectorTag() {
+    return "vpc-connector-" + region + "-" + connectorName;
+  }
+
+  public String routerPath(String router) {
+    return "projects/" + networkProject + "/regions/" + region + "/routers/" + router;
+  }
+
+  /** Firewall rule names are global per project: prefix with the job and keep within 63 characters. */
+  public String allowRuleName(FirewallSpec.AllowRule rule) {
+    return ruleName("allow-" + rule.getName());
+  }
+
+  public String denyRuleName() {
+    return ruleName("deny-all");
+  }
+
+  private String ruleName(String suffix) {
+    String name = "crej-" + jobName + "-" + suffix;
+    if (name.length() <= 63) {
+      return name;
+    }
+    String hash = sha256(project + "/" + region + "/" + jobName).substring(0, 8);
+    int keep = 63 - ("crej--" + hash + "-" + suffix).length();
+    return "crej-" + jobName.substring(0, keep).replaceAll("-+$", "") + "-" + hash + "-" + suffix;
+  }
+
+  private static String sha256(String text) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
