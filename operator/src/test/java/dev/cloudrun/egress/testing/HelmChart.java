@@ -33,7 +33,7 @@ public final class HelmChart {
       Path valuesFile = Files.createTempFile("values", ".yaml");
       try {
         Manifests.YAML.writeValue(valuesFile.toFile(), values);
-        String manifests = helm().template().withName(RELEASE).withNamespace("egress-system")
+        String manifests = helm().template().withName(RELEASE)
             .withValuesFile(valuesFile).call();
         if (manifests == null) {
           // helm-java's answer when no template renders anything.

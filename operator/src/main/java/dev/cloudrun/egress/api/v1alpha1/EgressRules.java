@@ -23,21 +23,21 @@ public class EgressRules {
       value = "self.all(p, p.matches('" + CelPatterns.PROJECT + "'))",
       message = "allowedProjects must be GCP project IDs such as my-project")
   @JsonPropertyDescription("Projects a job may use (spec.project).")
-  private List<String> allowedProjects;
+  private List<@Size(max = 30) String> allowedProjects;
 
   @Size(max = MAX_VALUES)
   @ValidationRule(
       value = "self.all(r, r.matches('" + CelPatterns.REGION + "'))",
       message = "allowedRegions must be GCP regions such as europe-west2")
   @JsonPropertyDescription("Regions a job may run in (spec.region).")
-  private List<String> allowedRegions;
+  private List<@Size(max = 40) String> allowedRegions;
 
   @Size(max = MAX_VALUES)
   @ValidationRule(
       value = "self.all(n, n.matches('" + CelPatterns.GCE_NAME + "') || n.matches('" + CelPatterns.NETWORK_PATH + "'))",
       message = "allowedNetworks must be network names such as default, or projects/HOST/global/networks/NAME, written as jobs write spec.egress.network")
   @JsonPropertyDescription("VPC networks a job's traffic may enter (spec.egress.network), written as the job writes them.")
-  private List<String> allowedNetworks;
+  private List<@Size(max = 200) String> allowedNetworks;
 
   @JsonPropertyDescription("The spec.egress.vpcEgress every job must use: AllTraffic (public traffic through NAT) or PrivateRangesOnly.")
   private EgressSpec.VpcEgress requiredVpcEgress;
@@ -67,7 +67,7 @@ public class EgressRules {
         value = "self.all(c, c.matches('" + CelPatterns.CONNECTOR_ID + "') || c.matches('" + CelPatterns.CONNECTOR_PATH + "'))",
         message = "connectors.allowedExisting must be connector names, or projects/HOST/locations/REGION/connectors/NAME, written as jobs write spec.egress.connector.name")
     @JsonPropertyDescription("Existing connectors (existing: true) jobs may use, written as jobs write spec.egress.connector.name.")
-    private List<String> allowedExisting;
+    private List<@Size(max = 120) String> allowedExisting;
 
     @JsonPropertyDescription("False: jobs may not have the operator create connectors (existing: false); they must use an existing one.")
     private Boolean allowCreate;
@@ -89,7 +89,7 @@ public class EgressRules {
         value = "self.all(n, n.matches('" + CelPatterns.NAT_REF + "'))",
         message = "nats.allowedExisting entries must be ROUTER/NAT, e.g. shared-router/shared-nat")
     @JsonPropertyDescription("Existing NATs (existing: true) jobs may use, each as ROUTER/NAT (spec.egress.nat.router and name).")
-    private List<String> allowedExisting;
+    private List<@Size(max = 127) String> allowedExisting;
 
     @JsonPropertyDescription("False: jobs may not have the operator create NATs (existing: false); they must use an existing one.")
     private Boolean allowCreate;
@@ -102,7 +102,7 @@ public class EgressRules {
         value = "self.all(p, p.endsWith('/'))",
         message = "job.allowedImageRegistries prefixes must end with / (e.g. europe-west2-docker.pkg.dev/myproject/), otherwise a longer host name such as europe-west2-docker.pkg.dev.example.com would match too")
     @JsonPropertyDescription("Prefixes a job's image (spec.job.image) must start with, e.g. europe-west2-docker.pkg.dev/myproject/. Each ends with /.")
-    private List<String> allowedImageRegistries;
+    private List<@Size(max = 255) String> allowedImageRegistries;
 
     @Size(max = 300)
     @ValidationRule(
@@ -129,13 +129,13 @@ public class EgressRules {
         value = "self.all(r, r.matches('" + CelPatterns.IPV4_CIDR + "'))",
         message = "firewall.allowedDestinationRanges must be IPv4 CIDR ranges such as 10.20.0.0/16")
     @JsonPropertyDescription("Destination ranges firewall allow rules may open, compared as written (standard CEL has no CIDR arithmetic): list each range jobs may use.")
-    private List<String> allowedDestinationRanges;
+    private List<@Size(max = 18) String> allowedDestinationRanges;
 
     @Size(max = MAX_VALUES)
     @ValidationRule(
         value = "self.all(p, p.matches('" + CelPatterns.PORT_OR_RANGE + "'))",
         message = "firewall.allowedPorts must be ports 1-65535 or ranges like 8000-8080, written as strings")
     @JsonPropertyDescription("Ports firewall allow rules may open, compared as written (\"443\", \"8000-8080\"). Rules must then list their ports, so rules for all ports (icmp, all, or no ports) are refused.")
-    private List<String> allowedPorts;
+    private List<@Size(max = 11) String> allowedPorts;
   }
 }

@@ -16,10 +16,10 @@ import lombok.ToString;
 public class NamespaceRules extends EgressRules {
 
   @Required
-  @Size(min = 1, max = 64)
+  @Size(min = 1, max = 32)
   @ValidationRule(
       value = "self.all(n, n.matches('" + CelPatterns.NAMESPACE + "'))",
       message = "spec.namespaces[].names must be namespace names: lowercase letters, digits and hyphens, at most 63")
   @JsonPropertyDescription("Namespaces these overrides apply to. A namespace may appear in one entry only.")
-  private List<String> names;
+  private List<@Size(max = 63) String> names;
 }

@@ -83,6 +83,20 @@ class EgressPolicyCrdTest {
     assertThat(rules).hasSize(22);
   }
 
+  @Test
+  void everyStringAndListIsBounded() {
+    // The API server refuses rules whose estimated cost exceeds its budget; lengths bound the estimate.
+    List<String> unbounded = new ArrayList<>();
+    Schemas.walkSchemas(schema, "", (path, node) -> {
+      String type = node.path("type").asText();
+      if (type.equals("string") && !node.has("maxLength") && !node.has("enum")
+          || type.equals("array") && !node.has("maxItems")) {
+        unbounded.add(path);
+      }
+    });
+    assertThat(unbounded).isEmpty();
+  }
+
   static Stream<Path> examplePolicies() throws IOException {
     try (Stream<Path> files = Files.list(Manifests.projectRoot().resolve("examples/policies"))) {
       return files.sorted().toList().stream();
