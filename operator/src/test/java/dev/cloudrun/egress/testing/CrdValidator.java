@@ -8,6 +8,7 @@ import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.SpecVersion;
 import com.networknt.schema.ValidationMessage;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
@@ -46,10 +47,11 @@ public final class CrdValidator {
     return openApiSchema;
   }
 
-  /** The message of every x-kubernetes-validations rule in the schema. */
-  public List<String> ruleMessages() {
+  /** Messages of the schema's x-kubernetes-validations rules that none of these errors reports. */
+  public List<String> rulesNeverReported(Collection<String> errors) {
     List<String> messages = new ArrayList<>();
     collectRuleMessages(openApiSchema, messages);
+    messages.removeIf(message -> errors.stream().anyMatch(error -> error.endsWith(": " + message)));
     return messages;
   }
 

@@ -127,9 +127,7 @@ class EgressPolicyCrdTest {
     for (Case c : load()) {
       reported.addAll(VALIDATOR.validateCreate(c.policy()));
     }
-    List<String> neverHit = new ArrayList<>(VALIDATOR.ruleMessages());
-    neverHit.removeIf(message -> reported.stream().anyMatch(error -> error.endsWith(": " + message)));
-    assertThat(neverHit).as("CEL rules no rejected case exercises").isEmpty();
+    assertThat(VALIDATOR.rulesNeverReported(reported)).as("CEL rules no rejected case exercises").isEmpty();
   }
 
   static Stream<Case> rejected() throws IOException {
