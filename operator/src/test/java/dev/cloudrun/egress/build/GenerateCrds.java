@@ -1,6 +1,7 @@
 package dev.cloudrun.egress.build;
 
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJob;
+import dev.cloudrun.egress.api.v1alpha1.EgressPolicy;
 import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.crdv2.generator.CRDGenerator;
 import io.fabric8.crdv2.generator.CRDPostProcessor;
@@ -25,7 +26,7 @@ public final class GenerateCrds {
     File outputDir = new File(args[0]);
     outputDir.mkdirs();
     int generated = new CRDGenerator()
-        .customResourceClasses(CloudRunEgressJob.class)
+        .customResourceClasses(CloudRunEgressJob.class, EgressPolicy.class)
         .forCRDVersions("v1")
         .withMinQuotes(true)
         .withPostProcessor(new DeclaredColumnOrder())

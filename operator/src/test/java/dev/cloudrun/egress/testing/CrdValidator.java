@@ -8,6 +8,7 @@ import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.SpecVersion;
 import com.networknt.schema.ValidationMessage;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
@@ -44,6 +45,24 @@ public final class CrdValidator {
 
   public JsonNode schema() {
     return openApiSchema;
+  }
+
+  /** Messages of the schema's x-kubernetes-validations rules that none of these errors reports. */
+  public List<String> rulesNeverReported(Collection<String> errors) {
+    List<String> messages = new ArrayList<>();
+    collectRuleMessages(openApiSchema, messages);
+    messages.removeIf(message -> errors.stream().anyMatch(error -> error.endsWith(": " + message)));
+    return messages;
+  }
+
+  private static void collectRuleMessages(JsonNode schema, List<String> messages) {
+    if (!schema.isObject()) {
+      return;
+    }
+    schema.path("x-kubernetes-validations").forEach(rule -> messages.add(rule.path("message").asText()));
+    schema.path("properties").forEach(child -> collectRuleMessages(child, messages));
+    collectRuleMessages(schema.path("items"), messages);
+    collectRuleMessages(schema.path("additionalProperties"), messages);
   }
 
   public List<String> validateCreate(JsonNode object) {

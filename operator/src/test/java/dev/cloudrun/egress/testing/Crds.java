@@ -8,7 +8,10 @@ import java.nio.file.Path;
 public final class Crds {
   public static final String CLOUD_RUN_EGRESS_JOB_FILE = "cloudrunegressjobs.egress.cloudrun.dev-v1.yml";
 
+  public static final String EGRESS_POLICY_FILE = "egresspolicies.egress.cloudrun.dev-v1.yml";
+
   private static CrdValidator cloudRunEgressJobValidator;
+  private static CrdValidator egressPolicyValidator;
 
   private Crds() {}
 
@@ -25,5 +28,16 @@ public final class Crds {
       cloudRunEgressJobValidator = new CrdValidator(cloudRunEgressJob(), CloudRunEgressJob.VERSION);
     }
     return cloudRunEgressJobValidator;
+  }
+
+  public static JsonNode egressPolicy() {
+    return Manifests.readOne(generatedDir().resolve(EGRESS_POLICY_FILE));
+  }
+
+  public static synchronized CrdValidator egressPolicyValidator() {
+    if (egressPolicyValidator == null) {
+      egressPolicyValidator = new CrdValidator(egressPolicy(), CloudRunEgressJob.VERSION);
+    }
+    return egressPolicyValidator;
   }
 }

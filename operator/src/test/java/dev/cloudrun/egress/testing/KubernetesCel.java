@@ -62,7 +62,15 @@ public final class KubernetesCel {
         bound.put(name, toCel(value));
       }
     });
-    return compile(expression).eval(bound);
+    return evalCel(expression, bound);
+  }
+
+  /**
+   * Evaluates an expression with variables bound to values already in CEL form: JSON converted by
+   * {@link #toCel}, or results of other expressions (as admission policy variables are).
+   */
+  public Object evalCel(String expression, Map<String, Object> variables) throws CelEvaluationException {
+    return compile(expression).eval(variables);
   }
 
   /** JSON to CEL values: objects become maps, integers int (Long), other numbers double. */

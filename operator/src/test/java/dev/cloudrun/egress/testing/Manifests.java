@@ -31,6 +31,16 @@ public final class Manifests {
     return dir;
   }
 
+  /**
+   * A document of a file in examples/, referenced as corpora do: the path below examples/ without
+   * .yaml, and "#N" for the N-th document (e.g. "04-shared-connector#1", "policies/01-shared-network").
+   */
+  public static JsonNode example(String reference) {
+    String[] parts = reference.split("#");
+    List<JsonNode> documents = readAll(projectRoot().resolve("examples/" + parts[0] + ".yaml"));
+    return documents.get(parts.length > 1 ? Integer.parseInt(parts[1]) : 0);
+  }
+
   public static List<JsonNode> readAll(Path file) {
     try (InputStream in = Files.newInputStream(file)) {
       return readAll(in);
@@ -57,6 +67,13 @@ public final class Manifests {
       throw new IllegalArgumentException(file + " holds " + all.size() + " documents, expected 1");
     }
     return all.get(0);
+  }
+
+  /** The texts of a JSON array (empty when the node is missing). */
+  public static List<String> texts(JsonNode array) {
+    List<String> texts = new ArrayList<>();
+    array.forEach(n -> texts.add(n.asText()));
+    return texts;
   }
 
   /** RFC 7386 JSON merge patch: objects merge, null removes, anything else replaces. */

@@ -12,6 +12,10 @@ final class CelPatterns {
   static final String REGION = "^[a-z]+-[a-z]+[0-9]+$";
   /** RFC 1035 names, as Compute Engine uses for routers, NATs, firewalls, networks and subnets. */
   static final String GCE_NAME = "^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$";
+  /** A Cloud NAT named by its Cloud Router: ROUTER/NAT. */
+  static final String NAT_REF = "^[a-z]([-a-z0-9]{0,61}[a-z0-9])?/[a-z]([-a-z0-9]{0,61}[a-z0-9])?$";
+  /** A Kubernetes namespace name (RFC 1123 label). */
+  static final String NAMESPACE = "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$";
   static final String CONNECTOR_ID = "^[a-z][-a-z0-9]{0,23}[a-z0-9]$";
   static final String CONNECTOR_PATH =
       "^projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/locations/[a-z]+-[a-z]+[0-9]+/connectors/[a-z][-a-z0-9]{0,23}[a-z0-9]$";

@@ -5,9 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.cloudrun.egress.testing.Crds;
 import dev.cloudrun.egress.testing.KubernetesCel;
+import dev.cloudrun.egress.testing.Manifests;
+import dev.cloudrun.egress.testing.Schemas;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.BiConsumer;
 import org.junit.jupiter.api.Test;
 
 /** The generated CRD: names, printer columns, documentation and rules as users will meet them. */
@@ -25,8 +26,8 @@ class CloudRunEgressJobCrdTest {
     JsonNode names = crd.at("/spec/names");
     assertThat(names.path("kind").asText()).isEqualTo("CloudRunEgressJob");
     assertThat(names.path("plural").asText()).isEqualTo("cloudrunegressjobs");
-    assertThat(texts(names.path("shortNames"))).containsExactly("crej");
-    assertThat(texts(names.path("categories"))).containsExactly("cloudrun", "egress");
+    assertThat(Manifests.texts(names.path("shortNames"))).containsExactly("crej");
+    assertThat(Manifests.texts(names.path("categories"))).containsExactly("cloudrun", "egress");
     assertThat(crd.at("/spec/versions").size()).isEqualTo(1);
     assertThat(version.path("name").asText()).isEqualTo("v1alpha1");
     assertThat(version.path("served").asBoolean()).isTrue();
@@ -51,7 +52,7 @@ class CloudRunEgressJobCrdTest {
   @Test
   void everyFieldIsDescribedForKubectlExplain() {
     List<String> undocumented = new ArrayList<>();
-    walkProperties(schema, "", (path, property) -> {
+    Schemas.walkProperties(schema, "", (path, property) -> {
       if (!path.startsWith("status.conditions[].") && property.path("description").asText().isBlank()) {
         undocumented.add(path);
       }
@@ -70,7 +71,7 @@ class CloudRunEgressJobCrdTest {
   void everyRuleCompilesWithStandardCelAndCarriesAMessage() {
     KubernetesCel cel = new KubernetesCel("self", "oldSelf");
     List<String> rules = new ArrayList<>();
-    walkSchemas(schema, "", (path, node) -> node.path("x-kubernetes-validations").forEach(rule -> {
+    Schemas.walkSchemas(schema, "", (path, node) -> node.path("x-kubernetes-validations").forEach(rule -> {
       rules.add(path);
       cel.compile(rule.path("rule").asText());
       assertThat(rule.path("message").asText()).as("message of rule at %s", path).isNotBlank();
@@ -83,7 +84,7 @@ class CloudRunEgressJobCrdTest {
   void stringsAndListsReadByRulesAreBounded() {
     // The API server refuses rules whose estimated cost is unbounded; a maxLength or maxItems bounds it.
     List<String> unbounded = new ArrayList<>();
-    walkSchemas(schema, "", (path, node) -> {
+    Schemas.walkSchemas(schema, "", (path, node) -> {
       if (!node.has("x-kubernetes-validations")) {
         return;
       }
@@ -98,33 +99,5 @@ class CloudRunEgressJobCrdTest {
       }
     });
     assertThat(unbounded).isEmpty();
-  }
-
-  private static List<String> texts(JsonNode array) {
-    List<String> texts = new ArrayList<>();
-    array.forEach(n -> texts.add(n.asText()));
-    return texts;
-  }
-
-  /** Visits every property schema below the root (not items or map values themselves), with its path. */
-  private static void walkProperties(JsonNode node, String path, BiConsumer<String, JsonNode> visitor) {
-    walkSchemas(node, path, (p, schema) -> {
-      if (!p.equals(path) && !p.endsWith("[]") && !p.endsWith("{}")) {
-        visitor.accept(p, schema);
-      }
-    });
-  }
-
-  /** Visits every schema node: the root, properties, list items and map values. */
-  private static void walkSchemas(JsonNode node, String path, BiConsumer<String, JsonNode> visitor) {
-    visitor.accept(path, node);
-    node.path("properties").properties().forEach(p ->
-        walkSchemas(p.getValue(), path.isEmpty() ? p.getKey() : path + "." + p.getKey(), visitor));
-    if (node.path("items").isObject()) {
-      walkSchemas(node.get("items"), path + "[]", visitor);
-    }
-    if (node.path("additionalProperties").isObject()) {
-      walkSchemas(node.get("additionalProperties"), path + "{}", visitor);
-    }
   }
 }
