@@ -25,11 +25,8 @@ class DriftAndDeletionTest {
 
   @BeforeEach
   void seedIsReady() {
-    harness = new OperatorHarness();
-    harness.gcp.seedNetwork("myproject", "default");
-    harness.start();
-    seed = harness.applyExample("01-seed-github-static-ip.yaml").get(0);
-    seed = harness.awaitCondition(seed, Conditions.READY, "True");
+    harness = OperatorHarness.withExampleNetwork();
+    seed = harness.applyAndAwaitReady("01-seed-github-static-ip.yaml");
   }
 
   @AfterEach

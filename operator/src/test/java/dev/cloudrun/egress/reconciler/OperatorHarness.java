@@ -87,6 +87,18 @@ final class OperatorHarness implements AutoCloseable {
     }
   }
 
+  /** A running operator with the network the examples use already in GCP. */
+  static OperatorHarness withExampleNetwork() {
+    OperatorHarness harness = new OperatorHarness();
+    harness.gcp.seedNetwork("myproject", "default");
+    harness.start();
+    return harness;
+  }
+
+  CloudRunEgressJob applyAndAwaitReady(String example) {
+    return awaitCondition(applyExample(example).get(0), Conditions.READY, "True");
+  }
+
   CloudRunEgressJob get(CloudRunEgressJob cr) {
     return client.resources(CloudRunEgressJob.class).inNamespace(cr.getMetadata().getNamespace()).withName(cr.getMetadata().getName()).get();
   }
