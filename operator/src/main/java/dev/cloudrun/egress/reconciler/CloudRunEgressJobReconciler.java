@@ -84,7 +84,7 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
           + ". Fix the cause (permissions, quota, the spec); the operator retries every " + settings.errorCeiling().toMinutes() + " minutes.");
       services.events().warning(cr, "GcpError", failed.message());
       summarize(status, generation, pass, List.of(failed), failed, failed, failed, failed);
-      return finish(cr, before, status, settings.errorCeiling());
+      return finish(cr, before, status, settings.errorCeiling(), context);
     }
     LOG.debug("{}/{}: connector {} {}, nat {} {}, firewall {} {}, job {} {}; operations {}", cr.getMetadata().getNamespace(), cr.getMetadata().getName(),
         connector.progress(), connector.reason(), nat.progress(), nat.reason(), firewall.progress(), firewall.reason(), job.progress(), job.reason(),
@@ -96,7 +96,7 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
     boolean stalled = List.of(connector, nat, firewall, job).stream().anyMatch(r -> r.progress() == PartResult.Progress.BLOCKED);
     Duration next = moving ? (pass.operations().stream().anyMatch(o -> o.getName().isEmpty()) ? Duration.ZERO : settings.pollInterval())
         : stalled ? settings.errorCeiling() : jittered(resyncInterval(cr));
-    return finish(cr, before, status, next);
+    return finish(cr, before, status, next, context);
   }
 
   @Override
@@ -139,28 +139,22 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
     LOG.debug("{}/{}: deletion waits on {}: {}; {} operations, {} conditions", cr.getMetadata().getNamespace(), cr.getMetadata().getName(),
         blocking.reason(), blocking.message(), status.getOperations().size(), status.getConditions().size());
     if (!Objects.equals(status, before)) {
-      // A JSON patch computed from the resource in hand, as java-operator-sdk patches status itself.
-      context.getClient().resource(cr).editStatus(current -> {
-        current.setStatus(status);
-        return current;
-      });
+      writeStatus(cr, status, context);
     }
     Duration next = blocking.progress() == PartResult.Progress.BLOCKED ? settings.errorCeiling()
         : pass.operations().stream().anyMatch(o -> o.getName().isEmpty()) ? Duration.ZERO : settings.pollInterval();
     return DeleteControl.noFinalizerRemoval().rescheduleAfter(next);
   }
 
+  /**
+   * Transient GCP errors (429, 5xx) are retried with backoff and reported as a Warning event, not in
+   * status: a status patch computed from a resource that the failed pass may have left stale could
+   * be refused, and the conditions already say what is in progress.
+   */
   @Override
   public ErrorStatusUpdateControl<CloudRunEgressJob> updateErrorStatus(CloudRunEgressJob cr, Context<CloudRunEgressJob> context, Exception e) {
-    CloudRunEgressJobStatus status = copy(cr.getStatus(), context);
-    long generation = cr.getMetadata().getGeneration() == null ? 0 : cr.getMetadata().getGeneration();
-    String message = "GCP is unavailable or throttling (" + GcpErrors.describe(e) + "); retrying with backoff.";
-    var now = services.clock().instant();
-    Conditions.set(status.getConditions(), Conditions.READY, false, "GcpUnavailable", message, generation, now);
-    Conditions.set(status.getConditions(), Conditions.RECONCILING, true, "Retrying", message, generation, now);
-    status.setObservedGeneration(generation);
-    cr.setStatus(status);
-    return ErrorStatusUpdateControl.patchStatus(cr);
+    services.events().warning(cr, "GcpUnavailable", "GCP is unavailable or throttling (" + GcpErrors.describe(e) + "); retrying with backoff.");
+    return ErrorStatusUpdateControl.noStatusUpdate();
   }
 
   /** Part conditions, then Ready (all parts ready), Reconciling and Stalled for kstatus. */
@@ -195,15 +189,29 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
     return publicThroughVpc && staticNat ? new ArrayList<>(addresses.ips()) : new ArrayList<>();
   }
 
-  private UpdateControl<CloudRunEgressJob> finish(CloudRunEgressJob cr, CloudRunEgressJobStatus before, CloudRunEgressJobStatus status, Duration next) {
-    UpdateControl<CloudRunEgressJob> control;
-    if (Objects.equals(before, status)) {
-      control = UpdateControl.noUpdate();
-    } else {
-      cr.setStatus(status);
-      control = UpdateControl.patchStatus(cr);
+  private UpdateControl<CloudRunEgressJob> finish(CloudRunEgressJob cr, CloudRunEgressJobStatus before, CloudRunEgressJobStatus status,
+      Duration next, Context<CloudRunEgressJob> context) {
+    if (!Objects.equals(before, status)) {
+      writeStatus(cr, status, context);
     }
-    return control.rescheduleAfter(next);
+    return UpdateControl.<CloudRunEgressJob>noUpdate().rescheduleAfter(next);
+  }
+
+  /**
+   * Replaces the status whole (the operator owns all of it), guarded by the resourceVersion this
+   * pass read: if the pass worked from a stale copy the write is refused and the pass retried,
+   * rather than a patch computed against the stale copy landing on the wrong list entries.
+   */
+  private static void writeStatus(CloudRunEgressJob cr, CloudRunEgressJobStatus status, Context<CloudRunEgressJob> context) {
+    CloudRunEgressJob update = new CloudRunEgressJob();
+    update.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder()
+        .withName(cr.getMetadata().getName())
+        .withNamespace(cr.getMetadata().getNamespace())
+        .withResourceVersion(cr.getMetadata().getResourceVersion())
+        .build());
+    update.setSpec(cr.getSpec());
+    update.setStatus(status);
+    context.getClient().resource(update).updateStatus();
   }
 
   private Duration resyncInterval(CloudRunEgressJob cr) {

@@ -118,11 +118,11 @@ final class OperatorHarness implements AutoCloseable {
   }
 
   CloudRunEgressJob awaitCondition(CloudRunEgressJob cr, String type, String status) {
-    return await(cr, c -> hasCondition(c, type, status), Duration.ofSeconds(30));
+    return await(cr, c -> hasCondition(c, type, status), Duration.ofSeconds(60));
   }
 
   void awaitGone(CloudRunEgressJob cr) {
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     while (System.nanoTime() < deadline) {
       if (get(cr) == null) {
         return;
