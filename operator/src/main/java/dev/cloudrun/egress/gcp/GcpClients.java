@@ -12,8 +12,6 @@ import com.google.cloud.compute.v1.RegionOperationsClient;
 import com.google.cloud.compute.v1.RegionOperationsSettings;
 import com.google.cloud.compute.v1.RoutersClient;
 import com.google.cloud.compute.v1.RoutersSettings;
-import com.google.cloud.run.v2.ExecutionsClient;
-import com.google.cloud.run.v2.ExecutionsSettings;
 import com.google.cloud.run.v2.JobsClient;
 import com.google.cloud.run.v2.JobsSettings;
 import com.google.cloud.vpcaccess.v1.VpcAccessServiceClient;
@@ -35,7 +33,6 @@ public final class GcpClients implements AutoCloseable {
   public final RegionOperationsClient regionOperations;
   public final GlobalOperationsClient globalOperations;
   public final JobsClient jobs;
-  public final ExecutionsClient executions;
   /** connectors.patch, which the GAPIC client lacks. */
   public final ConnectorPatcher connectorPatcher;
 
@@ -47,7 +44,6 @@ public final class GcpClients implements AutoCloseable {
     regionOperations = RegionOperationsClient.create(configure(RegionOperationsSettings.newBuilder(), endpoint).build());
     globalOperations = GlobalOperationsClient.create(configure(GlobalOperationsSettings.newBuilder(), endpoint).build());
     jobs = JobsClient.create(configure(JobsSettings.newHttpJsonBuilder(), endpoint).build());
-    executions = ExecutionsClient.create(configure(ExecutionsSettings.newHttpJsonBuilder(), endpoint).build());
     connectorPatcher = endpoint == null ? ConnectorPatcher.applicationDefault() : ConnectorPatcher.forEndpoint(endpoint);
   }
 
@@ -79,7 +75,7 @@ public final class GcpClients implements AutoCloseable {
   @Override
   public void close() {
     for (AutoCloseable client : List.<AutoCloseable>of(connectors, routers, firewalls, addresses,
-        regionOperations, globalOperations, jobs, executions)) {
+        regionOperations, globalOperations, jobs)) {
       try {
         client.close();
       } catch (Exception e) {

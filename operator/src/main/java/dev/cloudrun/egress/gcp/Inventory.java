@@ -14,7 +14,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
@@ -97,11 +96,6 @@ public final class Inventory {
           .iterateAll().forEach(j -> byName.put(j.getName(), j));
       return byName;
     });
-  }
-
-  /** Records an object the operator just read or changed, so the next pass sees it without a list. */
-  public static <T> void record(Map<String, T> objects, String name, Optional<T> object) {
-    object.ifPresentOrElse(o -> objects.put(name, o), () -> objects.remove(name));
   }
 
   /** Forgets every list: the next pass lists again (a force-reconcile). */

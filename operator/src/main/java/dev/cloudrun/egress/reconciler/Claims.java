@@ -1,6 +1,7 @@
 package dev.cloudrun.egress.reconciler;
 
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJob;
+import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.Comparator;
@@ -55,6 +56,12 @@ final class Claims {
     boolean agrees = definer.getMetadata().getUid().equals(cr.getMetadata().getUid())
         || Objects.equals(shared.settings().apply(definer), shared.settings().apply(cr));
     return agrees ? null : definer;
+  }
+
+  /** Whether any claimant's status records that the operator manages the shared object. */
+  boolean recordedAsManaged(Shared shared, CloudRunEgressJob cr, Function<CloudRunEgressJobStatus, Boolean> managed) {
+    return claimants(shared, cr).stream()
+        .anyMatch(c -> c.getStatus() != null && Boolean.TRUE.equals(managed.apply(c.getStatus())));
   }
 
   /** Claimants other than {@code cr} that are not being deleted: while any remain the object stays. */

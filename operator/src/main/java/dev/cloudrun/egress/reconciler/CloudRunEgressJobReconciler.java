@@ -56,7 +56,7 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
   public UpdateControl<CloudRunEgressJob> reconcile(CloudRunEgressJob cr, Context<CloudRunEgressJob> context) {
     CloudRunEgressJobStatus before = copy(cr.getStatus(), context);
     CloudRunEgressJobStatus status = copy(cr.getStatus(), context);
-    long generation = cr.getMetadata().getGeneration() == null ? 0 : cr.getMetadata().getGeneration();
+    long generation = generation(cr);
     Pass pass = new Pass(cr, services, status);
     Claims claims = new Claims(context.getPrimaryCache().list().toList());
     if (isForced(cr, before)) {
@@ -134,7 +134,7 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
       services.events().normal(cr, "Deleted", "Every GCP object of this resource is deleted (shared ones are kept while others use them).");
       return DeleteControl.defaultDelete();
     }
-    long generation = cr.getMetadata().getGeneration() == null ? 0 : cr.getMetadata().getGeneration();
+    long generation = generation(cr);
     Conditions.set(status.getConditions(), Conditions.READY, false, blocking.reason(), blocking.message(), generation, pass.now);
     LOG.debug("{}/{}: deletion waits on {}: {}; {} operations, {} conditions", cr.getMetadata().getNamespace(), cr.getMetadata().getName(),
         blocking.reason(), blocking.message(), status.getOperations().size(), status.getConditions().size());
@@ -212,6 +212,10 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
     update.setSpec(cr.getSpec());
     update.setStatus(status);
     context.getClient().resource(update).updateStatus();
+  }
+
+  private static long generation(CloudRunEgressJob cr) {
+    return cr.getMetadata().getGeneration() == null ? 0 : cr.getMetadata().getGeneration();
   }
 
   private Duration resyncInterval(CloudRunEgressJob cr) {

@@ -41,7 +41,4 @@ final class Conditions {
     set(conditions, type, result.isReady(), result.reason(), result.message(), generation, now);
   }
 
-  static Condition get(List<Condition> conditions, String type) {
-    return conditions.stream().filter(c -> type.equals(c.getType())).findFirst().orElse(null);
-  }
 }

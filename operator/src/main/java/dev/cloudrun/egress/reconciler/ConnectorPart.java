@@ -75,8 +75,7 @@ final class ConnectorPart {
     }
     pass.forgetCreateIntent(PART, name);
     boolean managed = Boolean.TRUE.equals(status.getManaged()) || pass.intendedToCreate(PART, name)
-        || claims.claimants(Claims.CONNECTOR, pass.cr).stream()
-            .anyMatch(c -> c.getStatus() != null && c.getStatus().getConnector() != null && Boolean.TRUE.equals(c.getStatus().getConnector().getManaged()))
+        || claims.recordedAsManaged(Claims.CONNECTOR, pass.cr, s -> s.getConnector() != null && Boolean.TRUE.equals(s.getConnector().getManaged()))
         || pass.cr.getSpec().getAdoptExisting();
     status.setManaged(managed);
     if (!managed) {

@@ -127,8 +127,7 @@ final class RouterNatPart {
           + " Set spec.egress.nat.useExistingRouter: true to add the NAT to it, or spec.adoptExisting: true to manage it.");
     }
     boolean natOurs = routerOurs || Boolean.TRUE.equals(status.getManaged()) || pass.intendedToCreate(PART, routerPath)
-        || claims.claimants(Claims.NAT, pass.cr).stream().anyMatch(c -> c.getStatus() != null && c.getStatus().getNat() != null
-            && Boolean.TRUE.equals(c.getStatus().getNat().getManaged()))
+        || claims.recordedAsManaged(Claims.NAT, pass.cr, s -> s.getNat() != null && Boolean.TRUE.equals(s.getNat().getManaged()))
         || pass.cr.getSpec().getAdoptExisting();
     if (observed != null && !natOurs) {
       return PartResult.blocked("NotOwned", natName + " exists but this operator did not create it; it is left untouched."

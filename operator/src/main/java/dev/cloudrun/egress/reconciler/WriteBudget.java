@@ -17,10 +17,6 @@ final class WriteBudget {
     return new WriteBudget(null);
   }
 
-  static WriteBudget perSecond(double writes) {
-    return new WriteBudget(RateLimiter.create(writes));
-  }
-
   /** Blocks until the budget allows one more write. */
   void acquire() {
     if (limiter != null) {
