@@ -5,7 +5,9 @@ import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobSpec;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus;
 import dev.cloudrun.egress.api.v1alpha1.EgressSpec;
 import dev.cloudrun.egress.api.v1alpha1.NatSpec;
+import dev.cloudrun.egress.gcp.GcpClients;
 import dev.cloudrun.egress.gcp.GcpErrors;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -15,6 +17,7 @@ import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.retry.GradualRetry;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,10 +40,13 @@ import org.slf4j.LoggerFactory;
 public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob>, Cleaner<CloudRunEgressJob> {
   private static final Logger LOG = LoggerFactory.getLogger(CloudRunEgressJobReconciler.class);
 
-  /** Timing: how often steady state is re-checked, how soon a running operation is polled, the error ceiling. */
-  public record Settings(Duration resyncInterval, Duration pollInterval, Duration errorCeiling) {
+  /**
+   * How often steady state is re-checked, how soon a running operation is polled, the error
+   * ceiling, and the process-wide budget of GCP writes per second (0: unlimited).
+   */
+  public record Settings(Duration resyncInterval, Duration pollInterval, Duration errorCeiling, double gcpWritesPerSecond) {
     public static Settings defaults() {
-      return new Settings(Duration.ofMinutes(5), Duration.ofSeconds(5), Duration.ofMinutes(5));
+      return new Settings(Duration.ofMinutes(5), Duration.ofSeconds(5), Duration.ofMinutes(5), 0);
     }
   }
 
@@ -50,6 +56,11 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
   CloudRunEgressJobReconciler(Services services, Settings settings) {
     this.services = services;
     this.settings = settings;
+  }
+
+  /** The reconciler of one operator process: GCP through {@code gcp}, events through {@code kubernetes}. */
+  public static CloudRunEgressJobReconciler create(GcpClients gcp, KubernetesClient kubernetes, MeterRegistry registry, Settings settings) {
+    return new CloudRunEgressJobReconciler(Services.create(gcp, kubernetes, registry, settings), settings);
   }
 
   @Override

@@ -13,8 +13,9 @@ final class WriteBudget {
     this.limiter = limiter;
   }
 
-  static WriteBudget unlimited() {
-    return new WriteBudget(null);
+  /** At most {@code writes} GCP mutations a second across the process; 0 or less: unlimited. */
+  static WriteBudget perSecond(double writes) {
+    return new WriteBudget(writes > 0 ? RateLimiter.create(writes) : null);
   }
 
   /** Blocks until the budget allows one more write. */

@@ -62,8 +62,8 @@ class DriftAndDeletionTest {
     assertThat(drift).anyMatch(m -> m.contains("crej-my-agent-4-allow-github") && m.contains("allowed"));
     assertThat(drift).anyMatch(m -> m.contains("NAT egress-nat") && m.contains("sourceSubnetworkIpRangesToNat"));
     assertThat(drift).anyMatch(m -> m.contains("Cloud Run job " + JOB) && m.contains("image"));
-    assertThat(harness.metrics.driftCorrections("connector")).isGreaterThanOrEqualTo(1);
-    assertThat(harness.metrics.driftCorrections("job")).isGreaterThanOrEqualTo(1);
+    assertThat(harness.services.metrics().driftCorrections("connector")).isGreaterThanOrEqualTo(1);
+    assertThat(harness.services.metrics().driftCorrections("job")).isGreaterThanOrEqualTo(1);
   }
 
   @Test

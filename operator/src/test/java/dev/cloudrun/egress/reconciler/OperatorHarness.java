@@ -2,8 +2,6 @@ package dev.cloudrun.egress.reconciler;
 
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJob;
 import dev.cloudrun.egress.gcp.GcpClients;
-import dev.cloudrun.egress.gcp.Inventory;
-import dev.cloudrun.egress.gcp.Operations;
 import dev.cloudrun.egress.gcp.fake.FakeClock;
 import dev.cloudrun.egress.gcp.fake.FakeGcp;
 import dev.cloudrun.egress.testing.Crds;
@@ -19,7 +17,6 @@ import io.javaoperatorsdk.operator.Operator;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -36,12 +33,12 @@ final class OperatorHarness implements AutoCloseable {
   final FakeGcp gcp;
   final GcpClients gcpClients;
   final Services services;
-  final Metrics metrics = new Metrics(new SimpleMeterRegistry());
+  final SimpleMeterRegistry registry = new SimpleMeterRegistry();
   private Operator operator;
   private final CloudRunEgressJobReconciler.Settings settings;
 
   OperatorHarness() {
-    this(new CloudRunEgressJobReconciler.Settings(Duration.ofSeconds(2), Duration.ofMillis(50), Duration.ofSeconds(2)), 300);
+    this(new CloudRunEgressJobReconciler.Settings(Duration.ofSeconds(2), Duration.ofMillis(50), Duration.ofSeconds(2), 0), 300);
   }
 
   OperatorHarness(CloudRunEgressJobReconciler.Settings settings, double speed) {
@@ -53,9 +50,7 @@ final class OperatorHarness implements AutoCloseable {
         .load(Crds.generatedDir().resolve(Crds.CLOUD_RUN_EGRESS_JOB_FILE).toFile()).create();
     gcp = FakeGcp.builder().clock(FakeClock.scaled(speed)).start();
     gcpClients = GcpClients.forEndpoint(gcp.endpoint());
-    Clock clock = Clock.systemUTC();
-    services = new Services(gcpClients, new Inventory(gcpClients, clock, settings.resyncInterval()), new Operations(gcpClients),
-        WriteBudget.unlimited(), new Events(client, clock), metrics, clock);
+    services = Services.create(gcpClients, client, registry, settings);
   }
 
   OperatorHarness start() {
