@@ -1,6 +1,7 @@
 package dev.cloudrun.egress.reconciler;
 
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJob;
+import dev.cloudrun.egress.app.OperatorFactory;
 import dev.cloudrun.egress.gcp.GcpClients;
 import dev.cloudrun.egress.gcp.fake.FakeClock;
 import dev.cloudrun.egress.gcp.fake.FakeGcp;
@@ -54,8 +55,7 @@ final class OperatorHarness implements AutoCloseable {
   }
 
   OperatorHarness start() {
-    operator = new Operator(o -> o.withKubernetesClient(client).withCloseClientOnStop(false).withUseSSAToPatchPrimaryResource(false));
-    operator.register(new CloudRunEgressJobReconciler(services, settings));
+    operator = OperatorFactory.create(client, new CloudRunEgressJobReconciler(services, settings), registry, OperatorFactory.Options.defaults());
     operator.start();
     return this;
   }
