@@ -19,7 +19,7 @@ final class AddressPart {
   /** The addresses' IPs and self links once all are reserved; otherwise why not yet. */
   record Addresses(PartResult result, List<String> ips, List<String> selfLinks) {}
 
-  static Addresses reconcile(Pass pass) {
+  static Addresses reconcile(Pass pass, Claims claims) {
     NatSpec nat = pass.cr.getSpec().getEgress().getNat();
     if (nat == null || nat.getExisting() || nat.getIpAllocation() != NatSpec.IpAllocation.Static) {
       return new Addresses(PartResult.ready("NotUsed", "No static addresses."), List.of(), List.of());
@@ -29,7 +29,7 @@ final class AddressPart {
     List<String> links = new ArrayList<>();
     PartResult pending = null;
     for (NatSpec.AddressRef ref : nat.getAddresses()) {
-      PartResult result = reconcileOne(pass, addresses, ref);
+      PartResult result = reconcileOne(pass, claims, addresses, ref);
       Address observed = addresses.get(ref.getName());
       if (result.isReady()) {
         ips.add(observed.getAddress());
@@ -42,7 +42,7 @@ final class AddressPart {
         : PartResult.ready("Ready", "Static addresses " + String.join(", ", ips) + " are reserved."), ips, links);
   }
 
-  private static PartResult reconcileOne(Pass pass, Map<String, Address> addresses, NatSpec.AddressRef ref) {
+  private static PartResult reconcileOne(Pass pass, Claims claims, Map<String, Address> addresses, NatSpec.AddressRef ref) {
     String target = path(pass, ref.getName());
     Optional<PartResult> settling = pass.settle(PART, target, Operations.Api.COMPUTE, () -> Pass.reread(addresses, ref.getName(), () -> pass.services.gcp().addresses.get(pass.targets.networkProject(), pass.targets.region(), ref.getName())));
     if (settling.isPresent()) {
@@ -53,6 +53,10 @@ final class AddressPart {
       if (ref.getExisting()) {
         return PartResult.blocked("AddressNotFound", "Address " + target + " does not exist and is marked existing:"
             + " reserve it, or remove existing: true to let the operator reserve it.");
+      }
+      if (!claims.isDefiner(Claims.NAT, pass.cr)) {
+        return PartResult.progressing("WaitingForSharedNat", "Address " + target + " is being reserved for "
+            + Ownership.owner(claims.definer(Claims.NAT, pass.cr)) + ", which shares the NAT that uses it.");
       }
       Address desired = Address.newBuilder()
           .setName(ref.getName())
@@ -80,11 +84,15 @@ final class AddressPart {
     return PartResult.ready("Ready", "Address " + target + " is " + observed.getAddress() + ".");
   }
 
-  /** Releases the addresses the operator reserved; called after the NAT no longer uses them. */
-  static PartResult delete(Pass pass) {
+  /** Releases the addresses the operator reserved once the NAT using them is gone (it may be shared). */
+  static PartResult delete(Pass pass, Claims claims) {
     NatSpec nat = pass.cr.getSpec().getEgress().getNat();
     if (nat == null || nat.getExisting() || nat.getIpAllocation() != NatSpec.IpAllocation.Static) {
       return PartResult.ready("Deleted", "No static addresses.");
+    }
+    long others = claims.remainingOthers(Claims.NAT, pass.cr);
+    if (others > 0) {
+      return PartResult.ready("Kept", "Static addresses are kept: the NAT that uses them serves " + others + " other CloudRunEgressJob(s).");
     }
     Map<String, Address> addresses = pass.services.inventory().addresses(pass.targets.networkProject(), pass.targets.region());
     PartResult pending = null;

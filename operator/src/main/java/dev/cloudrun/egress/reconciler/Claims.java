@@ -46,13 +46,21 @@ final class Claims {
         .toList();
   }
 
+  /**
+   * The claimant whose settings define the object and who creates it: the oldest one not being
+   * deleted, so the others wait for it instead of racing it to create the same object.
+   */
+  CloudRunEgressJob definer(Shared shared, CloudRunEgressJob cr) {
+    return claimants(shared, cr).stream().filter(c -> c.getMetadata().getDeletionTimestamp() == null).findFirst().orElse(cr);
+  }
+
+  boolean isDefiner(Shared shared, CloudRunEgressJob cr) {
+    return definer(shared, cr).getMetadata().getUid().equals(cr.getMetadata().getUid());
+  }
+
   /** The claimant whose settings define the object, when {@code cr} disagrees with it. */
   CloudRunEgressJob conflictingDefiner(Shared shared, CloudRunEgressJob cr) {
-    List<CloudRunEgressJob> claimants = claimants(shared, cr);
-    if (claimants.isEmpty()) {
-      return null;
-    }
-    CloudRunEgressJob definer = claimants.get(0);
+    CloudRunEgressJob definer = definer(shared, cr);
     boolean agrees = definer.getMetadata().getUid().equals(cr.getMetadata().getUid())
         || Objects.equals(shared.settings().apply(definer), shared.settings().apply(cr));
     return agrees ? null : definer;

@@ -81,7 +81,7 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
     PartResult job;
     AddressPart.Addresses addresses;
     try {
-      addresses = AddressPart.reconcile(pass);
+      addresses = AddressPart.reconcile(pass, claims);
       connector = ConnectorPart.reconcile(pass, claims);
       nat = RouterNatPart.reconcile(pass, claims, addresses);
       firewall = FirewallPart.reconcile(pass);
@@ -125,7 +125,7 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
         () -> CloudRunJobPart.delete(pass),
         () -> FirewallPart.delete(pass),
         () -> RouterNatPart.delete(pass, claims),
-        () -> AddressPart.delete(pass),
+        () -> AddressPart.delete(pass, claims),
         () -> ConnectorPart.delete(pass, claims));
     PartResult blocking = null;
     try {

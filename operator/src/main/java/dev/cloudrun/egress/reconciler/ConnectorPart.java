@@ -63,6 +63,10 @@ final class ConnectorPart {
       return PartResult.blocked("SharedSpecConflict", "Connector " + name + " is shared with " + Ownership.owner(definer)
           + ", which defined it first with different settings; make spec.egress.connector and spec.egress.network match it, or name another connector.");
     }
+    if (observed == null && !claims.isDefiner(Claims.CONNECTOR, pass.cr)) {
+      return PartResult.progressing("WaitingForSharedConnector", "Connector " + name + " is being created for "
+          + Ownership.owner(claims.definer(Claims.CONNECTOR, pass.cr)) + ", which shares it; this job uses it once it is READY.");
+    }
     if (observed == null) {
       status.setManaged(true);
       Connector desired = desired(pass);

@@ -99,6 +99,10 @@ final class RouterNatPart {
       return addresses.result().progress() == PartResult.Progress.BLOCKED ? addresses.result()
           : PartResult.progressing("WaitingForAddresses", "Waiting for the static addresses before configuring " + natName + ": " + addresses.result().message());
     }
+    if (observed == null && !claims.isDefiner(Claims.NAT, pass.cr)) {
+      return PartResult.progressing("WaitingForSharedNat", natName + " is being created for "
+          + Ownership.owner(claims.definer(Claims.NAT, pass.cr)) + ", which shares it; this job uses it once it is there.");
+    }
     RouterNat desired = desiredNat(pass, addresses.selfLinks());
     if (router == null) {
       if (spec.getUseExistingRouter()) {
@@ -133,12 +137,12 @@ final class RouterNatPart {
       return PartResult.blocked("NotOwned", natName + " exists but this operator did not create it; it is left untouched."
           + " Set spec.egress.nat.existing: true to use it as it is, or spec.adoptExisting: true to manage it.");
     }
+    status.setManaged(true); // a claimant of a NAT the operator manages deletes it if it is the last one
     List<String> drift = observed == null ? List.of("nat") : differences(desired, observed);
     if (drift.isEmpty()) {
       return PartResult.ready("Ready", natName + " translates " + desired.getSourceSubnetworkIpRangesToNat()
           + (addresses.ips().isEmpty() ? " with automatically allocated IPs." : " to " + String.join(", ", addresses.ips()) + "."));
     }
-    status.setManaged(true);
     if (observed != null) {
       pass.services.events().normal(pass.cr, "DriftCorrected", natName + ": setting " + String.join(", ", drift) + " back to the spec.");
       pass.services.metrics().driftCorrected("nat");
