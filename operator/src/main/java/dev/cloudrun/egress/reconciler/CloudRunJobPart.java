@@ -127,14 +127,12 @@ final class CloudRunJobPart {
     }
     List<String> drift = differences(desired, observed);
     if (!drift.isEmpty()) {
-      pass.services.events().normal(pass.cr, "DriftCorrected", "Cloud Run job " + name + ": setting " + String.join(", ", drift) + " back to the spec.");
-      pass.services.metrics().driftCorrected(PART);
       Job update = observed.toBuilder()
           .putAllLabels(desired.getLabelsMap())
           .putAllAnnotations(desired.getAnnotationsMap())
           .setTemplate(desired.getTemplate())
           .build();
-      return pass.change(PART, "update", name, () -> pass.services.gcp().jobs.updateJobCallable()
+      return pass.correctDrift(PART, "Cloud Run job " + name, drift, name, () -> pass.services.gcp().jobs.updateJobCallable()
           .call(UpdateJobRequest.newBuilder().setJob(update).build()).getName());
     }
     Condition terminal = observed.getTerminalCondition();

@@ -95,9 +95,7 @@ final class ConnectorPart {
     }
     List<String> mask = mutableDifferences(desired, observed);
     if (!mask.isEmpty() && observed.getState() == Connector.State.READY) {
-      pass.services.events().normal(pass.cr, "DriftCorrected", "Connector " + name + ": setting " + String.join(", ", mask) + " back to the spec.");
-      pass.services.metrics().driftCorrected(PART);
-      return pass.change(PART, "update", name, () -> pass.services.gcp().connectorPatcher.patch(desired, mask));
+      return pass.correctDrift(PART, "Connector " + name, mask, name, () -> pass.services.gcp().connectorPatcher.patch(desired, mask));
     }
     return byState(observed, "connector");
   }

@@ -126,9 +126,7 @@ final class FirewallPart {
     if (drift.isEmpty()) {
       return PartResult.ready("Ready", "Firewall rule " + target + " is in place.");
     }
-    pass.services.events().normal(pass.cr, "DriftCorrected", "Firewall rule " + target + ": setting " + String.join(", ", drift) + " back to the spec.");
-    pass.services.metrics().driftCorrected(PART);
-    return pass.change(PART, "update", target, () -> pass.globalOperation(pass.services.gcp().firewalls.patchCallable().call(
+    return pass.correctDrift(PART, "Firewall rule " + target, drift, target, () -> pass.globalOperation(pass.services.gcp().firewalls.patchCallable().call(
         PatchFirewallRequest.newBuilder()
             .setProject(pass.targets.networkProject())
             .setFirewall(desired.getName())

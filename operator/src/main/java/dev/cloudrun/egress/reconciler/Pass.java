@@ -120,6 +120,19 @@ final class Pass {
   }
 
   /**
+   * An update that puts {@code fields} of {@code what} back to the spec: reported as a
+   * DriftCorrected event and counted once, when the update starts, not on every pass before it.
+   */
+  PartResult correctDrift(String part, String what, List<String> fields, String target, Supplier<String> start) {
+    return change(part, "update", target, () -> {
+      String operation = start.get();
+      services.events().normal(cr, "DriftCorrected", what + ": setting " + String.join(", ", fields) + " back to the spec.");
+      services.metrics().driftCorrected(part);
+      return operation;
+    });
+  }
+
+  /**
    * The request id of the recorded change on the target: the same for every retry of one change
    * (Compute then returns the same operation instead of acting twice), new for the next change.
    */

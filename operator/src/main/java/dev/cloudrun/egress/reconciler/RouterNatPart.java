@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * The Cloud Router and its NAT gateway. NATs live inside the router (there is no NAT resource), so
@@ -143,15 +144,11 @@ final class RouterNatPart {
       return PartResult.ready("Ready", natName + " translates " + desired.getSourceSubnetworkIpRangesToNat()
           + (addresses.ips().isEmpty() ? " with automatically allocated IPs." : " to " + String.join(", ", addresses.ips()) + "."));
     }
-    if (observed != null) {
-      pass.services.events().normal(pass.cr, "DriftCorrected", natName + ": setting " + String.join(", ", drift) + " back to the spec.");
-      pass.services.metrics().driftCorrected("nat");
-    }
-    return pass.change(PART, observed == null ? "create" : "update", routerPath,
-        () -> rewriteNats(pass, spec.getRouter(), nats -> {
-          nats.removeIf(n -> n.getName().equals(spec.getName()));
-          nats.add(desired);
-        }));
+    Supplier<String> write = () -> rewriteNats(pass, spec.getRouter(), nats -> {
+      nats.removeIf(n -> n.getName().equals(spec.getName()));
+      nats.add(desired);
+    });
+    return observed == null ? pass.change(PART, "create", routerPath, write) : pass.correctDrift(PART, natName, drift, routerPath, write);
   }
 
   /** Removes the NAT (and the router, when the operator created it and nothing else is on it). */
