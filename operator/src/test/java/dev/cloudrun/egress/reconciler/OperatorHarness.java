@@ -33,8 +33,10 @@ final class OperatorHarness implements AutoCloseable {
   final KubernetesClient client;
   final FakeGcp gcp;
   final GcpClients gcpClients;
-  final Services services;
   final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+  /** What the running operator process works with; built anew on each start, as after a restart. */
+  Services services;
+  private KubernetesClient operatorClient;
   private Operator operator;
   private final CloudRunEgressJobReconciler.Settings settings;
 
@@ -51,11 +53,13 @@ final class OperatorHarness implements AutoCloseable {
         .load(Crds.generatedDir().resolve(Crds.CLOUD_RUN_EGRESS_JOB_FILE).toFile()).create();
     gcp = FakeGcp.builder().clock(FakeClock.scaled(speed)).start();
     gcpClients = GcpClients.forEndpoint(gcp.endpoint());
-    services = Services.create(gcpClients, client, registry, settings);
   }
 
+  /** Starts an operator process with its own Kubernetes client and fresh caches. */
   OperatorHarness start() {
-    operator = OperatorFactory.create(client, new CloudRunEgressJobReconciler(services, settings), registry, OperatorFactory.Options.defaults());
+    operatorClient = kubernetes.createClient();
+    services = Services.create(gcpClients, operatorClient, registry, settings);
+    operator = OperatorFactory.create(operatorClient, new CloudRunEgressJobReconciler(services, settings), registry, OperatorFactory.Options.defaults());
     operator.start();
     return this;
   }
@@ -63,20 +67,27 @@ final class OperatorHarness implements AutoCloseable {
   void stop() {
     if (operator != null) {
       operator.stop();
+      operatorClient.close();
       operator = null;
     }
   }
 
+  /** The process dies: its connection goes first, so whatever it was about to write to Kubernetes is lost. */
+  void crash() {
+    operatorClient.close();
+    stop();
+  }
+
   /** Applies every CloudRunEgressJob in an examples/ file. */
   List<CloudRunEgressJob> applyExample(String file) {
+    return readExample(file).stream().map(cr -> client.resource(cr).create()).toList();
+  }
+
+  /** The CloudRunEgressJobs of an examples/ file, not applied. */
+  static List<CloudRunEgressJob> readExample(String file) {
     try {
       String yaml = Files.readString(Manifests.projectRoot().resolve("examples").resolve(file));
-      List<CloudRunEgressJob> applied = new java.util.ArrayList<>();
-      for (String document : yaml.split("(?m)^---$")) {
-        CloudRunEgressJob cr = Serialization.unmarshal(document, CloudRunEgressJob.class);
-        applied.add(client.resource(cr).create());
-      }
-      return applied;
+      return java.util.Arrays.stream(yaml.split("(?m)^---$")).map(document -> Serialization.unmarshal(document, CloudRunEgressJob.class)).toList();
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
     }

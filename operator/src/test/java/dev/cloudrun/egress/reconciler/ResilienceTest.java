@@ -1,0 +1,98 @@
+package dev.cloudrun.egress.reconciler;
+
+import static dev.cloudrun.egress.reconciler.OperatorHarness.condition;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.cloud.vpcaccess.v1.Connector;
+import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJob;
+import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.OperationStatus;
+import java.time.Duration;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Restarts mid-operation, throttling and outages, and errors that retrying cannot fix. */
+class ResilienceTest {
+  private static final String CONNECTOR = "projects/myproject/locations/europe-west2/connectors/vpc-conn-europe";
+  private OperatorHarness harness;
+
+  @BeforeEach
+  void start() {
+    harness = OperatorHarness.withExampleNetwork();
+  }
+
+  @AfterEach
+  void stop() {
+    harness.close();
+  }
+
+  @Test
+  void anOperatorRestartedMidCreateResumesTheOperationInsteadOfStartingAnother() {
+    CloudRunEgressJob seed = harness.applyExample("01-seed-github-static-ip.yaml").get(0);
+    harness.await(seed, c -> connectorOperation(c).map(o -> !o.getName().isEmpty()).orElse(false), Duration.ofSeconds(30));
+    harness.stop();
+    assertThat(harness.gcp.connector(CONNECTOR).orElseThrow().getState()).isEqualTo(Connector.State.CREATING);
+
+    harness.start();
+    harness.awaitCondition(seed, Conditions.READY, "True");
+    assertThat(harness.gcp.calls().count("vpcaccess", "connectors.create")).isEqualTo(1);
+  }
+
+  @Test
+  void aCrashBetweenStartingACreateAndRecordingItStillLeavesOneConnector() {
+    // The create call is slow, so the process dies after GCP accepted it but before status says so.
+    harness.gcp.faults().delay("vpcaccess", "connectors.create", Duration.ofMillis(1500));
+    CloudRunEgressJob seed = harness.applyExample("01-seed-github-static-ip.yaml").get(0);
+    harness.await(seed, c -> connectorOperation(c).isPresent(), Duration.ofSeconds(30));
+    OperatorHarness.sleep(500);
+    harness.crash();
+    OperatorHarness.sleep(1500);
+    assertThat(harness.gcp.connector(CONNECTOR)).isPresent();
+    assertThat(connectorOperation(harness.get(seed)).orElseThrow().getName()).as("the operation name never reached status").isEmpty();
+
+    harness.gcp.faults().clear();
+    harness.start();
+    CloudRunEgressJob ready = harness.awaitCondition(seed, Conditions.READY, "True");
+    // The second create was answered 409 and the connector found is recognised as ours by the recorded intent.
+    assertThat(harness.gcp.calls().count("vpcaccess", "connectors.create", 200)).isEqualTo(1);
+    assertThat(harness.gcpClients.connectors.listConnectors("projects/myproject/locations/europe-west2").iterateAll()).hasSize(1);
+    assertThat(ready.getStatus().getConnector().getManaged()).isTrue();
+  }
+
+  @Test
+  void throttlingAndOutagesAreRetriedUntilEverythingConverges() {
+    for (String api : new String[] {"vpcaccess", "compute", "run"}) {
+      harness.gcp.faults().errorRate(api, "*", 0.1, 429, 503);
+    }
+    CloudRunEgressJob seed = harness.applyExample("01-seed-github-static-ip.yaml").get(0);
+    CloudRunEgressJob ready = harness.await(seed, c -> OperatorHarness.hasCondition(c, Conditions.READY, "True"), Duration.ofSeconds(120));
+    assertThat(harness.gcp.calls().failures()).as("faults were injected").isPositive();
+    assertThat(harness.gcp.calls().count("vpcaccess", "connectors.create", 200)).isEqualTo(1);
+    assertThat(harness.gcp.calls().count("compute", "routers.insert", 200)).isEqualTo(1);
+    assertThat(harness.gcp.calls().count("run", "jobs.create", 200)).isEqualTo(1);
+    assertThat(ready.getStatus().getEgressIPs()).hasSize(1);
+  }
+
+  @Test
+  void aPermanentErrorIsReportedInTheConditionAndNotRetriedInAHotLoop() {
+    harness.gcp.faults().errorRate("compute", "firewalls.insert", 1.0, 400);
+    CloudRunEgressJob seed = harness.applyExample("01-seed-github-static-ip.yaml").get(0);
+    CloudRunEgressJob stalled = harness.await(seed, c -> c.getStatus() != null && "GcpError".equals(condition(c, Conditions.READY).getReason()), Duration.ofSeconds(30));
+    assertThat(condition(stalled, Conditions.READY).getMessage()).contains("Injected fault 400").contains("retries every");
+    assertThat(condition(stalled, Conditions.STALLED).getStatus()).isEqualTo("True");
+
+    long before = harness.gcp.calls().count("compute", "firewalls.insert");
+    OperatorHarness.sleep(6_000); // three error ceilings in this harness (2 s)
+    long during = harness.gcp.calls().count("compute", "firewalls.insert") - before;
+    assertThat(during).as("firewalls.insert calls in 6 s").isBetween(1L, 5L);
+
+    harness.gcp.faults().clear();
+    harness.awaitCondition(seed, Conditions.READY, "True");
+  }
+
+  private static Optional<OperationStatus> connectorOperation(CloudRunEgressJob cr) {
+    return cr.getStatus() == null ? Optional.empty()
+        : cr.getStatus().getOperations().stream().filter(o -> o.getPart().equals("connector") && o.getAction().equals("create")).findFirst();
+  }
+}
