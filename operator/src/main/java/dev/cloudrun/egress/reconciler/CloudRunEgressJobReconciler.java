@@ -92,7 +92,7 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
       }
       // A permanent error (400, 403, 404...) will not go away by retrying soon: report and wait.
       PartResult failed = PartResult.blocked("GcpError", "GCP refused a request: " + GcpErrors.describe(e)
-          + ". Fix the cause (permissions, quota, the spec); the operator retries every " + settings.errorCeiling().toMinutes() + " minutes.");
+          + ". Fix the cause (permissions, quota, the spec); the operator retries every " + settings.errorCeiling().toSeconds() + " s.");
       services.events().warning(cr, "GcpError", failed.message());
       summarize(status, generation, pass, List.of(failed), failed, failed, failed, failed);
       return finish(cr, before, status, settings.errorCeiling(), context);
