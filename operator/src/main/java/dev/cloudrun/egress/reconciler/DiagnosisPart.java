@@ -89,9 +89,14 @@ final class DiagnosisPart {
     }
   }
 
-  /** The first check that fails decides the condition; a probe that ran for these predictions makes it Verified. */
+  /**
+   * The first failing check decides the condition, one the probe saw fail before one it could not
+   * see; a probe that ran for these predictions and passed makes it Verified.
+   */
   private static PartResult verdict(List<Prediction> checks, Map<String, Integer> exitCodes, String whenEmpty) {
-    for (Prediction check : checks) {
+    List<Prediction> probeFailedFirst = checks.stream()
+        .sorted(java.util.Comparator.comparing((Prediction c) -> exitCodes.getOrDefault(c.name(), 0) == 0)).toList();
+    for (Prediction check : probeFailedFirst) {
       Integer code = exitCodes.get(check.name());
       boolean probePassed = code != null && code == 0;
       if (!check.reachable() && !(probePassed && !check.certain())) {

@@ -94,8 +94,10 @@ final class ProbeJobPart {
     if (settling.isPresent()) {
       return waiting(status, settling.get());
     }
-    if (!connector.isReady()) {
-      return waiting(status, PartResult.progressing("WaitingForConnector", "The probe job is created once the connector is READY."));
+    // Like the job, the probe job is created once the connector is READY; once it exists it also
+    // runs against a connector that broke since, to confirm the failure.
+    if (jobs.get(name) == null && !connector.isReady()) {
+      return waiting(status, PartResult.progressing("WaitingForConnector", "The probe job is created once the connector is READY: " + connector.message()));
     }
     PartResult job = CloudRunJobPart.converge(pass, PART, desired(pass, checks), jobs.get(name));
     if (!job.isReady()) {
