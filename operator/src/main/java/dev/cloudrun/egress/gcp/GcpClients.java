@@ -12,8 +12,14 @@ import com.google.cloud.compute.v1.RegionOperationsClient;
 import com.google.cloud.compute.v1.RegionOperationsSettings;
 import com.google.cloud.compute.v1.RoutersClient;
 import com.google.cloud.compute.v1.RoutersSettings;
+import com.google.cloud.compute.v1.SubnetworksClient;
+import com.google.cloud.compute.v1.SubnetworksSettings;
+import com.google.cloud.run.v2.ExecutionsClient;
+import com.google.cloud.run.v2.ExecutionsSettings;
 import com.google.cloud.run.v2.JobsClient;
 import com.google.cloud.run.v2.JobsSettings;
+import com.google.cloud.run.v2.TasksClient;
+import com.google.cloud.run.v2.TasksSettings;
 import com.google.cloud.vpcaccess.v1.VpcAccessServiceClient;
 import com.google.cloud.vpcaccess.v1.VpcAccessServiceSettings;
 import java.io.IOException;
@@ -32,7 +38,11 @@ public final class GcpClients implements AutoCloseable {
   public final AddressesClient addresses;
   public final RegionOperationsClient regionOperations;
   public final GlobalOperationsClient globalOperations;
+  public final SubnetworksClient subnetworks;
   public final JobsClient jobs;
+  /** Executions and tasks of the egress probe job, read for its exit codes. */
+  public final ExecutionsClient executions;
+  public final TasksClient tasks;
   /** connectors.patch, which the GAPIC client lacks. */
   public final ConnectorPatcher connectorPatcher;
 
@@ -43,7 +53,10 @@ public final class GcpClients implements AutoCloseable {
     addresses = AddressesClient.create(configure(AddressesSettings.newBuilder(), endpoint).build());
     regionOperations = RegionOperationsClient.create(configure(RegionOperationsSettings.newBuilder(), endpoint).build());
     globalOperations = GlobalOperationsClient.create(configure(GlobalOperationsSettings.newBuilder(), endpoint).build());
+    subnetworks = SubnetworksClient.create(configure(SubnetworksSettings.newBuilder(), endpoint).build());
     jobs = JobsClient.create(configure(JobsSettings.newHttpJsonBuilder(), endpoint).build());
+    executions = ExecutionsClient.create(configure(ExecutionsSettings.newHttpJsonBuilder(), endpoint).build());
+    tasks = TasksClient.create(configure(TasksSettings.newHttpJsonBuilder(), endpoint).build());
     connectorPatcher = endpoint == null ? ConnectorPatcher.applicationDefault() : ConnectorPatcher.forEndpoint(endpoint);
   }
 
@@ -75,7 +88,7 @@ public final class GcpClients implements AutoCloseable {
   @Override
   public void close() {
     for (AutoCloseable client : List.<AutoCloseable>of(connectors, routers, firewalls, addresses,
-        regionOperations, globalOperations, jobs)) {
+        regionOperations, globalOperations, subnetworks, jobs, executions, tasks)) {
       try {
         client.close();
       } catch (Exception e) {

@@ -5,7 +5,9 @@ import com.google.cloud.compute.v1.Firewall;
 import com.google.cloud.compute.v1.ListAddressesRequest;
 import com.google.cloud.compute.v1.ListFirewallsRequest;
 import com.google.cloud.compute.v1.ListRoutersRequest;
+import com.google.cloud.compute.v1.ListSubnetworksRequest;
 import com.google.cloud.compute.v1.Router;
+import com.google.cloud.compute.v1.Subnetwork;
 import com.google.cloud.run.v2.Job;
 import com.google.cloud.run.v2.ListJobsRequest;
 import com.google.cloud.vpcaccess.v1.Connector;
@@ -39,6 +41,7 @@ public final class Inventory {
   private final Map<Scope, Entry<Address>> addresses = new ConcurrentHashMap<>();
   private final Map<Scope, Entry<Firewall>> firewalls = new ConcurrentHashMap<>();
   private final Map<Scope, Entry<Job>> jobs = new ConcurrentHashMap<>();
+  private final Map<Scope, Entry<Subnetwork>> subnetworks = new ConcurrentHashMap<>();
 
   public Inventory(GcpClients clients, Clock clock, Duration maxAge) {
     this.clients = clients;
@@ -98,6 +101,16 @@ public final class Inventory {
     });
   }
 
+  /** Subnets in a project and region, by name: listed only for the egress diagnosis of private destinations. */
+  public Map<String, Subnetwork> subnetworks(String project, String region) {
+    return get(subnetworks, new Scope(project, region), s -> {
+      Map<String, Subnetwork> byName = new ConcurrentHashMap<>();
+      clients.subnetworks.list(ListSubnetworksRequest.newBuilder().setProject(s.project()).setRegion(s.region()).build())
+          .iterateAll().forEach(n -> byName.put(n.getName(), n));
+      return byName;
+    });
+  }
+
   /** Forgets every list: the next pass lists again (a force-reconcile). */
   public void invalidateAll() {
     connectors.clear();
@@ -105,6 +118,7 @@ public final class Inventory {
     addresses.clear();
     firewalls.clear();
     jobs.clear();
+    subnetworks.clear();
   }
 
   /** Lists once per scope and age: concurrent callers share the same list call. */

@@ -80,12 +80,14 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
     PartResult firewall;
     PartResult job;
     AddressPart.Addresses addresses;
+    DiagnosisPart.Outcome diagnosis;
     try {
       addresses = AddressPart.reconcile(pass, claims);
       connector = ConnectorPart.reconcile(pass, claims);
       nat = RouterNatPart.reconcile(pass, claims, addresses);
       firewall = FirewallPart.reconcile(pass);
       job = CloudRunJobPart.reconcile(pass, connector);
+      diagnosis = DiagnosisPart.reconcile(pass, connector, addresses, List.of(connector, nat, firewall, job).stream().allMatch(PartResult::isReady));
     } catch (RuntimeException e) {
       if (GcpErrors.isTransient(e)) {
         throw e; // retried with backoff by java-operator-sdk; updateErrorStatus records it
@@ -101,12 +103,17 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
         connector.progress(), connector.reason(), nat.progress(), nat.reason(), firewall.progress(), firewall.reason(), job.progress(), job.reason(),
         pass.operations().stream().map(o -> o.getAction() + " " + o.getTarget() + (o.getName().isEmpty() ? " (intended)" : "")).toList());
     status.setEgressIPs(fixedEgressIps(cr.getSpec(), addresses));
-    summarize(status, generation, pass, List.of(connector, nat, firewall, job), connector, nat, firewall, job);
-    boolean moving = !pass.operations().isEmpty()
-        || List.of(connector, nat, firewall, job).stream().anyMatch(r -> r.progress() == PartResult.Progress.PROGRESSING);
-    boolean stalled = List.of(connector, nat, firewall, job).stream().anyMatch(r -> r.progress() == PartResult.Progress.BLOCKED);
+    List<PartResult> parts = List.of(connector, nat, firewall, job, diagnosis.result());
+    summarize(status, generation, pass, parts, connector, nat, firewall, job);
+    boolean moving = !pass.operations().isEmpty() || parts.stream().anyMatch(r -> r.progress() == PartResult.Progress.PROGRESSING);
+    boolean stalled = parts.stream().anyMatch(r -> r.progress() == PartResult.Progress.BLOCKED);
     Duration next = moving ? (pass.operations().stream().anyMatch(o -> o.getName().isEmpty()) ? Duration.ZERO : settings.pollInterval())
         : stalled ? settings.errorCeiling() : jittered(resyncInterval(cr));
+    if (diagnosis.probeRunning()) {
+      next = next.compareTo(settings.pollInterval()) < 0 ? next : settings.pollInterval();
+    } else if (diagnosis.nextProbe() != null && Duration.between(pass.now, diagnosis.nextProbe()).compareTo(next) < 0) {
+      next = Duration.between(pass.now, diagnosis.nextProbe());
+    }
     return finish(cr, before, status, next, context);
   }
 
@@ -122,6 +129,7 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
     Claims claims = new Claims(context.getPrimaryCache().list().toList());
     // Reverse order: each step waits for the one before it.
     List<java.util.function.Supplier<PartResult>> steps = List.of(
+        () -> ProbeJobPart.delete(pass),
         () -> CloudRunJobPart.delete(pass),
         () -> FirewallPart.delete(pass),
         () -> RouterNatPart.delete(pass, claims),
@@ -168,7 +176,7 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
     return ErrorStatusUpdateControl.noStatusUpdate();
   }
 
-  /** Part conditions, then Ready (all parts ready), Reconciling and Stalled for kstatus. */
+  /** Part conditions, then Ready (all parts ready and the egress diagnosis positive), Reconciling and Stalled for kstatus. */
   private void summarize(CloudRunEgressJobStatus status, long generation, Pass pass, List<PartResult> parts,
       PartResult connector, PartResult nat, PartResult firewall, PartResult job) {
     var conditions = status.getConditions();

@@ -47,39 +47,58 @@ final class CloudRunJobPart {
     if (spec.getArgs() != null) {
       container.addAllArgs(spec.getArgs());
     }
-    if (spec.getEnv() != null) {
-      spec.getEnv().forEach(e -> container.addEnv(EnvVar.newBuilder().setName(e.getName()).setValue(e.getValue() != null ? e.getValue() : "")));
-    }
-    if (spec.getSecretEnv() != null) {
-      spec.getSecretEnv().forEach(s -> container.addEnv(EnvVar.newBuilder().setName(s.getName()).setValueSource(EnvVarSource.newBuilder()
-          .setSecretKeyRef(SecretKeySelector.newBuilder().setSecret(s.getSecret()).setVersion(s.getVersion() != null ? s.getVersion() : "latest")))));
-    }
-    TaskTemplate.Builder task = TaskTemplate.newBuilder()
+    container.addAllEnv(environment(spec, name -> true));
+    TaskTemplate.Builder task = networkAndIdentity(pass)
         .addContainers(container)
         .setMaxRetries(spec.getMaxRetries() != null ? spec.getMaxRetries() : 3)
-        .setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(seconds(spec.getTaskTimeout() != null ? spec.getTaskTimeout() : "10m")))
-        .setVpcAccess(vpcAccess(pass));
-    if (spec.getServiceAccount() != null) {
-      task.setServiceAccount(spec.getServiceAccount());
-    }
-    if (spec.getEncryptionKey() != null) {
-      task.setEncryptionKey(spec.getEncryptionKey());
-    }
+        .setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(seconds(spec.getTaskTimeout() != null ? spec.getTaskTimeout() : "10m")));
     ExecutionTemplate.Builder execution = ExecutionTemplate.newBuilder()
         .setTaskCount(spec.getTaskCount() != null ? spec.getTaskCount() : 1)
         .setTemplate(task);
     if (spec.getParallelism() != null) {
       execution.setParallelism(spec.getParallelism());
     }
-    Job.Builder job = Job.newBuilder()
-        .setName(pass.targets.jobPath())
-        .putAllLabels(Ownership.labels(pass.cr))
-        .putAnnotations(Ownership.OWNER_ANNOTATION, Ownership.owner(pass.cr))
-        .setTemplate(execution);
+    Job.Builder job = owned(pass, pass.targets.jobPath()).setTemplate(execution);
     if (spec.getLabels() != null) {
       job.putAllLabels(spec.getLabels());
     }
     return job.build();
+  }
+
+  /** The job's plain and secret variables whose names pass {@code include}, in the spec's order. */
+  static List<EnvVar> environment(JobSpec spec, java.util.function.Predicate<String> include) {
+    List<EnvVar> env = new ArrayList<>();
+    if (spec.getEnv() != null) {
+      spec.getEnv().stream().filter(e -> include.test(e.getName()))
+          .forEach(e -> env.add(EnvVar.newBuilder().setName(e.getName()).setValue(e.getValue() != null ? e.getValue() : "").build()));
+    }
+    if (spec.getSecretEnv() != null) {
+      spec.getSecretEnv().stream().filter(s -> include.test(s.getName())).forEach(s -> env.add(EnvVar.newBuilder().setName(s.getName())
+          .setValueSource(EnvVarSource.newBuilder().setSecretKeyRef(SecretKeySelector.newBuilder()
+              .setSecret(s.getSecret()).setVersion(s.getVersion() != null ? s.getVersion() : "latest"))).build()));
+    }
+    return env;
+  }
+
+  /** What every job of the resource shares with the real one: its VPC egress, service account and encryption key. */
+  static TaskTemplate.Builder networkAndIdentity(Pass pass) {
+    JobSpec spec = pass.cr.getSpec().getJob();
+    TaskTemplate.Builder task = TaskTemplate.newBuilder().setVpcAccess(vpcAccess(pass));
+    if (spec.getServiceAccount() != null) {
+      task.setServiceAccount(spec.getServiceAccount());
+    }
+    if (spec.getEncryptionKey() != null) {
+      task.setEncryptionKey(spec.getEncryptionKey());
+    }
+    return task;
+  }
+
+  /** A job named {@code name} carrying the resource's ownership labels and annotation. */
+  static Job.Builder owned(Pass pass, String name) {
+    return Job.newBuilder()
+        .setName(name)
+        .putAllLabels(Ownership.labels(pass.cr))
+        .putAnnotations(Ownership.OWNER_ANNOTATION, Ownership.owner(pass.cr));
   }
 
   private static VpcAccess vpcAccess(Pass pass) {
@@ -112,18 +131,26 @@ final class CloudRunJobPart {
     if (!connector.isReady()) {
       return PartResult.progressing("WaitingForConnector", "The job is created once its connector is READY: " + connector.message());
     }
-    Job desired = desired(pass);
+    return converge(pass, PART, desired(pass), observed);
+  }
+
+  /**
+   * Creates the job, or sets the fields the operator manages back to {@code desired}; ready once
+   * Cloud Run reports the job ready. A job of the same name the operator did not create is left alone.
+   */
+  static PartResult converge(Pass pass, String part, Job desired, Job observed) {
+    String name = desired.getName();
     if (observed == null) {
-      return pass.change(PART, "create", name, () -> pass.services.gcp().jobs.createJobCallable().call(CreateJobRequest.newBuilder()
+      return pass.change(part, "create", name, () -> pass.services.gcp().jobs.createJobCallable().call(CreateJobRequest.newBuilder()
           .setParent("projects/" + pass.targets.project() + "/locations/" + pass.targets.region())
-          .setJobId(pass.targets.jobName())
+          .setJobId(name.substring(name.lastIndexOf('/') + 1))
           .setJob(desired.toBuilder().clearName())
           .build()).getName());
     }
-    pass.forgetCreateIntent(PART, name);
-    if (!Ownership.ownedBy(observed.getLabelsMap(), pass.cr) && !pass.intendedToCreate(PART, name) && !pass.cr.getSpec().getAdoptExisting()) {
+    pass.forgetCreateIntent(part, name);
+    if (!Ownership.ownedBy(observed.getLabelsMap(), pass.cr) && !pass.intendedToCreate(part, name) && !pass.cr.getSpec().getAdoptExisting()) {
       return PartResult.blocked("NotOwned", "Cloud Run job " + name + " exists but was not created by this operator for this resource;"
-          + " it is left untouched. Set spec.job.name to another name, or spec.adoptExisting: true to manage it.");
+          + " it is left untouched. Delete or rename it, set spec.job.name to another name, or spec.adoptExisting: true to manage it.");
     }
     List<String> drift = differences(desired, observed);
     if (!drift.isEmpty()) {
@@ -132,7 +159,7 @@ final class CloudRunJobPart {
           .putAllAnnotations(desired.getAnnotationsMap())
           .setTemplate(desired.getTemplate())
           .build();
-      return pass.correctDrift(PART, "Cloud Run job " + name, drift, name, () -> pass.services.gcp().jobs.updateJobCallable()
+      return pass.correctDrift(part, "Cloud Run job " + name, drift, name, () -> pass.services.gcp().jobs.updateJobCallable()
           .call(UpdateJobRequest.newBuilder().setJob(update).build()).getName());
     }
     Condition terminal = observed.getTerminalCondition();
@@ -146,9 +173,13 @@ final class CloudRunJobPart {
   }
 
   static PartResult delete(Pass pass) {
-    String name = pass.targets.jobPath();
+    return delete(pass, PART, pass.targets.jobPath());
+  }
+
+  /** Deletes the named job if this resource owns it. */
+  static PartResult delete(Pass pass, String part, String name) {
     Map<String, Job> jobs = pass.services.inventory().jobs(pass.targets.project(), pass.targets.region());
-    Optional<PartResult> settling = pass.settle(PART, name, Operations.Api.RUN,
+    Optional<PartResult> settling = pass.settle(part, name, Operations.Api.RUN,
         () -> Pass.reread(jobs, name, () -> pass.services.gcp().jobs.getJob(name)));
     if (settling.isPresent()) {
       return settling.get();
@@ -157,7 +188,7 @@ final class CloudRunJobPart {
     if (observed == null || !Ownership.ownedBy(observed.getLabelsMap(), pass.cr)) {
       return PartResult.ready("Deleted", "Cloud Run job " + name + (observed == null ? " is gone." : " is not this resource's and was left in place."));
     }
-    return pass.change(PART, "delete", name, () -> pass.services.gcp().jobs.deleteJobCallable()
+    return pass.change(part, "delete", name, () -> pass.services.gcp().jobs.deleteJobCallable()
         .call(DeleteJobRequest.newBuilder().setName(name).build()).getName());
   }
 

@@ -15,6 +15,8 @@ final class Conditions {
   static final String NAT_READY = "NatReady";
   static final String FIREWALL_READY = "FirewallReady";
   static final String JOB_READY = "JobReady";
+  static final String METADATA_REACHABLE = "MetadataReachable";
+  static final String EGRESS_REACHABLE = "EgressReachable";
   static final String RECONCILING = "Reconciling";
   static final String STALLED = "Stalled";
 

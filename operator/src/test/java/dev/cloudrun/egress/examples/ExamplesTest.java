@@ -63,13 +63,15 @@ class ExamplesTest {
   }
 
   @Test
-  void coversTheFiveScenarios() throws IOException {
+  void coversTheScenarios() throws IOException {
     assertThat(examples().map(p -> p.getFileName().toString())).containsExactly(
         "01-seed-github-static-ip.yaml",
         "02-private-ranges-only.yaml",
         "03-direct-vpc-egress.yaml",
         "04-shared-connector.yaml",
-        "05-existing-connector.yaml");
+        "05-existing-connector.yaml",
+        "06-seed-egress-diagnosis.yaml",
+        "07-seed-proxy-without-no-proxy.yaml");
     List<JsonNode> shared = Manifests.readAll(Manifests.projectRoot().resolve("examples/04-shared-connector.yaml"));
     assertThat(shared).hasSize(2);
     assertThat(shared.get(0).at("/spec/egress/connector")).isEqualTo(shared.get(1).at("/spec/egress/connector"));

@@ -32,6 +32,12 @@ final class CelPatterns {
       "([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])";
   static final String PORT_OR_RANGE = "^" + PORT + "(-" + PORT + ")?$";
 
+  /** A DNS name whose last label starts with a letter, so it never reads as an IP address. */
+  private static final String HOSTNAME = "([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?[.])*[a-z]([-a-z0-9]{0,61}[a-z0-9])?";
+  static final String DNS_NAME = "^" + HOSTNAME + "$";
+  /** A diagnosis destination: HOST, IP or CIDR, each with an optional :PORT. */
+  static final String DESTINATION = "^(" + HOSTNAME + "|(" + OCTET + "[.]){3}" + OCTET + "(/([0-9]|[12][0-9]|3[0-2]))?)(:" + PORT + ")?$";
+
   static final String CONTAINER_IMAGE = "^[a-z0-9]+([._-][a-z0-9]+)*([.:][a-z0-9-]+)*(/[a-zA-Z0-9._-]+)+(:[a-zA-Z0-9._-]+|@sha256:[a-f0-9]{64})?$";
   static final String SERVICE_ACCOUNT = "^[a-z0-9][a-z0-9-]{0,62}@[a-z0-9.-]+[.]gserviceaccount[.]com$";
   static final String KMS_KEY =

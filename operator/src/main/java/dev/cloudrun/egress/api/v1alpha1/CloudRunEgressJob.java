@@ -52,7 +52,7 @@ public class CloudRunEgressJob extends CustomResource<CloudRunEgressJobSpec, Clo
   }
 
   @Override
-  @JsonPropertyDescription("Observed state, written only by the operator: what exists in GCP, the egress IPs, and the conditions Ready, ConnectorReady, NatReady, FirewallReady, JobReady, MetadataReachable, Reconciling and Stalled.")
+  @JsonPropertyDescription("Observed state, written only by the operator: what exists in GCP, the egress IPs, and the conditions Ready, ConnectorReady, NatReady, FirewallReady, JobReady, MetadataReachable, EgressReachable, Reconciling and Stalled.")
   public CloudRunEgressJobStatus getStatus() {
     return super.getStatus();
   }

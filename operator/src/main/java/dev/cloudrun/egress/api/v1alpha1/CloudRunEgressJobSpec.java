@@ -49,6 +49,9 @@ public class CloudRunEgressJobSpec {
   @JsonPropertyDescription("How the job's outbound traffic leaves: VPC egress mode, connector or Direct VPC egress, Cloud NAT and firewall rules.")
   private EgressSpec egress;
 
+  @JsonPropertyDescription("Egress diagnosis: the destinations the job needs and the live probe. The metadata server is always checked; conditions MetadataReachable and EgressReachable report the verdict.")
+  private DiagnosisSpec diagnosis;
+
   @Default("false")
   @JsonPropertyDescription("Take over GCP objects that already exist under the names this resource uses but carry no ownership marker of this operator (for example ones created by hand or by Terraform). False (default): such objects are never changed or deleted and the part reports NotOwned.")
   private Boolean adoptExisting = false;

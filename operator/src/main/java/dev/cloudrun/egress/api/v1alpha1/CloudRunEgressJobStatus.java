@@ -13,7 +13,7 @@ public class CloudRunEgressJobStatus {
   @JsonPropertyDescription("metadata.generation of the spec this status describes.")
   private Long observedGeneration;
 
-  @JsonPropertyDescription("Ready, ConnectorReady, NatReady, FirewallReady, JobReady, MetadataReachable, Reconciling and Stalled, in the metav1.Condition shape.")
+  @JsonPropertyDescription("Ready, ConnectorReady, NatReady, FirewallReady, JobReady, MetadataReachable, EgressReachable, Reconciling and Stalled, in the metav1.Condition shape.")
   private List<Condition> conditions = new ArrayList<>();
 
   @JsonPropertyDescription("External IPs that public traffic from the job leaves from, ready to copy into an allowlist. Empty when they are not fixed (Auto NAT, or public traffic bypassing the VPC).")
@@ -30,6 +30,9 @@ public class CloudRunEgressJobStatus {
 
   @JsonPropertyDescription("The Cloud Run Job as observed in GCP.")
   private JobStatus job;
+
+  @JsonPropertyDescription("Egress diagnosis: the predicted path of every check and the last probe run.")
+  private DiagnosisStatus diagnosis;
 
   @JsonPropertyDescription("Value of the egress.cloudrun.dev/reconcile-requested-at annotation the operator last acted on (by listing GCP afresh).")
   private String lastForcedReconcile;
@@ -125,5 +128,68 @@ public class CloudRunEgressJobStatus {
 
     @JsonPropertyDescription("When the execution completed (RFC 3339), empty while it runs.")
     private String completionTime;
+  }
+
+  @Data
+  public static class DiagnosisStatus {
+    @JsonPropertyDescription("One entry per check: the metadata server first, then each destination of spec.diagnosis (and egress-ip when checked).")
+    private List<CheckStatus> checks = new ArrayList<>();
+
+    @JsonPropertyDescription("The live probe, when spec.diagnosis.probe.enabled is true.")
+    private ProbeStatus probe;
+  }
+
+  @Data
+  public static class CheckStatus {
+    @JsonPropertyDescription("metadata, egress-ip, or the destination as written in spec.diagnosis.destinations.")
+    private String name;
+
+    @JsonPropertyDescription("The path the check's traffic takes, as predicted: e.g. sandbox metadata server, proxy, direct from Google's network, connector then Cloud NAT with its IPs, or where it is blocked.")
+    private String path;
+
+    @JsonPropertyDescription("Whether the check is predicted to succeed.")
+    private Boolean reachable;
+
+    @JsonPropertyDescription("Predicted, or the reason it fails (ProxyIntercepts, NoNatForConnectorRange, FirewallBlocks...).")
+    private String reason;
+
+    @JsonPropertyDescription("Why, and what to change.")
+    private String message;
+  }
+
+  @Data
+  public static class ProbeStatus {
+    @JsonPropertyDescription("Full name of the probe job: projects/P/locations/R/jobs/<job>-egress-probe.")
+    private String job;
+
+    @JsonPropertyDescription("Hash of the network-relevant spec and the predicted paths the last probe ran for; a new value starts a new run.")
+    private String specHash;
+
+    @JsonPropertyDescription("Full name of the last probe execution.")
+    private String execution;
+
+    @JsonPropertyDescription("When the last probe execution was started (RFC 3339).")
+    private String startTime;
+
+    @JsonPropertyDescription("When it completed (RFC 3339), empty while it runs.")
+    private String completionTime;
+
+    @JsonPropertyDescription("What the probe is doing, or why it cannot run.")
+    private String message;
+
+    @JsonPropertyDescription("Per check, the exit code of its task and what it means, once the execution completed.")
+    private List<ProbeResult> results = new ArrayList<>();
+  }
+
+  @Data
+  public static class ProbeResult {
+    @JsonPropertyDescription("The check, as in checks[].name.")
+    private String name;
+
+    @JsonPropertyDescription("Exit code of the check's task (see the probe script's header); -1 when the task did not run to the end.")
+    private Integer exitCode;
+
+    @JsonPropertyDescription("What the exit code means.")
+    private String meaning;
   }
 }

@@ -57,7 +57,7 @@ public class EgressRules {
   @JsonPropertyDescription("What the jobs' firewall rules may open.")
   private FirewallRules firewall;
 
-  @JsonPropertyDescription("True: jobs must turn the diagnosis probe on (spec.diagnosis.probe.enabled, coming in a later version; a job without it counts as off).")
+  @JsonPropertyDescription("True: jobs must turn the diagnosis probe on (spec.diagnosis.probe.enabled; a job without it counts as off).")
   private Boolean requireDiagnosis;
 
   @Data

@@ -157,6 +157,18 @@ public final class ComputeApi {
     return sim.locked(() -> firewalls.get(scope(project, null) + "/firewalls/" + name));
   }
 
+  List<Firewall> firewalls(String project) {
+    return sim.locked(() -> List.copyOf(firewalls.under(scope(project, null) + "/firewalls/")));
+  }
+
+  List<Router> routers(String project, String region) {
+    return sim.locked(() -> List.copyOf(routers.under(scope(project, region) + "/routers/")));
+  }
+
+  List<Subnetwork> subnetworksOf(String project, String network) {
+    return sim.locked(() -> subnetworksOf(scope(project, null) + "/networks/" + network));
+  }
+
   Optional<Address> address(String project, String region, String name) {
     return sim.locked(() -> addresses.get(scope(project, region) + "/addresses/" + name).map(this::withUsage));
   }

@@ -173,6 +173,21 @@ public final class FakeGcp implements GcpState, AutoCloseable {
   }
 
   @Override
+  public List<Firewall> firewalls(String project) {
+    return compute.firewalls(project);
+  }
+
+  @Override
+  public List<Router> routers(String project, String region) {
+    return compute.routers(project, region);
+  }
+
+  @Override
+  public List<Subnetwork> subnetworksOf(String project, String network) {
+    return compute.subnetworksOf(project, network);
+  }
+
+  @Override
   public Optional<Address> address(String project, String region, String name) {
     return compute.address(project, region, name);
   }

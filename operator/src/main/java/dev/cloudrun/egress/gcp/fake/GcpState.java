@@ -24,6 +24,15 @@ public interface GcpState {
 
   Optional<Firewall> firewall(String project, String name);
 
+  /** Every firewall rule of a project. */
+  List<Firewall> firewalls(String project);
+
+  /** Every router of a project in a region. */
+  List<Router> routers(String project, String region);
+
+  /** The subnets of a network, in every region. */
+  List<Subnetwork> subnetworksOf(String project, String network);
+
   /** With status RESERVED or IN_USE, as a GET returns it. */
   Optional<Address> address(String project, String region, String name);
 

@@ -55,6 +55,7 @@ public final class RunApi {
   /** Execution name to the run operation that completes with it. */
   private final Map<String, String> runOperations = new HashMap<>();
   private volatile TaskBehaviour taskBehaviour = TaskBehaviour.SUCCEED;
+  private final EgressProbeSimulation egressProbe = new EgressProbeSimulation();
 
   RunApi(Simulation sim, Faults faults, GcpState state) {
     this.sim = sim;
@@ -84,9 +85,14 @@ public final class RunApi {
     routes.add(API, "operations.wait", "POST", location + "/operations/{operation}:wait", r -> operations.get(operationName(r)));
   }
 
-  /** Replaces how task attempts end; the default exits 0. */
+  /** Replaces how task attempts end, for every job but egress probes ({@link #egressProbe()}); the default exits 0. */
   public void taskBehaviour(TaskBehaviour behaviour) {
     this.taskBehaviour = behaviour;
+  }
+
+  /** How tasks of egress probe jobs ({@code *-egress-probe}) end: simulated from the fake's network objects. */
+  public EgressProbeSimulation egressProbe() {
+    return egressProbe;
   }
 
   // ---- out-of-band access ----
@@ -358,7 +364,7 @@ public final class RunApi {
     String executionName = taskName.substring(0, taskName.indexOf("/tasks/"));
     Execution execution = executions.get(executionName).orElseThrow();
     Job job = jobs.get(executionName.substring(0, executionName.indexOf("/executions/"))).orElseThrow();
-    int exitCode = taskBehaviour.exitCode(job, execution, task, state);
+    int exitCode = (EgressProbeSimulation.isProbe(job) ? egressProbe : taskBehaviour).exitCode(job, execution, task, state);
     Status status = exitCode == 0 ? Status.getDefaultInstance()
         : Status.newBuilder().setCode(Code.UNKNOWN_VALUE).setMessage("Task " + task.getIndex() + " exited with code " + exitCode + ".").build();
     Task.Builder attempted = task.toBuilder().setLastAttemptResult(TaskAttemptResult.newBuilder().setExitCode(exitCode).setStatus(status));

@@ -1,0 +1,212 @@
+package dev.cloudrun.egress.reconciler;
+
+import com.google.cloud.run.v2.Container;
+import com.google.cloud.run.v2.EnvVar;
+import com.google.cloud.run.v2.Execution;
+import com.google.cloud.run.v2.ExecutionTemplate;
+import com.google.cloud.run.v2.Job;
+import com.google.cloud.run.v2.ListTasksRequest;
+import com.google.cloud.run.v2.ResourceRequirements;
+import com.google.cloud.run.v2.RunJobRequest;
+import com.google.cloud.run.v2.Task;
+import com.google.cloud.run.v2.TaskAttemptResult;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.util.Timestamps;
+import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.ProbeResult;
+import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.ProbeStatus;
+import dev.cloudrun.egress.api.v1alpha1.DiagnosisSpec;
+import dev.cloudrun.egress.diagnosis.ProbeExitCode;
+import dev.cloudrun.egress.diagnosis.ProxySettings;
+import dev.cloudrun.egress.gcp.GcpErrors;
+import dev.cloudrun.egress.gcp.Operations;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The egress probe: a Cloud Run Job {@code <job>-egress-probe} with the job's egress settings,
+ * service account and proxy variables, whose tasks each run one check of the probe script (one
+ * task per check, picked by CLOUD_RUN_TASK_INDEX). It never runs the user's job. An execution is
+ * started when the checks or their predicted paths change and every probe interval; its state is
+ * recorded in status.diagnosis.probe and read back on later passes, never waited for.
+ */
+final class ProbeJobPart {
+  static final String PART = "probe";
+  static final String SUFFIX = "-egress-probe";
+  static final String SCRIPT = script();
+
+  private ProbeJobPart() {}
+
+  /** What a pass learned: the probe's status (null when it is off), and whether an execution runs. */
+  record Run(ProbeStatus status, boolean running, Instant nextRun) {}
+
+  static String name(Pass pass) {
+    String base = pass.targets.jobName();
+    if (base.length() + SUFFIX.length() > 63) {
+      base = base.substring(0, 63 - SUFFIX.length()).replaceAll("-+$", "");
+    }
+    return "projects/" + pass.targets.project() + "/locations/" + pass.targets.region() + "/jobs/" + base + SUFFIX;
+  }
+
+  static Job desired(Pass pass, List<String> checks) {
+    DiagnosisSpec.ProbeSpec probe = pass.cr.getSpec().getDiagnosis().getProbe();
+    long timeout = CloudRunJobPart.seconds(probe.getTimeout());
+    List<String> args = new ArrayList<>(List.of("egress-probe"));
+    args.addAll(checks);
+    Container container = Container.newBuilder()
+        .setImage(probe.getImage())
+        .addAllCommand(List.of("sh", "-c", SCRIPT))
+        .addAllArgs(args)
+        .addAllEnv(CloudRunJobPart.environment(pass.cr.getSpec().getJob(), ProxySettings.NAMES::contains))
+        .addEnv(EnvVar.newBuilder().setName("PROBE_TIMEOUT").setValue(Long.toString(timeout)))
+        .setResources(ResourceRequirements.newBuilder().putLimits("cpu", "1").putLimits("memory", "512Mi"))
+        .build();
+    // A failed check is a result, not a flake: no retries. The metadata check may ask twice per host.
+    ExecutionTemplate execution = ExecutionTemplate.newBuilder()
+        .setTaskCount(checks.size())
+        .setTemplate(CloudRunJobPart.networkAndIdentity(pass)
+            .addContainers(container)
+            .setMaxRetries(0)
+            .setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(4 * timeout + 30)))
+        .build();
+    return CloudRunJobPart.owned(pass, name(pass)).setTemplate(execution).build();
+  }
+
+  /**
+   * Keeps the probe job as desired, reads the last execution's exit codes once it completed, and
+   * starts a new execution when {@code key} (the checks and their predicted paths) changed or the
+   * interval passed. {@code checks} are the probe's arguments and {@code names} the checks' names.
+   */
+  static Run reconcile(Pass pass, PartResult connector, List<String> names, List<String> checks, String key, ProbeStatus previous) {
+    String name = name(pass);
+    ProbeStatus status = previous != null ? previous : new ProbeStatus();
+    status.setJob(name);
+    Map<String, Job> jobs = pass.services.inventory().jobs(pass.targets.project(), pass.targets.region());
+    Optional<PartResult> settling = pass.settle(PART, name, Operations.Api.RUN,
+        () -> Pass.reread(jobs, name, () -> pass.services.gcp().jobs.getJob(name)));
+    if (settling.isPresent()) {
+      return waiting(status, settling.get());
+    }
+    // Like the job, the probe job is created once the connector is READY; once it exists it also
+    // runs against a connector that broke since, to confirm the failure.
+    if (jobs.get(name) == null && !connector.isReady()) {
+      return waiting(status, PartResult.progressing("WaitingForConnector", "The probe job is created once the connector is READY: " + connector.message()));
+    }
+    PartResult job = CloudRunJobPart.converge(pass, PART, desired(pass, checks), jobs.get(name));
+    if (!job.isReady()) {
+      return waiting(status, job);
+    }
+    boolean running = status.getExecution() != null && status.getCompletionTime() == null;
+    if (running) {
+      running = !readResults(pass, status, names);
+    }
+    Instant nextRun = status.getStartTime() == null ? pass.now
+        : Instant.parse(status.getStartTime()).plusSeconds(CloudRunJobPart.seconds(pass.cr.getSpec().getDiagnosis().getProbe().getInterval()));
+    boolean due = status.getExecution() == null || !key.equals(status.getSpecHash()) || !nextRun.isAfter(pass.now);
+    if (!running && due) {
+      start(pass, status, name, key);
+      return new Run(status, true, null);
+    }
+    if (running) {
+      status.setMessage("Execution " + status.getExecution() + " is running.");
+    }
+    return new Run(status, running, running ? null : nextRun);
+  }
+
+  static PartResult delete(Pass pass) {
+    return CloudRunJobPart.delete(pass, PART, name(pass));
+  }
+
+  private static Run waiting(ProbeStatus status, PartResult why) {
+    status.setMessage(why.message());
+    return new Run(status, false, null);
+  }
+
+  private static void start(Pass pass, ProbeStatus status, String job, String key) {
+    pass.services.writeBudget().acquire();
+    com.google.longrunning.Operation operation = pass.services.gcp().jobs.runJobCallable().call(RunJobRequest.newBuilder().setName(job).build());
+    String execution;
+    try {
+      execution = operation.getMetadata().unpack(Execution.class).getName();
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("Cloud Run answered jobs.run for " + job + " without an Execution: " + e.getMessage(), e);
+    }
+    status.setExecution(execution);
+    status.setSpecHash(key);
+    status.setStartTime(pass.now.toString());
+    status.setCompletionTime(null);
+    status.setResults(new ArrayList<>());
+    status.setMessage("Execution " + execution + " started.");
+    pass.services.events().normal(pass.cr, "ProbeStarted", "Egress probe execution " + execution + " started.");
+  }
+
+  /** Reads the execution; once it completed, each task's exit code by task index. True when done. */
+  private static boolean readResults(Pass pass, ProbeStatus status, List<String> names) {
+    Execution execution;
+    try {
+      execution = pass.services.gcp().executions.getExecution(status.getExecution());
+    } catch (RuntimeException e) {
+      if (!GcpErrors.isNotFound(e)) {
+        throw e;
+      }
+      execution = null; // deleted by someone: count its checks as not finished and run again
+    }
+    if (execution != null && !execution.hasCompletionTime()) {
+      return false;
+    }
+    Map<Integer, Integer> exitCodes = new HashMap<>();
+    if (execution != null) {
+      for (Task task : pass.services.gcp().tasks.listTasks(ListTasksRequest.newBuilder().setParent(execution.getName()).build()).iterateAll()) {
+        exitCodes.put(task.getIndex(), exitCode(task));
+      }
+    }
+    List<ProbeResult> results = new ArrayList<>();
+    List<String> failing = new ArrayList<>();
+    for (int i = 0; i < names.size(); i++) {
+      ProbeResult result = new ProbeResult();
+      result.setName(names.get(i));
+      result.setExitCode(exitCodes.getOrDefault(i, ProbeExitCode.DID_NOT_FINISH.code));
+      result.setMeaning(ProbeExitCode.meaning(result.getExitCode()));
+      results.add(result);
+      if (result.getExitCode() != 0) {
+        failing.add(result.getName() + " exited " + result.getExitCode());
+      }
+    }
+    status.setResults(results);
+    status.setCompletionTime(execution != null ? Timestamps.toString(execution.getCompletionTime()) : pass.now.toString());
+    status.setMessage("Execution " + status.getExecution() + " completed: " + (failing.isEmpty() ? "every check passed." : String.join(", ", failing) + "."));
+    if (failing.isEmpty()) {
+      pass.services.events().normal(pass.cr, "ProbePassed", "Egress probe execution " + status.getExecution() + ": every check passed.");
+    } else {
+      pass.services.events().warning(pass.cr, "ProbeFailed", "Egress probe execution " + status.getExecution() + ": " + String.join(", ", failing) + ".");
+    }
+    return true;
+  }
+
+  /** The last attempt's exit code; a task stopped from outside (timeout, cancel) did not finish. */
+  private static int exitCode(Task task) {
+    if (!task.hasLastAttemptResult()) {
+      return ProbeExitCode.DID_NOT_FINISH.code;
+    }
+    TaskAttemptResult attempt = task.getLastAttemptResult();
+    return attempt.getExitCode() == 0 && attempt.getStatus().getCode() != 0 ? ProbeExitCode.DID_NOT_FINISH.code : attempt.getExitCode();
+  }
+
+  private static String script() {
+    try (InputStream in = ProbeJobPart.class.getResourceAsStream("/probe/egress-probe.sh")) {
+      if (in == null) {
+        throw new IllegalStateException("probe/egress-probe.sh is missing from the operator's resources");
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

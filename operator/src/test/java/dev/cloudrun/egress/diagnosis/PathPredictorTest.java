@@ -1,0 +1,201 @@
+package dev.cloudrun.egress.diagnosis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.cloud.compute.v1.Allowed;
+import com.google.cloud.compute.v1.Denied;
+import com.google.cloud.compute.v1.Firewall;
+import com.google.cloud.compute.v1.Router;
+import com.google.cloud.compute.v1.RouterBgpPeer;
+import com.google.cloud.compute.v1.RouterNat;
+import com.google.cloud.compute.v1.RouterNatSubnetworkToNat;
+import com.google.cloud.compute.v1.Subnetwork;
+import com.google.cloud.vpcaccess.v1.Connector;
+import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJob;
+import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobSpec;
+import dev.cloudrun.egress.api.v1alpha1.DiagnosisSpec;
+import dev.cloudrun.egress.api.v1alpha1.EgressSpec;
+import dev.cloudrun.egress.api.v1alpha1.JobSpec;
+import dev.cloudrun.egress.testing.Manifests;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The predictor on the seed job, against hand-built observations: one test per verdict it gives. */
+class PathPredictorTest {
+  private static final String NETWORK = "https://www.googleapis.com/compute/v1/projects/myproject/global/networks/default";
+  private static final String TAG = "vpc-connector-europe-west2-vpc-conn-europe";
+
+  private CloudRunEgressJobSpec spec;
+  private Connector connector = Connector.newBuilder().setName("projects/myproject/locations/europe-west2/connectors/vpc-conn-europe")
+      .setState(Connector.State.READY).setNetwork("default").setIpCidrRange("10.8.0.0/28").build();
+  private List<Router> routers = new ArrayList<>(List.of(router(nat("egress-nat", "ALL_SUBNETWORKS_ALL_IP_RANGES"))));
+  private List<Firewall> firewalls = new ArrayList<>();
+  private List<Subnetwork> subnetworks = new ArrayList<>(List.of(Subnetwork.newBuilder().setName("corp-tools").setNetwork(NETWORK).setIpCidrRange("10.20.0.0/16").build()));
+
+  @BeforeEach
+  void seed() throws IOException {
+    spec = Serialization.unmarshal(Files.readString(Manifests.projectRoot().resolve("examples/01-seed-github-static-ip.yaml")), CloudRunEgressJob.class).getSpec();
+    spec.setDiagnosis(new DiagnosisSpec());
+    spec.getEgress().setFirewall(null);
+  }
+
+  @Test
+  void seedIsReachableThroughTheConnectorAndTheStaticNat() {
+    destinations("140.82.112.3:443", "10.20.4.10:443");
+    List<Prediction> checks = predict();
+    assertThat(checks).extracting(Prediction::name).containsExactly("metadata", "140.82.112.3:443", "10.20.4.10:443");
+    assertThat(checks).allSatisfy(c -> assertThat(c.reason()).isEqualTo("Predicted"));
+    assertThat(checks.get(1).path()).contains("connector vpc-conn-europe", "Cloud NAT egress-nat", "203.0.113.5");
+    assertThat(checks.get(2).path()).contains("subnet corp-tools");
+    assertThat(checks).extracting(Prediction::probeCheck).containsExactly("metadata", "dest:140.82.112.3:443", "dest:10.20.4.10:443");
+  }
+
+  @Test
+  void httpProxyWithoutNoProxyInterceptsMetadata() {
+    env("HTTP_PROXY", "http://squid.corp.internal:3128", "HTTPS_PROXY", "http://squid.corp.internal:3128");
+    Prediction metadata = predict().get(0);
+    assertThat(metadata.reachable()).isFalse();
+    assertThat(metadata.reason()).isEqualTo("ProxyIntercepts");
+    assertThat(metadata.message()).contains("HTTP_PROXY", "no NO_PROXY is set", "NO_PROXY and no_proxy");
+  }
+
+  @Test
+  void noProxyMustCoverBothMetadataNames() {
+    env("http_proxy", "http://squid:3128", "no_proxy", "metadata.google.internal");
+    assertThat(predict().get(0).message()).contains("do not cover 169.254.169.254");
+    env("http_proxy", "http://squid:3128", "NO_PROXY", ".google.internal,169.254.0.0/16");
+    assertThat(predict().get(0).reachable()).isTrue();
+    env("HTTPS_PROXY", "http://squid:3128");
+    assertThat(predict().get(0).message()).contains("HTTPS_PROXY applies only to https:// URLs");
+  }
+
+  @Test
+  void allTrafficWithoutNatHasNoWayOut() {
+    destinations("140.82.112.3:443");
+    routers.clear();
+    assertThat(predict().get(1).reason()).isEqualTo("NoNatForConnectorRange");
+  }
+
+  @Test
+  void listedSubnetworksCannotCoverAConnectorOnARange() {
+    destinations("140.82.112.3:443");
+    routers.set(0, router(nat("egress-nat", "LIST_OF_SUBNETWORKS").toBuilder()
+        .addSubnetworks(RouterNatSubnetworkToNat.newBuilder().setName("apps")).build()));
+    assertThat(predict().get(1).reason()).isEqualTo("NatCannotListConnectorSubnet");
+    connector = connector.toBuilder().clearIpCidrRange().setSubnet(Connector.Subnet.newBuilder().setName("apps")).build();
+    assertThat(predict().get(1).reachable()).isTrue();
+  }
+
+  @Test
+  void privateRangesOnlyBypassesTheStaticNat() {
+    destinations("github.com:443", "10.20.4.10:443");
+    spec.getEgress().setVpcEgress(EgressSpec.VpcEgress.PrivateRangesOnly);
+    assertThat(predict().get(1).reason()).isEqualTo("StaticIpBypassed");
+    assertThat(predict().get(2).reachable()).isTrue();
+    spec.getEgress().getNat().setIpAllocation(dev.cloudrun.egress.api.v1alpha1.NatSpec.IpAllocation.Auto);
+    assertThat(predict().get(1).reason()).isEqualTo("PublicDestinationBypassesNat");
+    spec.getEgress().setNat(null);
+    assertThat(predict().get(1).reachable()).isTrue();
+  }
+
+  @Test
+  void firewallRulesDecideByPriorityForAddresses() {
+    destinations("140.82.112.3:443", "140.82.112.3:8443");
+    firewalls.add(rule("deny-all", 950, false, "0.0.0.0/0", List.of()));
+    firewalls.add(rule("allow-github", 900, true, "140.82.112.0/20", List.of("443")));
+    List<Prediction> checks = predict();
+    assertThat(checks.get(1).reachable()).isTrue();
+    assertThat(checks.get(2).reason()).isEqualTo("FirewallBlocks");
+    assertThat(checks.get(2).message()).contains("deny-all", "priority 950");
+  }
+
+  @Test
+  void aHostNameUnderAddressSpecificRulesIsLeftToTheProbe() {
+    destinations("github.com:443");
+    firewalls.add(rule("deny-all", 950, false, "0.0.0.0/0", List.of()));
+    firewalls.add(rule("allow-github", 900, true, "140.82.112.0/20", List.of("443")));
+    Prediction github = predict().get(1);
+    assertThat(github.reachable()).as("not blocked for sure: the probe decides").isTrue();
+    assertThat(github.message()).contains("allow-github", "give the destination as IP:PORT");
+  }
+
+  @Test
+  void connectorInErrorOrAnotherRegionCarriesNothing() {
+    destinations("10.20.4.10:443");
+    connector = connector.toBuilder().setState(Connector.State.ERROR).build();
+    assertThat(predict().get(1).reason()).isEqualTo("ConnectorError");
+    spec.getEgress().getConnector().setName("projects/myproject/locations/europe-west1/connectors/vpc-conn-europe");
+    assertThat(predict().get(1).reason()).isEqualTo("ConnectorWrongRegion");
+  }
+
+  @Test
+  void directVpcNeedsItsOwnNat() {
+    destinations("140.82.112.3:443");
+    spec.getEgress().setConnector(null);
+    var direct = new dev.cloudrun.egress.api.v1alpha1.DirectVpcSpec();
+    direct.setSubnet("jobs-euw2");
+    spec.getEgress().setDirectVpc(direct);
+    connector = null;
+    routers.set(0, router(nat("jobs-nat", "LIST_OF_SUBNETWORKS").toBuilder()
+        .addSubnetworks(RouterNatSubnetworkToNat.newBuilder().setName("other-subnet")).build()));
+    assertThat(predict().get(1).reason()).isEqualTo("DirectVpcWithoutNat");
+  }
+
+  @Test
+  void aPrivateAddressOutsideEverySubnetIsUnroutableUnlessBgpMayCarryIt() {
+    destinations("10.99.0.10:443");
+    Prediction unroutable = predict().get(1);
+    assertThat(unroutable.reason()).isEqualTo("PrivateDestinationUnroutable");
+    assertThat(unroutable.certain()).as("routes the operator does not list may carry it").isFalse();
+    routers.add(router(nat("other", "LIST_OF_SUBNETWORKS")).toBuilder().setName("vpn-router").clearNats()
+        .addBgpPeers(RouterBgpPeer.newBuilder().setName("on-prem")).build());
+    assertThat(predict().get(1).reachable()).isTrue();
+  }
+
+  @Test
+  void cidrDestinationsAreProbedAtTheirFirstHost() {
+    destinations("10.20.0.0/16", "192.168.1.7");
+    List<Prediction> checks = predict();
+    assertThat(checks.get(1).probeCheck()).isEqualTo("dest:10.20.0.1:443");
+    assertThat(checks.get(2).probeCheck()).isEqualTo("dest:192.168.1.7:443");
+  }
+
+  private List<Prediction> predict() {
+    return PathPredictor.predict(spec, new PathPredictor.Observed("default", TAG, connector, routers, firewalls, subnetworks, List.of("203.0.113.5")));
+  }
+
+  private void destinations(String... destinations) {
+    spec.getDiagnosis().setDestinations(List.of(destinations));
+  }
+
+  private void env(String... nameValues) {
+    List<JobSpec.EnvVar> env = new ArrayList<>();
+    for (int i = 0; i < nameValues.length; i += 2) {
+      JobSpec.EnvVar e = new JobSpec.EnvVar();
+      e.setName(nameValues[i]);
+      e.setValue(nameValues[i + 1]);
+      env.add(e);
+    }
+    spec.getJob().setEnv(env);
+  }
+
+  private static RouterNat nat(String name, String ranges) {
+    return RouterNat.newBuilder().setName(name).setSourceSubnetworkIpRangesToNat(ranges).setNatIpAllocateOption("MANUAL_ONLY").build();
+  }
+
+  private static Router router(RouterNat nat) {
+    return Router.newBuilder().setName("egress-router-europe-west2").setNetwork(NETWORK).addNats(nat).build();
+  }
+
+  private static Firewall rule(String name, int priority, boolean allow, String range, List<String> ports) {
+    Firewall.Builder rule = Firewall.newBuilder().setName(name).setNetwork(NETWORK).setDirection("EGRESS").setPriority(priority)
+        .addTargetTags(TAG).addDestinationRanges(range);
+    return allow ? rule.addAllowed(Allowed.newBuilder().setIPProtocol("tcp").addAllPorts(ports)).build()
+        : rule.addDenied(Denied.newBuilder().setIPProtocol("all")).build();
+  }
+}

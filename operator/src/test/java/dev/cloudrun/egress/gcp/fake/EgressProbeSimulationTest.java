@@ -1,0 +1,117 @@
+package dev.cloudrun.egress.gcp.fake;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.cloud.run.v2.Container;
+import com.google.cloud.run.v2.CreateJobRequest;
+import com.google.cloud.run.v2.EnvVar;
+import com.google.cloud.run.v2.ExecutionTemplate;
+import com.google.cloud.run.v2.Job;
+import com.google.cloud.run.v2.ListTasksRequest;
+import com.google.cloud.run.v2.RunJobRequest;
+import com.google.cloud.run.v2.Task;
+import com.google.cloud.run.v2.TaskTemplate;
+import com.google.cloud.run.v2.VpcAccess;
+import com.google.cloud.vpcaccess.v1.Connector;
+import com.google.cloud.vpcaccess.v1.CreateConnectorRequest;
+import dev.cloudrun.egress.gcp.GcpClients;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Egress probe tasks played against the fake's network, driven through the official clients. */
+class EgressProbeSimulationTest {
+  private static final String PROJECT = "p";
+  private FakeGcp gcp;
+  private GcpClients clients;
+
+  @BeforeEach
+  void start() {
+    gcp = FakeGcp.start();
+    clients = GcpClients.forEndpoint(gcp.endpoint());
+    gcp.seedNetwork(PROJECT, "vpc");
+    gcp.seedSubnetwork(PROJECT, "europe-west2", "corp", "vpc", "10.20.0.0/16");
+  }
+
+  @AfterEach
+  void stop() {
+    clients.close();
+    gcp.close();
+  }
+
+  @Test
+  void aConnectorInAnotherRegionCarriesNothing() {
+    String connector = connector("europe-west1", "c1", "10.8.0.0/28");
+    Map<Integer, Integer> exitCodes = probe("europe-west2", VpcAccess.newBuilder().setConnector(connector)
+        .setEgress(VpcAccess.VpcEgress.ALL_TRAFFIC).build(), List.of(), "metadata", "dest:10.20.0.5:443");
+    assertThat(exitCodes).containsExactly(Map.entry(0, 0), Map.entry(1, 21));
+  }
+
+  @Test
+  void aConnectorInTheJobsRegionReachesItsNetworksSubnets() {
+    String connector = connector("europe-west2", "c2", "10.8.0.16/28");
+    Map<Integer, Integer> exitCodes = probe("europe-west2", VpcAccess.newBuilder().setConnector(connector)
+        .setEgress(VpcAccess.VpcEgress.ALL_TRAFFIC).build(), List.of(), "dest:10.20.0.5:443", "dest:10.99.0.5:443", "dest:140.82.112.3:443");
+    assertThat(exitCodes).as("subnet, no route, no NAT").containsExactly(Map.entry(0, 0), Map.entry(1, 21), Map.entry(2, 21));
+  }
+
+  @Test
+  void publicTrafficBypassingTheVpcLeavesFromGooglesNetwork() {
+    gcp.run().egressProbe().resolve("echo.example", "52.0.0.1");
+    String connector = connector("europe-west2", "c3", "10.8.0.32/28");
+    VpcAccess privateOnly = VpcAccess.newBuilder().setConnector(connector).setEgress(VpcAccess.VpcEgress.PRIVATE_RANGES_ONLY).build();
+    Map<Integer, Integer> exitCodes = probe("europe-west2", privateOnly, List.of(), "dest:140.82.112.3:443",
+        "egress-ip:203.0.113.1:https://echo.example", "egress-ip:" + EgressProbeSimulation.GOOGLE_EGRESS_IP + ":https://echo.example",
+        "dest:unknown.example:443");
+    assertThat(exitCodes).containsExactly(Map.entry(0, 0), Map.entry(1, 30), Map.entry(2, 0), Map.entry(3, 20));
+  }
+
+  @Test
+  void proxyVariablesSendMetadataToTheProxyUnlessNoProxyCoversBothNames() {
+    VpcAccess none = VpcAccess.getDefaultInstance();
+    EnvVar proxy = EnvVar.newBuilder().setName("HTTP_PROXY").setValue("http://squid:3128").build();
+    assertThat(probe("europe-west2", none, List.of(proxy), "metadata")).containsExactly(Map.entry(0, 10));
+    EnvVar half = EnvVar.newBuilder().setName("NO_PROXY").setValue("metadata.google.internal").build();
+    assertThat(probe("europe-west2", none, List.of(proxy, half), "metadata")).containsExactly(Map.entry(0, 10));
+    EnvVar both = EnvVar.newBuilder().setName("no_proxy").setValue(".google.internal,169.254.169.254").build();
+    assertThat(probe("europe-west2", none, List.of(proxy, both), "metadata")).containsExactly(Map.entry(0, 0));
+  }
+
+  @Test
+  void probeJobsAreSimulatedWhateverTheOtherJobsDo() {
+    gcp.run().taskBehaviour((job, execution, task, state) -> 7);
+    assertThat(probe("europe-west2", VpcAccess.getDefaultInstance(), List.of(), "metadata")).containsExactly(Map.entry(0, 0));
+  }
+
+  private String connector(String region, String id, String range) {
+    clients.connectors.createConnectorCallable().call(CreateConnectorRequest.newBuilder()
+        .setParent("projects/" + PROJECT + "/locations/" + region).setConnectorId(id)
+        .setConnector(Connector.newBuilder().setNetwork("vpc").setIpCidrRange(range)).build());
+    gcp.clock().advance(Duration.ofSeconds(90));
+    return "projects/" + PROJECT + "/locations/" + region + "/connectors/" + id;
+  }
+
+  /** Creates and runs a probe job with these checks; the exit code of each task by index. */
+  private Map<Integer, Integer> probe(String region, VpcAccess vpc, List<EnvVar> env, String... checks) {
+    String id = "agent" + gcp.clock().now().getEpochSecond() % 100000 + "-egress-probe";
+    Container.Builder container = Container.newBuilder().setImage("docker.io/curlimages/curl:8.11.1")
+        .addAllCommand(List.of("sh", "-c", "script")).addArgs("egress-probe").addAllArgs(List.of(checks)).addAllEnv(env);
+    clients.jobs.createJobCallable().call(CreateJobRequest.newBuilder().setParent("projects/" + PROJECT + "/locations/" + region).setJobId(id)
+        .setJob(Job.newBuilder().setTemplate(ExecutionTemplate.newBuilder().setTaskCount(checks.length)
+            .setTemplate(TaskTemplate.newBuilder().addContainers(container).setMaxRetries(0).setVpcAccess(vpc)))).build());
+    gcp.clock().advance(Duration.ofSeconds(5));
+    String job = "projects/" + PROJECT + "/locations/" + region + "/jobs/" + id;
+    clients.jobs.runJobCallable().call(RunJobRequest.newBuilder().setName(job).build());
+    gcp.clock().advance(Duration.ofSeconds(60));
+    String execution = gcp.job(job).orElseThrow().getLatestCreatedExecution().getName();
+    Map<Integer, Integer> exitCodes = new TreeMap<>();
+    for (Task task : clients.tasks.listTasks(ListTasksRequest.newBuilder().setParent(job + "/executions/" + execution).build()).iterateAll()) {
+      exitCodes.put(task.getIndex(), task.getLastAttemptResult().getExitCode());
+    }
+    return exitCodes;
+  }
+}
