@@ -8,6 +8,7 @@ import dev.cloudrun.egress.gcp.fake.FakeGcp;
 import dev.cloudrun.egress.testing.Crds;
 import dev.cloudrun.egress.testing.Manifests;
 import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
@@ -29,8 +30,13 @@ import java.util.function.Predicate;
  * faster than the wall clock so a 90-second connector create takes a fraction of a second.
  */
 final class OperatorHarness implements AutoCloseable {
+  /** Sent by the operator's client only, so the API server can tell its requests from the test's. */
+  static final String OPERATOR_USER_AGENT = "cloudrun-egress-operator-under-test";
   final KubernetesMockServer kubernetes;
+  /** The test's own client. */
   final KubernetesClient client;
+  /** The operator's client, as the process would have its own. */
+  final KubernetesClient operatorClient;
   final FakeGcp gcp;
   final GcpClients gcpClients;
   final Services services;
@@ -39,23 +45,37 @@ final class OperatorHarness implements AutoCloseable {
   private final CloudRunEgressJobReconciler.Settings settings;
 
   OperatorHarness() {
-    this(new CloudRunEgressJobReconciler.Settings(Duration.ofSeconds(2), Duration.ofMillis(50), Duration.ofSeconds(2), 0), 300);
+    this(new KubernetesCrudDispatcher());
+  }
+
+  /** Against this Kubernetes API, e.g. an {@link dev.cloudrun.egress.testing.AuthorizingDispatcher} holding the operator to RBAC. */
+  OperatorHarness(KubernetesCrudDispatcher kubernetesApi) {
+    this(new CloudRunEgressJobReconciler.Settings(Duration.ofSeconds(2), Duration.ofMillis(50), Duration.ofSeconds(2), 0), 300, kubernetesApi);
   }
 
   OperatorHarness(CloudRunEgressJobReconciler.Settings settings, double speed) {
+    this(settings, speed, new KubernetesCrudDispatcher());
+  }
+
+  OperatorHarness(CloudRunEgressJobReconciler.Settings settings, double speed, KubernetesCrudDispatcher kubernetesApi) {
     this.settings = settings;
-    kubernetes = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(), false);
+    kubernetes = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), kubernetesApi, false);
     kubernetes.init();
     client = kubernetes.createClient();
+    operatorClient = kubernetes.createClient(b -> b.withConfig(new ConfigBuilder(client.getConfiguration()).withUserAgent(OPERATOR_USER_AGENT).build()));
     client.apiextensions().v1().customResourceDefinitions()
         .load(Crds.generatedDir().resolve(Crds.CLOUD_RUN_EGRESS_JOB_FILE).toFile()).create();
     gcp = FakeGcp.builder().clock(FakeClock.scaled(speed)).start();
     gcpClients = GcpClients.forEndpoint(gcp.endpoint());
-    services = Services.create(gcpClients, client, registry, settings);
+    services = Services.create(gcpClients, operatorClient, registry, settings);
   }
 
   OperatorHarness start() {
-    operator = OperatorFactory.create(client, new CloudRunEgressJobReconciler(services, settings), registry, OperatorFactory.Options.defaults());
+    return start(OperatorFactory.Options.defaults());
+  }
+
+  OperatorHarness start(OperatorFactory.Options options) {
+    operator = OperatorFactory.create(operatorClient, new CloudRunEgressJobReconciler(services, settings), registry, options);
     operator.start();
     return this;
   }
@@ -151,6 +171,7 @@ final class OperatorHarness implements AutoCloseable {
     stop();
     gcpClients.close();
     gcp.close();
+    operatorClient.close();
     client.close();
     kubernetes.destroy();
   }
