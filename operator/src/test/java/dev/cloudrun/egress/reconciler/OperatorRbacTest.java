@@ -30,7 +30,6 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class OperatorRbacTest {
   private static final String SERVICE_ACCOUNT = "crej-cloudrun-egress-operator";
-  private static final String FORCE_RECONCILE = "egress.cloudrun.dev/reconcile-requested-at";
 
   static Stream<Arguments> watchScopes() {
     return Stream.of(
@@ -56,7 +55,7 @@ class OperatorRbacTest {
       harness.gcp.compute().deleteFirewall("myproject", "crej-my-agent-4-deny-all");
       harness.client.resources(CloudRunEgressJob.class).inNamespace("platform-agents").withName("my-agent-4")
           .edit(cr -> {
-            cr.getMetadata().getAnnotations().put(FORCE_RECONCILE, "drift-check");
+            cr.getMetadata().getAnnotations().put(ReconcileTriggers.FORCE_RECONCILE, "drift-check");
             return cr;
           });
       harness.await(seed, cr -> "drift-check".equals(cr.getStatus().getLastForcedReconcile())

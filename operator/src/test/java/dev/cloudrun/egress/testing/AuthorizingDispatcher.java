@@ -3,7 +3,6 @@ package dev.cloudrun.egress.testing;
 import io.fabric8.kubernetes.api.model.authorization.v1.ResourceRuleBuilder;
 import io.fabric8.kubernetes.api.model.authorization.v1.SelfSubjectRulesReview;
 import io.fabric8.kubernetes.api.model.authorization.v1.SubjectRulesReviewStatusBuilder;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
@@ -13,12 +12,12 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Predicate;
 
 /**
- * fabric8's CRUD mock API server with the API server's authorizer in front of one client: requests
+ * The mock API server ({@link OptimisticLockingDispatcher}) with the API server's authorizer in front of one client: requests
  * carrying its User-Agent are recorded and checked against RBAC rules, refused with 403 as a cluster
  * would when no rule allows them, and a SelfSubjectRulesReview is answered from the same rules.
  * Requests of other clients (a test's own) pass unchecked and unrecorded.
  */
-public final class AuthorizingDispatcher extends KubernetesCrudDispatcher {
+public final class AuthorizingDispatcher extends OptimisticLockingDispatcher {
   private final String userAgent;
   private final String user;
   private final Rbac rbac;
