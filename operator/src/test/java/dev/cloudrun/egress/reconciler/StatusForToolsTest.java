@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.MissingNode;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJob;
 import dev.cloudrun.egress.testing.ArgoCdHealth;
 import dev.cloudrun.egress.testing.ArgoCdHealth.Health;
@@ -17,6 +18,8 @@ import io.fabric8.kubernetes.client.Watch;
 import io.fabric8.kubernetes.client.Watcher;
 import io.fabric8.kubernetes.client.WatcherException;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.HashMap;
@@ -25,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -38,7 +42,7 @@ import org.junit.jupiter.api.Test;
 class StatusForToolsTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String NAMESPACE = "platform-agents";
-  private static final java.util.regex.Pattern CONDITION_REASON = java.util.regex.Pattern.compile("^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$");
+  private static final Pattern CONDITION_REASON = Pattern.compile("^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$");
 
   private static final List<JsonNode> versions = new CopyOnWriteArrayList<>();
   private static JsonNode created;
@@ -227,7 +231,7 @@ class StatusForToolsTest {
         return condition;
       }
     }
-    return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+    return MissingNode.getInstance();
   }
 
   private static String describe(JsonNode resource, String type) {
@@ -238,8 +242,8 @@ class StatusForToolsTest {
   private static JsonNode json(CloudRunEgressJob resource) {
     try {
       return JSON.readTree(Serialization.asJson(resource));
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 }

@@ -97,7 +97,7 @@ public final class Rbac {
 
   /** A rule granted in one namespace, or in all of them and at cluster scope (namespace null). */
   public record Grant(String namespace, Rule rule) {
-    boolean allows(Request request) {
+    public boolean allows(Request request) {
       return (namespace == null || namespace.equals(request.namespace())) && rule.allows(request);
     }
   }
