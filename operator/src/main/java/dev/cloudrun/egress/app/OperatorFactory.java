@@ -3,7 +3,7 @@ package dev.cloudrun.egress.app;
 import dev.cloudrun.egress.reconciler.CloudRunEgressJobReconciler;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
-import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfigurationBuilder;
 import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Set;
@@ -19,8 +19,15 @@ public final class OperatorFactory {
   /**
    * @param namespaces namespaces to watch; empty means all
    * @param leaseNamespace where the Lease lives; null means leader election is off
+   * @param exitOnStopLeading end the process when it stops leading, so a replica that lost its
+   *     Lease cannot go on reconciling beside the new leader; off only where the operator is
+   *     stopped inside a JVM that must go on (tests), as stopping also stops leading
    */
-  public record Options(Set<String> namespaces, int concurrency, String leaseNamespace) {
+  public record Options(Set<String> namespaces, int concurrency, String leaseNamespace, boolean exitOnStopLeading) {
+    public Options(Set<String> namespaces, int concurrency, String leaseNamespace) {
+      this(namespaces, concurrency, leaseNamespace, true);
+    }
+
     public static Options defaults() {
       return new Options(Set.of(), 10, null);
     }
@@ -38,7 +45,10 @@ public final class OperatorFactory {
           .withConcurrentReconciliationThreads(options.concurrency())
           .withMetrics(MicrometerMetrics.newPerResourceCollectingMicrometerMetricsBuilder(registry).build());
       if (options.leaseNamespace() != null) {
-        o.withLeaderElectionConfiguration(new LeaderElectionConfiguration(LEASE_NAME, options.leaseNamespace()));
+        o.withLeaderElectionConfiguration(LeaderElectionConfigurationBuilder.aLeaderElectionConfiguration(LEASE_NAME)
+            .withLeaseNamespace(options.leaseNamespace())
+            .withExitOnStopLeading(options.exitOnStopLeading())
+            .build());
       }
     });
     operator.register(reconciler, c -> {

@@ -8,6 +8,7 @@ import dev.cloudrun.egress.gcp.fake.FakeGcp;
 import dev.cloudrun.egress.testing.Crds;
 import dev.cloudrun.egress.testing.Manifests;
 import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
@@ -29,7 +30,10 @@ import java.util.function.Predicate;
  * faster than the wall clock so a 90-second connector create takes a fraction of a second.
  */
 final class OperatorHarness implements AutoCloseable {
+  /** Sent by the operator's client only, so the API server can tell its requests from the test's. */
+  static final String OPERATOR_USER_AGENT = "cloudrun-egress-operator-under-test";
   final KubernetesMockServer kubernetes;
+  /** The test's own client. */
   final KubernetesClient client;
   final FakeGcp gcp;
   final GcpClients gcpClients;
@@ -41,12 +45,21 @@ final class OperatorHarness implements AutoCloseable {
   private final CloudRunEgressJobReconciler.Settings settings;
 
   OperatorHarness() {
-    this(new CloudRunEgressJobReconciler.Settings(Duration.ofSeconds(2), Duration.ofMillis(50), Duration.ofSeconds(2), 0), 300);
+    this(new KubernetesCrudDispatcher());
+  }
+
+  /** Against this Kubernetes API, e.g. an {@link dev.cloudrun.egress.testing.AuthorizingDispatcher} holding the operator to RBAC. */
+  OperatorHarness(KubernetesCrudDispatcher kubernetesApi) {
+    this(new CloudRunEgressJobReconciler.Settings(Duration.ofSeconds(2), Duration.ofMillis(50), Duration.ofSeconds(2), 0), 300, kubernetesApi);
   }
 
   OperatorHarness(CloudRunEgressJobReconciler.Settings settings, double speed) {
+    this(settings, speed, new KubernetesCrudDispatcher());
+  }
+
+  OperatorHarness(CloudRunEgressJobReconciler.Settings settings, double speed, KubernetesCrudDispatcher kubernetesApi) {
     this.settings = settings;
-    kubernetes = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(), false);
+    kubernetes = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), kubernetesApi, false);
     kubernetes.init();
     client = kubernetes.createClient();
     client.apiextensions().v1().customResourceDefinitions()
@@ -57,9 +70,14 @@ final class OperatorHarness implements AutoCloseable {
 
   /** Starts an operator process with its own Kubernetes client and fresh caches. */
   OperatorHarness start() {
-    operatorClient = kubernetes.createClient();
+    return start(OperatorFactory.Options.defaults());
+  }
+
+  OperatorHarness start(OperatorFactory.Options options) {
+    // The operator's own client, as the process would have its own; its User-Agent tells its requests from the test's.
+    operatorClient = kubernetes.createClient(b -> b.withConfig(new ConfigBuilder(client.getConfiguration()).withUserAgent(OPERATOR_USER_AGENT).build()));
     services = Services.create(gcpClients, operatorClient, registry, settings);
-    operator = OperatorFactory.create(operatorClient, new CloudRunEgressJobReconciler(services, settings), registry, OperatorFactory.Options.defaults());
+    operator = OperatorFactory.create(operatorClient, new CloudRunEgressJobReconciler(services, settings), registry, options);
     operator.start();
     return this;
   }
@@ -162,6 +180,7 @@ final class OperatorHarness implements AutoCloseable {
     stop();
     gcpClients.close();
     gcp.close();
+    operatorClient.close();
     client.close();
     kubernetes.destroy();
   }

@@ -16,6 +16,8 @@ import java.util.Map;
 /** The project's Helm chart, linted and rendered by real Helm (helm-java) as `helm template` would. */
 public final class HelmChart {
   public static final String RELEASE = "crej";
+  /** The release namespace (helm template --namespace). */
+  public static final String NAMESPACE = "crej-system";
 
   private HelmChart() {}
 
@@ -33,7 +35,7 @@ public final class HelmChart {
       Path valuesFile = Files.createTempFile("values", ".yaml");
       try {
         Manifests.YAML.writeValue(valuesFile.toFile(), values);
-        String manifests = helm().template().withName(RELEASE)
+        String manifests = helm().template().withName(RELEASE).withNamespace(NAMESPACE)
             .withValuesFile(valuesFile).call();
         if (manifests == null) {
           // helm-java's answer when no template renders anything.
