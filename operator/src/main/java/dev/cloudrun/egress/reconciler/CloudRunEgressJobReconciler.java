@@ -114,6 +114,7 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
   public DeleteControl cleanup(CloudRunEgressJob cr, Context<CloudRunEgressJob> context) {
     if (cr.getSpec().getDeletionPolicy() == CloudRunEgressJobSpec.DeletionPolicy.Abandon) {
       services.events().normal(cr, "Abandoned", "deletionPolicy is Abandon: every GCP object is left in place.");
+      services.metrics().forget(cr);
       return DeleteControl.defaultDelete();
     }
     CloudRunEgressJobStatus status = copy(cr.getStatus(), context);
@@ -143,6 +144,7 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
     }
     if (blocking == null) {
       services.events().normal(cr, "Deleted", "Every GCP object of this resource is deleted (shared ones are kept while others use them).");
+      services.metrics().forget(cr);
       return DeleteControl.defaultDelete();
     }
     long generation = generation(cr);
@@ -152,6 +154,7 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
     if (!Objects.equals(status, before)) {
       writeStatus(cr, status, context);
     }
+    services.metrics().operationsInFlight(cr, status.getOperations());
     Duration next = blocking.progress() == PartResult.Progress.BLOCKED ? settings.errorCeiling()
         : pass.operations().stream().anyMatch(o -> o.getName().isEmpty()) ? Duration.ZERO : settings.pollInterval();
     return DeleteControl.noFinalizerRemoval().rescheduleAfter(next);
@@ -205,6 +208,7 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
     if (!Objects.equals(before, status)) {
       writeStatus(cr, status, context);
     }
+    services.metrics().operationsInFlight(cr, status.getOperations());
     return UpdateControl.<CloudRunEgressJob>noUpdate().rescheduleAfter(next);
   }
 
