@@ -46,6 +46,11 @@ final class OperatorCommand implements Callable<Integer> {
       description = "real: the GCP APIs with Application Default Credentials (Workload Identity). fake: the in-process fake, seeded like local mode. Default: ${DEFAULT-VALUE}.")
   GcpMode gcp;
 
+  /** Empty: all namespaces. */
+  Set<String> watchedNamespaces() {
+    return Set.copyOf(namespaces.stream().map(String::trim).filter(n -> !n.isEmpty()).toList());
+  }
+
   @Override
   public Integer call() throws InterruptedException {
     Logging.configure(reconcile.logFormat, "INFO");
@@ -66,7 +71,7 @@ final class OperatorCommand implements Callable<Integer> {
       ExamplesGcp.seed(fake);
       log.warn("GCP is the in-process fake at {}: nothing reaches Google.", fake.endpoint());
     }
-    Set<String> watched = Set.copyOf(namespaces.stream().map(String::trim).filter(n -> !n.isEmpty()).toList());
+    Set<String> watched = watchedNamespaces();
     CloudRunEgressJobReconciler.Settings settings = reconcile.settings(CloudRunEgressJobReconciler.Settings.defaults().pollInterval());
     OperatorProcess process = new OperatorProcess(client, fake == null ? null : fake.endpoint(),
         new OperatorFactory.Options(watched, reconcile.concurrency, lease), settings, metricsPort);

@@ -63,17 +63,40 @@ class ExamplesTest {
   }
 
   @Test
-  void coversTheFiveScenarios() throws IOException {
+  void coversTheSixScenarios() throws IOException {
     assertThat(examples().map(p -> p.getFileName().toString())).containsExactly(
         "01-seed-github-static-ip.yaml",
         "02-private-ranges-only.yaml",
         "03-direct-vpc-egress.yaml",
         "04-shared-connector.yaml",
-        "05-existing-connector.yaml");
+        "05-existing-connector.yaml",
+        "06-adopt-job-deployed-by-hand.yaml");
     List<JsonNode> shared = Manifests.readAll(Manifests.projectRoot().resolve("examples/04-shared-connector.yaml"));
     assertThat(shared).hasSize(2);
     assertThat(shared.get(0).at("/spec/egress/connector")).isEqualTo(shared.get(1).at("/spec/egress/connector"));
     assertThat(shared.get(0).at("/spec/egress/nat")).isEqualTo(shared.get(1).at("/spec/egress/nat"));
+    // One NAT covering all subnetworks per network and region: the examples, applied together, share the seed's.
+    assertThat(shared.get(0).at("/spec/egress/nat")).isEqualTo(Manifests.example("01-seed-github-static-ip").at("/spec/egress/nat"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("examples")
+  void anExampleMeantToFailSaysSoInItsAnnotationAndItsComment(Path example) throws IOException {
+    // ./run-local (app.Expectation) reads the annotation; a reader reads the comment.
+    String text = Files.readString(example);
+    for (JsonNode document : Manifests.readAll(example)) {
+      JsonNode reason = document.at("/metadata/annotations/examples.cloudrun.dev~1expect-reason");
+      if (!reason.isMissingNode()) {
+        assertThat(text).contains("NOT Ready").contains("reason " + reason.asText());
+      }
+    }
+  }
+
+  @Test
+  void theAdoptionExampleIsTheOneMeantToFail() {
+    assertThat(Manifests.example("06-adopt-job-deployed-by-hand").at("/metadata/annotations/examples.cloudrun.dev~1expect-reason").asText())
+        .isEqualTo("NotOwned");
+    assertThat(Manifests.example("06-adopt-job-deployed-by-hand").at("/spec/adoptExisting").isMissingNode()).isTrue();
   }
 
   @Test
