@@ -226,7 +226,11 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
         .build());
     update.setSpec(cr.getSpec());
     update.setStatus(status);
-    context.getClient().resource(update).updateStatus();
+    CloudRunEgressJob written = context.getClient().resource(update).updateStatus();
+    // The next pass (often due at once) may start before the informer has seen this write: it must
+    // read this version, or it would start the recorded operations a second time.
+    context.eventSourceRetriever().getControllerEventSource()
+        .handleRecentResourceUpdate(io.javaoperatorsdk.operator.processing.event.ResourceID.fromResource(cr), written, cr);
   }
 
   private static long generation(CloudRunEgressJob cr) {
