@@ -3,9 +3,10 @@ package dev.cloudrun.egress.app;
 import dev.cloudrun.egress.reconciler.CloudRunEgressJobReconciler;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
-import io.javaoperatorsdk.operator.api.config.LeaderElectionConfigurationBuilder;
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
 import java.util.Set;
 
 /**
@@ -18,18 +19,27 @@ public final class OperatorFactory {
 
   /**
    * @param namespaces namespaces to watch; empty means all
-   * @param leaseNamespace where the Lease lives; null means leader election is off
-   * @param exitOnStopLeading end the process when it stops leading, so a replica that lost its
-   *     Lease cannot go on reconciling beside the new leader; off only where the operator is
-   *     stopped inside a JVM that must go on (tests), as stopping also stops leading
+   * @param lease the Lease replicas compete for; null means leader election is off
    */
-  public record Options(Set<String> namespaces, int concurrency, String leaseNamespace, boolean exitOnStopLeading) {
-    public Options(Set<String> namespaces, int concurrency, String leaseNamespace) {
-      this(namespaces, concurrency, leaseNamespace, true);
-    }
-
+  public record Options(Set<String> namespaces, int concurrency, Lease lease) {
     public static Options defaults() {
       return new Options(Set.of(), 10, null);
+    }
+  }
+
+  /**
+   * Leader election through the Lease {@link #LEASE_NAME} in {@code namespace}. A replica that loses
+   * the lease exits (java-operator-sdk's default) so two never reconcile at once; {@code identity}
+   * null means the pod name (HOSTNAME).
+   */
+  public record Lease(String namespace, String identity, Duration duration, Duration renewDeadline, Duration retryPeriod, boolean exitOnLoss) {
+    public static Lease in(String namespace) {
+      return new Lease(namespace, null, LeaderElectionConfiguration.LEASE_DURATION_DEFAULT_VALUE,
+          LeaderElectionConfiguration.RENEW_DEADLINE_DEFAULT_VALUE, LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE, true);
+    }
+
+    LeaderElectionConfiguration configuration() {
+      return new LeaderElectionConfiguration(LEASE_NAME, namespace, duration, renewDeadline, retryPeriod, identity, null, exitOnLoss);
     }
   }
 
@@ -43,12 +53,10 @@ public final class OperatorFactory {
           // Status and finalizers are written with plain updates: the operator owns status whole.
           .withUseSSAToPatchPrimaryResource(false)
           .withConcurrentReconciliationThreads(options.concurrency())
-          .withMetrics(MicrometerMetrics.newPerResourceCollectingMicrometerMetricsBuilder(registry).build());
-      if (options.leaseNamespace() != null) {
-        o.withLeaderElectionConfiguration(LeaderElectionConfigurationBuilder.aLeaderElectionConfiguration(LEASE_NAME)
-            .withLeaseNamespace(options.leaseNamespace())
-            .withExitOnStopLeading(options.exitOnStopLeading())
-            .build());
+          // Per kind, not per resource: a timer histogram per resource is thousands of series.
+          .withMetrics(MicrometerMetrics.withoutPerResourceMetrics(registry));
+      if (options.lease() != null) {
+        o.withLeaderElectionConfiguration(options.lease().configuration());
       }
     });
     operator.register(reconciler, c -> {

@@ -1,5 +1,6 @@
 package dev.cloudrun.egress.gcp;
 
+import com.google.api.gax.rpc.StatusCode;
 import com.google.auth.oauth2.GoogleCredentials;
 import com.google.cloud.vpcaccess.v1.Connector;
 import com.google.cloud.vpcaccess.v1.OperationMetadata;
@@ -31,23 +32,25 @@ public final class ConnectorPatcher {
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
   private final String endpoint;
   private final GoogleCredentials credentials;
+  private final GcpCallMetrics metrics;
 
-  private ConnectorPatcher(String endpoint, GoogleCredentials credentials) {
+  private ConnectorPatcher(String endpoint, GoogleCredentials credentials, GcpCallMetrics metrics) {
     this.endpoint = endpoint;
     this.credentials = credentials;
+    this.metrics = metrics;
   }
 
-  public static ConnectorPatcher applicationDefault() {
+  static ConnectorPatcher applicationDefault(GcpCallMetrics metrics) {
     try {
       return new ConnectorPatcher(DEFAULT_ENDPOINT,
-          GoogleCredentials.getApplicationDefault().createScoped("https://www.googleapis.com/auth/cloud-platform"));
+          GoogleCredentials.getApplicationDefault().createScoped("https://www.googleapis.com/auth/cloud-platform"), metrics);
     } catch (IOException e) {
       throw new UncheckedIOException("no Application Default Credentials", e);
     }
   }
 
-  public static ConnectorPatcher forEndpoint(String endpoint) {
-    return new ConnectorPatcher(endpoint, null);
+  static ConnectorPatcher forEndpoint(String endpoint, GcpCallMetrics metrics) {
+    return new ConnectorPatcher(endpoint, null, metrics);
   }
 
   /** Starts the patch; returns the long-running operation's name. */
@@ -63,7 +66,7 @@ public final class ConnectorPatcher {
         credentials.refreshIfExpired();
         request.header("Authorization", "Bearer " + credentials.getAccessToken().getTokenValue());
       }
-      HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> response = send(request.build());
       if (response.statusCode() / 100 != 2) {
         throw new ConnectorPatchException(response.statusCode(), response.body());
       }
@@ -77,6 +80,18 @@ public final class ConnectorPatcher {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted", e);
+    }
+  }
+
+  private HttpResponse<String> send(HttpRequest request) throws IOException, InterruptedException {
+    long start = System.nanoTime();
+    StatusCode.Code outcome = StatusCode.Code.UNAVAILABLE; // no answer at all
+    try {
+      HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+      outcome = GcpCallMetrics.outcome(response.statusCode());
+      return response;
+    } finally {
+      metrics.record(GcpClients.VPC_ACCESS, "VpcAccessService/PatchConnector", outcome, start);
     }
   }
 

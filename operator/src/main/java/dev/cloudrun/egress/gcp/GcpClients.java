@@ -1,6 +1,7 @@
 package dev.cloudrun.egress.gcp;
 
 import com.google.api.gax.core.NoCredentialsProvider;
+import com.google.api.gax.httpjson.InstantiatingHttpJsonChannelProvider;
 import com.google.api.gax.rpc.ClientSettings;
 import com.google.cloud.compute.v1.AddressesClient;
 import com.google.cloud.compute.v1.AddressesSettings;
@@ -22,6 +23,8 @@ import com.google.cloud.run.v2.TasksClient;
 import com.google.cloud.run.v2.TasksSettings;
 import com.google.cloud.vpcaccess.v1.VpcAccessServiceClient;
 import com.google.cloud.vpcaccess.v1.VpcAccessServiceSettings;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.List;
@@ -29,9 +32,15 @@ import java.util.List;
 /**
  * The official Google clients the operator uses, all over REST. By default they authenticate with
  * Application Default Credentials against googleapis.com; {@link #forEndpoint} points them at
- * another endpoint without credentials (the in-process fake, or an emulator).
+ * another endpoint without credentials (the in-process fake, or an emulator). Every call is timed by
+ * {@link GcpCallMetrics} at the transport, so nothing that goes through a client escapes it.
  */
 public final class GcpClients implements AutoCloseable {
+  /** The api tag of {@link GcpCallMetrics}, as the fake's call accounting names the APIs. */
+  static final String VPC_ACCESS = "vpcaccess";
+  static final String COMPUTE = "compute";
+  static final String RUN = "run";
+
   public final VpcAccessServiceClient connectors;
   public final RoutersClient routers;
   public final FirewallsClient firewalls;
@@ -46,39 +55,48 @@ public final class GcpClients implements AutoCloseable {
   /** connectors.patch, which the GAPIC client lacks. */
   public final ConnectorPatcher connectorPatcher;
 
-  private GcpClients(String endpoint) throws IOException {
-    connectors = VpcAccessServiceClient.create(configure(VpcAccessServiceSettings.newHttpJsonBuilder(), endpoint).build());
-    routers = RoutersClient.create(configure(RoutersSettings.newBuilder(), endpoint).build());
-    firewalls = FirewallsClient.create(configure(FirewallsSettings.newBuilder(), endpoint).build());
-    addresses = AddressesClient.create(configure(AddressesSettings.newBuilder(), endpoint).build());
-    regionOperations = RegionOperationsClient.create(configure(RegionOperationsSettings.newBuilder(), endpoint).build());
-    globalOperations = GlobalOperationsClient.create(configure(GlobalOperationsSettings.newBuilder(), endpoint).build());
-    subnetworks = SubnetworksClient.create(configure(SubnetworksSettings.newBuilder(), endpoint).build());
-    jobs = JobsClient.create(configure(JobsSettings.newHttpJsonBuilder(), endpoint).build());
-    executions = ExecutionsClient.create(configure(ExecutionsSettings.newHttpJsonBuilder(), endpoint).build());
-    tasks = TasksClient.create(configure(TasksSettings.newHttpJsonBuilder(), endpoint).build());
-    connectorPatcher = endpoint == null ? ConnectorPatcher.applicationDefault() : ConnectorPatcher.forEndpoint(endpoint);
+  private GcpClients(String endpoint, GcpCallMetrics metrics) throws IOException {
+    connectors = VpcAccessServiceClient.create(configure(VpcAccessServiceSettings.newHttpJsonBuilder(), endpoint, metrics, VPC_ACCESS).build());
+    routers = RoutersClient.create(configure(RoutersSettings.newBuilder(), endpoint, metrics, COMPUTE).build());
+    firewalls = FirewallsClient.create(configure(FirewallsSettings.newBuilder(), endpoint, metrics, COMPUTE).build());
+    addresses = AddressesClient.create(configure(AddressesSettings.newBuilder(), endpoint, metrics, COMPUTE).build());
+    regionOperations = RegionOperationsClient.create(configure(RegionOperationsSettings.newBuilder(), endpoint, metrics, COMPUTE).build());
+    globalOperations = GlobalOperationsClient.create(configure(GlobalOperationsSettings.newBuilder(), endpoint, metrics, COMPUTE).build());
+    subnetworks = SubnetworksClient.create(configure(SubnetworksSettings.newBuilder(), endpoint, metrics, COMPUTE).build());
+    jobs = JobsClient.create(configure(JobsSettings.newHttpJsonBuilder(), endpoint, metrics, RUN).build());
+    executions = ExecutionsClient.create(configure(ExecutionsSettings.newHttpJsonBuilder(), endpoint, metrics, RUN).build());
+    tasks = TasksClient.create(configure(TasksSettings.newHttpJsonBuilder(), endpoint, metrics, RUN).build());
+    connectorPatcher = endpoint == null ? ConnectorPatcher.applicationDefault(metrics) : ConnectorPatcher.forEndpoint(endpoint, metrics);
   }
 
-  /** Clients for the real APIs with Application Default Credentials. */
-  public static GcpClients applicationDefault() {
-    return create(null);
+  /** Clients for the real APIs with Application Default Credentials; every call is timed in {@code registry}. */
+  public static GcpClients applicationDefault(MeterRegistry registry) {
+    return create(null, registry);
   }
 
-  /** Clients for an endpoint such as http://127.0.0.1:PORT, without credentials. */
+  /** Clients for an endpoint such as http://127.0.0.1:PORT, without credentials; calls are timed in {@code registry}. */
+  public static GcpClients forEndpoint(String endpoint, MeterRegistry registry) {
+    return create(endpoint, registry);
+  }
+
+  /** Clients for an endpoint, without credentials, whose calls are not recorded anywhere. */
   public static GcpClients forEndpoint(String endpoint) {
-    return create(endpoint);
+    return create(endpoint, new SimpleMeterRegistry());
   }
 
-  private static GcpClients create(String endpoint) {
+  private static GcpClients create(String endpoint, MeterRegistry registry) {
     try {
-      return new GcpClients(endpoint);
+      return new GcpClients(endpoint, new GcpCallMetrics(registry));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create GCP clients", e);
     }
   }
 
-  private static <S extends ClientSettings<S>, B extends ClientSettings.Builder<S, B>> B configure(B builder, String endpoint) {
+  private static <S extends ClientSettings<S>, B extends ClientSettings.Builder<S, B>> B configure(B builder, String endpoint,
+      GcpCallMetrics metrics, String api) {
+    builder.setTransportChannelProvider(InstantiatingHttpJsonChannelProvider.newBuilder()
+        .setInterceptorProvider(metrics.interceptorsFor(api))
+        .build());
     if (endpoint != null) {
       builder.setEndpoint(endpoint).setCredentialsProvider(NoCredentialsProvider.create());
     }

@@ -121,6 +121,7 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
   public DeleteControl cleanup(CloudRunEgressJob cr, Context<CloudRunEgressJob> context) {
     if (cr.getSpec().getDeletionPolicy() == CloudRunEgressJobSpec.DeletionPolicy.Abandon) {
       services.events().normal(cr, "Abandoned", "deletionPolicy is Abandon: every GCP object is left in place.");
+      services.metrics().forget(cr);
       return DeleteControl.defaultDelete();
     }
     CloudRunEgressJobStatus status = copy(cr.getStatus(), context);
@@ -151,6 +152,7 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
     }
     if (blocking == null) {
       services.events().normal(cr, "Deleted", "Every GCP object of this resource is deleted (shared ones are kept while others use them).");
+      services.metrics().forget(cr);
       return DeleteControl.defaultDelete();
     }
     long generation = generation(cr);
@@ -160,6 +162,7 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
     if (!Objects.equals(status, before)) {
       writeStatus(cr, status, context);
     }
+    services.metrics().operationsInFlight(cr, status.getOperations());
     Duration next = blocking.progress() == PartResult.Progress.BLOCKED ? settings.errorCeiling()
         : pass.operations().stream().anyMatch(o -> o.getName().isEmpty()) ? Duration.ZERO : settings.pollInterval();
     return DeleteControl.noFinalizerRemoval().rescheduleAfter(next);
@@ -213,6 +216,7 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
     if (!Objects.equals(before, status)) {
       writeStatus(cr, status, context);
     }
+    services.metrics().operationsInFlight(cr, status.getOperations());
     return UpdateControl.<CloudRunEgressJob>noUpdate().rescheduleAfter(next);
   }
 
@@ -230,7 +234,11 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
         .build());
     update.setSpec(cr.getSpec());
     update.setStatus(status);
-    context.getClient().resource(update).updateStatus();
+    CloudRunEgressJob written = context.getClient().resource(update).updateStatus();
+    // The next pass (often due at once) may start before the informer has seen this write: it must
+    // read this version, or it would start the recorded operations a second time.
+    context.eventSourceRetriever().getControllerEventSource()
+        .handleRecentResourceUpdate(io.javaoperatorsdk.operator.processing.event.ResourceID.fromResource(cr), written, cr);
   }
 
   private static long generation(CloudRunEgressJob cr) {

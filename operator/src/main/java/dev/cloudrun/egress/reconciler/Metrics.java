@@ -1,13 +1,25 @@
 package dev.cloudrun.egress.reconciler;
 
+import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJob;
+import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.OperationStatus;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
-/** The operator's own metrics, beside java-operator-sdk's. */
+/** The operator's own metrics, beside java-operator-sdk's and the GCP call timer (gcp.GcpCallMetrics). */
 final class Metrics {
   private final MeterRegistry registry;
+  /** Started, unfinished GCP operations per resource (namespace/name), as its last pass left them. */
+  private final Map<String, Integer> operationsInFlight = new ConcurrentHashMap<>();
 
   Metrics(MeterRegistry registry) {
     this.registry = registry;
+    Gauge.builder("crej.operations.in.flight", operationsInFlight, m -> m.values().stream().mapToInt(Integer::intValue).sum())
+        .description("GCP long-running operations the operator started and has not seen finish")
+        .strongReference(true)
+        .register(registry);
   }
 
   /** One drift correction on a part (connector, router, firewall, address, job). */
@@ -18,5 +30,15 @@ final class Metrics {
   double driftCorrections(String part) {
     var counter = registry.find("crej.drift.corrections").tag("part", part).counter();
     return counter == null ? 0 : counter.count();
+  }
+
+  /** What a pass leaves in status.operations; only started operations count (intents start on the next pass). */
+  void operationsInFlight(CloudRunEgressJob cr, List<OperationStatus> operations) {
+    operationsInFlight.put(Ownership.owner(cr), (int) operations.stream().filter(o -> !o.getName().isEmpty()).count());
+  }
+
+  /** The resource is gone. */
+  void forget(CloudRunEgressJob cr) {
+    operationsInFlight.remove(Ownership.owner(cr));
   }
 }

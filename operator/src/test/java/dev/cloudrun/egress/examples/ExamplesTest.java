@@ -71,11 +71,36 @@ class ExamplesTest {
         "04-shared-connector.yaml",
         "05-existing-connector.yaml",
         "06-seed-egress-diagnosis.yaml",
-        "07-seed-proxy-without-no-proxy.yaml");
+        "07-seed-proxy-without-no-proxy.yaml",
+        "08-adopt-job-deployed-by-hand.yaml");
     List<JsonNode> shared = Manifests.readAll(Manifests.projectRoot().resolve("examples/04-shared-connector.yaml"));
     assertThat(shared).hasSize(2);
     assertThat(shared.get(0).at("/spec/egress/connector")).isEqualTo(shared.get(1).at("/spec/egress/connector"));
     assertThat(shared.get(0).at("/spec/egress/nat")).isEqualTo(shared.get(1).at("/spec/egress/nat"));
+    // One NAT covering all subnetworks per network and region: the examples, applied together, share the seed's.
+    assertThat(shared.get(0).at("/spec/egress/nat")).isEqualTo(Manifests.example("01-seed-github-static-ip").at("/spec/egress/nat"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("examples")
+  void anExampleMeantToFailSaysSoInItsAnnotationAndItsComment(Path example) throws IOException {
+    // ./run-local (app.Expectation) reads the annotation; a reader reads the comment.
+    String text = Files.readString(example);
+    for (JsonNode document : Manifests.readAll(example)) {
+      JsonNode reason = document.at("/metadata/annotations/examples.cloudrun.dev~1expect-reason");
+      if (!reason.isMissingNode()) {
+        assertThat(text).contains("NOT Ready").contains("reason " + reason.asText());
+      }
+    }
+  }
+
+  @Test
+  void theAdoptionAndTheProxyExamplesAreMeantToFail() {
+    assertThat(Manifests.example("08-adopt-job-deployed-by-hand").at("/metadata/annotations/examples.cloudrun.dev~1expect-reason").asText())
+        .isEqualTo("NotOwned");
+    assertThat(Manifests.example("07-seed-proxy-without-no-proxy").at("/metadata/annotations/examples.cloudrun.dev~1expect-reason").asText())
+        .isEqualTo("ProxyIntercepts");
+    assertThat(Manifests.example("08-adopt-job-deployed-by-hand").at("/spec/adoptExisting").isMissingNode()).isTrue();
   }
 
   @Test

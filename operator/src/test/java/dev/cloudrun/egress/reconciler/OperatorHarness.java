@@ -65,7 +65,7 @@ final class OperatorHarness implements AutoCloseable {
     client.apiextensions().v1().customResourceDefinitions()
         .load(Crds.generatedDir().resolve(Crds.CLOUD_RUN_EGRESS_JOB_FILE).toFile()).create();
     gcp = FakeGcp.builder().clock(FakeClock.scaled(speed)).start();
-    gcpClients = GcpClients.forEndpoint(gcp.endpoint());
+    gcpClients = GcpClients.forEndpoint(gcp.endpoint(), registry);
   }
 
   /** Starts an operator process with its own Kubernetes client and fresh caches. */

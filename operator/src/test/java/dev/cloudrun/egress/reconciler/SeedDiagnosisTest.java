@@ -24,8 +24,11 @@ import org.junit.jupiter.api.Test;
  * (examples/06) reports both conditions True, verified by the probe.
  */
 class SeedDiagnosisTest {
-  private static final String JOB = "projects/myproject/locations/europe-west2/jobs/my-agent-4";
+  /** The job of example 07 (behind the proxy), whose spec is then fixed with example 06's. */
+  private static final String JOB = "projects/myproject/locations/europe-west2/jobs/my-agent-6";
   private static final String PROBE = JOB + "-egress-probe";
+  /** The probe job of example 06 applied as it is. */
+  private static final String FIXED_PROBE = "projects/myproject/locations/europe-west2/jobs/my-agent-5-egress-probe";
   private OperatorHarness harness;
 
   @BeforeEach
@@ -97,14 +100,14 @@ class SeedDiagnosisTest {
     CloudRunEgressJob cr = harness.applyExample("06-seed-egress-diagnosis.yaml").get(0);
     cr = harness.await(cr, r -> OperatorHarness.hasCondition(r, Conditions.EGRESS_REACHABLE, "True")
         && condition(r, Conditions.EGRESS_REACHABLE).getReason().equals(DiagnosisPart.VERIFIED), Duration.ofSeconds(60));
-    assertThat(harness.gcp.job(PROBE)).isPresent();
+    assertThat(harness.gcp.job(FIXED_PROBE)).isPresent();
 
     CloudRunEgressJob current = harness.get(cr);
     current.getSpec().getDiagnosis().getProbe().setEnabled(false);
     cr = harness.client.resource(current).update();
     cr = harness.await(cr, r -> OperatorHarness.hasCondition(r, Conditions.EGRESS_REACHABLE, "True")
         && condition(r, Conditions.EGRESS_REACHABLE).getReason().equals("Predicted"), Duration.ofSeconds(60));
-    harness.await(cr, r -> harness.gcp.job(PROBE).isEmpty(), Duration.ofSeconds(30));
+    harness.await(cr, r -> harness.gcp.job(FIXED_PROBE).isEmpty(), Duration.ofSeconds(30));
     assertThat(harness.get(cr).getStatus().getDiagnosis().getProbe()).isNull();
   }
 }

@@ -49,16 +49,16 @@ class SharedInfrastructureTest {
     harness.awaitGone(plan);
     assertThat(harness.gcp.job("projects/myproject/locations/europe-west2/jobs/infra-plan")).isEmpty();
     assertThat(harness.gcp.connector(CONNECTOR)).isPresent();
-    assertThat(harness.gcp.router("myproject", "europe-west2", "shared-router-euw2")).isPresent();
-    assertThat(harness.gcp.address("myproject", "europe-west2", "shared-egress-ip-1")).isPresent();
+    assertThat(harness.gcp.router("myproject", "europe-west2", "egress-router-europe-west2")).isPresent();
+    assertThat(harness.gcp.address("myproject", "europe-west2", "github-egress-ip")).isPresent();
     CloudRunEgressJob survivor = harness.await(apply, c -> c.getStatus().getConnector().getSharedBy() == 1, java.time.Duration.ofSeconds(30));
     assertThat(condition(survivor, Conditions.READY).getStatus()).isEqualTo("True");
 
     harness.client.resource(harness.get(apply)).delete();
     harness.awaitGone(apply);
     assertThat(harness.gcp.connector(CONNECTOR)).isEmpty();
-    assertThat(harness.gcp.router("myproject", "europe-west2", "shared-router-euw2")).isEmpty();
-    assertThat(harness.gcp.address("myproject", "europe-west2", "shared-egress-ip-1")).isEmpty();
+    assertThat(harness.gcp.router("myproject", "europe-west2", "egress-router-europe-west2")).isEmpty();
+    assertThat(harness.gcp.address("myproject", "europe-west2", "github-egress-ip")).isEmpty();
   }
 
   @Test
