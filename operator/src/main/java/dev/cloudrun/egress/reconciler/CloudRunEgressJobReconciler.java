@@ -8,6 +8,7 @@ import dev.cloudrun.egress.api.v1alpha1.NatSpec;
 import dev.cloudrun.egress.gcp.GcpClients;
 import dev.cloudrun.egress.gcp.GcpErrors;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -39,6 +40,7 @@ import org.slf4j.LoggerFactory;
 @GradualRetry(maxAttempts = Integer.MAX_VALUE, initialInterval = 2000, intervalMultiplier = 2.0, maxInterval = 300_000)
 public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob>, Cleaner<CloudRunEgressJob> {
   private static final Logger LOG = LoggerFactory.getLogger(CloudRunEgressJobReconciler.class);
+  private static final String GCP_ERROR = "GcpError";
 
   /**
    * How often steady state is re-checked, how soon a running operation is polled, the error
@@ -75,30 +77,14 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
       status.setLastForcedReconcile(ReconcileTriggers.annotation(cr, ReconcileTriggers.FORCE_RECONCILE));
     }
 
-    PartResult connector;
-    PartResult nat;
-    PartResult firewall;
-    PartResult job;
-    AddressPart.Addresses addresses;
-    DiagnosisPart.Outcome diagnosis;
-    try {
-      addresses = AddressPart.reconcile(pass, claims);
-      connector = ConnectorPart.reconcile(pass, claims);
-      nat = RouterNatPart.reconcile(pass, claims, addresses);
-      firewall = FirewallPart.reconcile(pass);
-      job = CloudRunJobPart.reconcile(pass, connector);
-      diagnosis = DiagnosisPart.reconcile(pass, connector, addresses, List.of(connector, nat, firewall, job).stream().allMatch(PartResult::isReady));
-    } catch (RuntimeException e) {
-      if (GcpErrors.isTransient(e)) {
-        throw e; // retried with backoff by java-operator-sdk; updateErrorStatus records it
-      }
-      // A permanent error (400, 403, 404...) will not go away by retrying soon: report and wait.
-      PartResult failed = PartResult.blocked("GcpError", "GCP refused a request: " + GcpErrors.describe(e)
-          + ". Fix the cause (permissions, quota, the spec); the operator retries every " + settings.errorCeiling().toSeconds() + " s.");
-      services.events().warning(cr, "GcpError", failed.message());
-      summarize(status, generation, pass, List.of(failed), failed, failed, failed, failed);
-      return finish(cr, before, status, settings.errorCeiling(), context);
-    }
+    AddressPart.Addresses addresses = guarded(cr, () -> AddressPart.reconcile(pass, claims), failed -> new AddressPart.Addresses(failed, List.of(), List.of()));
+    PartResult connector = guarded(cr, () -> ConnectorPart.reconcile(pass, claims), failed -> failed);
+    PartResult nat = guarded(cr, () -> RouterNatPart.reconcile(pass, claims, addresses), failed -> failed);
+    PartResult firewall = guarded(cr, () -> FirewallPart.reconcile(pass), failed -> failed);
+    PartResult job = guarded(cr, () -> CloudRunJobPart.reconcile(pass, connector), failed -> failed);
+    boolean partsReady = List.of(connector, nat, firewall, job).stream().allMatch(PartResult::isReady);
+    DiagnosisPart.Outcome diagnosis = guarded(cr, () -> DiagnosisPart.reconcile(pass, connector, addresses, partsReady),
+        failed -> new DiagnosisPart.Outcome(failed, false, null));
     LOG.debug("{}/{}: connector {} {}, nat {} {}, firewall {} {}, job {} {}; operations {}", cr.getMetadata().getNamespace(), cr.getMetadata().getName(),
         connector.progress(), connector.reason(), nat.progress(), nat.reason(), firewall.progress(), firewall.reason(), job.progress(), job.reason(),
         pass.operations().stream().map(o -> o.getAction() + " " + o.getTarget() + (o.getName().isEmpty() ? " (intended)" : "")).toList());
@@ -107,7 +93,9 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
     summarize(status, generation, pass, parts, connector, nat, firewall, job);
     boolean moving = !pass.operations().isEmpty() || parts.stream().anyMatch(r -> r.progress() == PartResult.Progress.PROGRESSING);
     boolean stalled = parts.stream().anyMatch(r -> r.progress() == PartResult.Progress.BLOCKED);
-    Duration next = moving ? (pass.operations().stream().anyMatch(o -> o.getName().isEmpty()) ? Duration.ZERO : settings.pollInterval())
+    boolean refused = parts.stream().anyMatch(r -> r.reason().equals(GCP_ERROR));
+    Duration next = refused ? settings.errorCeiling() // never sooner, even with other parts' operations in flight
+        : moving ? (pass.operations().stream().anyMatch(o -> o.getName().isEmpty()) ? Duration.ZERO : settings.pollInterval())
         : stalled ? settings.errorCeiling() : jittered(resyncInterval(cr));
     if (diagnosis.probeRunning()) {
       next = next.compareTo(settings.pollInterval()) < 0 ? next : settings.pollInterval();
@@ -169,13 +157,40 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
   }
 
   /**
-   * Transient GCP errors (429, 5xx) are retried with backoff and reported as a Warning event, not in
-   * status: a status patch computed from a resource that the failed pass may have left stale could
-   * be refused, and the conditions already say what is in progress.
+   * One part's step. A permanent GCP error (400, 403, 404...) will not go away by retrying soon: it
+   * becomes that part's condition and an event, the other parts go on, and the pass comes back at
+   * the error ceiling. A transient one (429, 5xx) fails the pass, which java-operator-sdk retries
+   * with backoff.
+   */
+  private <T> T guarded(CloudRunEgressJob cr, java.util.function.Supplier<T> step, java.util.function.Function<PartResult, T> onError) {
+    try {
+      return step.get();
+    } catch (RuntimeException e) {
+      if (GcpErrors.isTransient(e)) {
+        throw e;
+      }
+      PartResult failed = PartResult.blocked(GCP_ERROR, "GCP refused a request: " + GcpErrors.describe(e)
+          + ". Fix the cause (permissions, quota, the spec); the operator retries every " + settings.errorCeiling().toSeconds() + " s.");
+      services.events().warning(cr, GCP_ERROR, failed.message());
+      return onError.apply(failed);
+    }
+  }
+
+  /**
+   * A failed pass is retried with backoff and reported as a Warning event, not in status: a status
+   * write computed from a resource that the failed pass may have left stale could be refused, and
+   * the conditions already say what is in progress. A write refused because the resource changed
+   * meanwhile (409) is ordinary optimistic concurrency: retried without an event.
    */
   @Override
   public ErrorStatusUpdateControl<CloudRunEgressJob> updateErrorStatus(CloudRunEgressJob cr, Context<CloudRunEgressJob> context, Exception e) {
-    services.events().warning(cr, "GcpUnavailable", "GCP is unavailable or throttling (" + GcpErrors.describe(e) + "); retrying with backoff.");
+    if (e instanceof KubernetesClientException k && k.getCode() == 409) {
+      LOG.debug("{}/{}: status write conflicted with a newer version; retrying", cr.getMetadata().getNamespace(), cr.getMetadata().getName());
+    } else if (GcpErrors.isTransient(e)) {
+      services.events().warning(cr, "GcpUnavailable", "GCP is unavailable or throttling (" + GcpErrors.describe(e) + "); retrying with backoff.");
+    } else {
+      services.events().warning(cr, "ReconcileFailed", "The reconcile failed (" + e.getMessage() + "); retrying with backoff.");
+    }
     return ErrorStatusUpdateControl.noStatusUpdate();
   }
 

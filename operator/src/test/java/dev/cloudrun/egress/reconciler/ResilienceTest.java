@@ -81,6 +81,10 @@ class ResilienceTest {
     CloudRunEgressJob stalled = harness.await(seed, c -> c.getStatus() != null && "GcpError".equals(condition(c, Conditions.READY).getReason()), Duration.ofSeconds(30));
     assertThat(condition(stalled, Conditions.READY).getMessage()).contains("Injected fault 400").contains("retries every");
     assertThat(condition(stalled, Conditions.STALLED).getStatus()).isEqualTo("True");
+    // The refusal is the firewall's alone: the other parts go on.
+    assertThat(condition(stalled, Conditions.FIREWALL_READY).getReason()).isEqualTo("GcpError");
+    assertThat(condition(stalled, Conditions.CONNECTOR_READY).getReason()).isNotEqualTo("GcpError");
+    assertThat(condition(stalled, Conditions.NAT_READY).getReason()).isNotEqualTo("GcpError");
 
     long before = harness.gcp.calls().count("compute", "firewalls.insert");
     OperatorHarness.sleep(6_000); // three error ceilings in this harness (2 s)
