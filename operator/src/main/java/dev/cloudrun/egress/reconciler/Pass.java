@@ -26,6 +26,9 @@ import java.util.function.Supplier;
  * started again.
  */
 final class Pass {
+  static final String UPDATE = "update";
+  /** An update undoing a change made outside the operator. */
+  static final String CORRECT = "correct";
   final CloudRunEgressJob cr;
   final Targets targets;
   final Services services;
@@ -114,17 +117,27 @@ final class Pass {
         rereads.getOrDefault(part + " " + target, () -> { }).run();
         return PartResult.progressing(progressReason(action), target + " was already " + (action.equals("delete") ? "gone" : "there") + ".");
       }
-      services.events().normal(cr, capitalize(action) + "Started", capitalize(action) + " of " + target + " started.");
+      if (!action.equals(CORRECT)) { // a correction is reported as DriftCorrected by correctDrift
+        services.events().normal(cr, capitalize(action) + "Started", capitalize(action) + " of " + target + " started.");
+      }
     }
     return PartResult.progressing(progressReason(action), "Waiting for GCP to " + action + " " + target + ".");
   }
 
   /**
-   * An update that puts {@code fields} of {@code what} back to the spec: reported as a
-   * DriftCorrected event and counted once, when the update starts, not on every pass before it.
+   * An update that makes {@code fields} of {@code what} match the spec. When the spec is unchanged
+   * since the last pass, someone changed the object: the update is a drift correction, reported as
+   * a DriftCorrected event and counted once, when it starts. When the user changed the spec, it is
+   * an ordinary update. The kind is decided when the intent is recorded and kept with it.
    */
   PartResult correctDrift(String part, String what, List<String> fields, String target, Supplier<String> start) {
-    return change(part, "update", target, () -> {
+    boolean specUnchanged = java.util.Objects.equals(status.getObservedGeneration(), cr.getMetadata().getGeneration());
+    String action = operation(part, target).map(OperationStatus::getAction).filter(a -> a.equals(UPDATE) || a.equals(CORRECT))
+        .orElse(specUnchanged ? CORRECT : UPDATE);
+    if (action.equals(UPDATE)) {
+      return change(part, UPDATE, target, start);
+    }
+    return change(part, CORRECT, target, () -> {
       String operation = start.get();
       services.events().normal(cr, "DriftCorrected", what + ": setting " + String.join(", ", fields) + " back to the spec.");
       services.metrics().driftCorrected(part);
@@ -176,7 +189,7 @@ final class Pass {
   private static String progressReason(String action) {
     return switch (action) {
       case "create" -> "Creating";
-      case "update" -> "Updating";
+      case UPDATE, CORRECT -> "Updating";
       case "delete" -> "Deleting";
       default -> "Progressing";
     };

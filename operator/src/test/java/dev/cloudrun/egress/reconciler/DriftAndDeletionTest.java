@@ -71,6 +71,18 @@ class DriftAndDeletionTest {
   }
 
   @Test
+  void aChangeOfTheSpecIsAnUpdateNotDrift() {
+    CloudRunEgressJob current = harness.get(seed);
+    current.getSpec().getJob().setMaxRetries(5);
+    harness.client.resource(current).update();
+    awaitTrue(() -> harness.gcp.job(JOB).map(j -> j.getTemplate().getTemplate().getMaxRetries() == 5).orElse(false));
+    harness.awaitCondition(current, Conditions.READY, "True");
+    assertThat(events("UpdateStarted")).anyMatch(m -> m.contains("jobs/my-agent-4"));
+    assertThat(events("DriftCorrected")).isEmpty();
+    assertThat(harness.services.metrics().driftCorrections("job")).isZero();
+  }
+
+  @Test
   void aConnectorScaledOutElsewhereNeedsReplacementNotASilentShrink() {
     harness.gcp.vpcAccess().edit(CONNECTOR, c -> c.toBuilder().setMaxInstances(7).build());
     CloudRunEgressJob stalled = harness.await(seed, c -> OperatorHarness.hasCondition(c, Conditions.CONNECTOR_READY, "False"), Duration.ofSeconds(30));
