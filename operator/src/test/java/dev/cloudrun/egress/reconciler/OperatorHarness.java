@@ -45,7 +45,7 @@ final class OperatorHarness implements AutoCloseable {
   private final CloudRunEgressJobReconciler.Settings settings;
 
   OperatorHarness() {
-    this(new KubernetesCrudDispatcher());
+    this(new dev.cloudrun.egress.testing.OptimisticLockingDispatcher());
   }
 
   /** Against this Kubernetes API, e.g. an {@link dev.cloudrun.egress.testing.AuthorizingDispatcher} holding the operator to RBAC. */
@@ -54,7 +54,7 @@ final class OperatorHarness implements AutoCloseable {
   }
 
   OperatorHarness(CloudRunEgressJobReconciler.Settings settings, double speed) {
-    this(settings, speed, new KubernetesCrudDispatcher());
+    this(settings, speed, new dev.cloudrun.egress.testing.OptimisticLockingDispatcher());
   }
 
   OperatorHarness(CloudRunEgressJobReconciler.Settings settings, double speed, KubernetesCrudDispatcher kubernetesApi) {
