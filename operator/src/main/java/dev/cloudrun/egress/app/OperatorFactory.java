@@ -53,6 +53,8 @@ public final class OperatorFactory {
           // Status and finalizers are written with plain updates: the operator owns status whole.
           .withUseSSAToPatchPrimaryResource(false)
           .withConcurrentReconciliationThreads(options.concurrency())
+          // On shutdown, passes in flight finish (their GCP call and status write) instead of being cut off.
+          .withReconciliationTerminationTimeout(Duration.ofSeconds(10))
           // Per kind, not per resource: a timer histogram per resource is thousands of series.
           .withMetrics(MicrometerMetrics.withoutPerResourceMetrics(registry));
       if (options.lease() != null) {
