@@ -33,25 +33,42 @@ public final class Inventory {
 
   private record Entry<T>(Instant takenAt, CompletableFuture<Map<String, T>> objects) {}
 
+  /** The lists, shared by every view of one inventory. */
+  private record Lists(Map<Scope, Entry<Connector>> connectors, Map<Scope, Entry<Router>> routers, Map<Scope, Entry<Address>> addresses,
+      Map<Scope, Entry<Firewall>> firewalls, Map<Scope, Entry<Job>> jobs, Map<Scope, Entry<Subnetwork>> subnetworks) {
+    Lists() {
+      this(new ConcurrentHashMap<>(), new ConcurrentHashMap<>(), new ConcurrentHashMap<>(), new ConcurrentHashMap<>(),
+          new ConcurrentHashMap<>(), new ConcurrentHashMap<>());
+    }
+  }
+
   private final GcpClients clients;
   private final Clock clock;
   private final Duration maxAge;
-  private final Map<Scope, Entry<Connector>> connectors = new ConcurrentHashMap<>();
-  private final Map<Scope, Entry<Router>> routers = new ConcurrentHashMap<>();
-  private final Map<Scope, Entry<Address>> addresses = new ConcurrentHashMap<>();
-  private final Map<Scope, Entry<Firewall>> firewalls = new ConcurrentHashMap<>();
-  private final Map<Scope, Entry<Job>> jobs = new ConcurrentHashMap<>();
-  private final Map<Scope, Entry<Subnetwork>> subnetworks = new ConcurrentHashMap<>();
+  private final Lists lists;
 
   public Inventory(GcpClients clients, Clock clock, Duration maxAge) {
+    this(clients, clock, maxAge, new Lists());
+  }
+
+  private Inventory(GcpClients clients, Clock clock, Duration maxAge, Lists lists) {
     this.clients = clients;
     this.clock = clock;
     this.maxAge = maxAge;
+    this.lists = lists;
+  }
+
+  /**
+   * The same lists, for a resource that wants them no older than {@code maxAge} (its own resync
+   * interval): a list older than that is taken again, for every resource that shares it.
+   */
+  public Inventory within(Duration maxAge) {
+    return maxAge.equals(this.maxAge) ? this : new Inventory(clients, clock, maxAge, lists);
   }
 
   /** Connectors in a project and region, by full name. */
   public Map<String, Connector> connectors(String project, String region) {
-    return get(connectors, new Scope(project, region), s -> {
+    return get(lists.connectors(), new Scope(project, region), s -> {
       Map<String, Connector> byName = new ConcurrentHashMap<>();
       clients.connectors.listConnectors(ListConnectorsRequest.newBuilder()
               .setParent("projects/" + s.project() + "/locations/" + s.region()).build())
@@ -62,7 +79,7 @@ public final class Inventory {
 
   /** Routers in a project and region, by name. */
   public Map<String, Router> routers(String project, String region) {
-    return get(routers, new Scope(project, region), s -> {
+    return get(lists.routers(), new Scope(project, region), s -> {
       Map<String, Router> byName = new ConcurrentHashMap<>();
       clients.routers.list(ListRoutersRequest.newBuilder().setProject(s.project()).setRegion(s.region()).build())
           .iterateAll().forEach(r -> byName.put(r.getName(), r));
@@ -72,7 +89,7 @@ public final class Inventory {
 
   /** Regional addresses in a project and region, by name. */
   public Map<String, Address> addresses(String project, String region) {
-    return get(addresses, new Scope(project, region), s -> {
+    return get(lists.addresses(), new Scope(project, region), s -> {
       Map<String, Address> byName = new ConcurrentHashMap<>();
       clients.addresses.list(ListAddressesRequest.newBuilder().setProject(s.project()).setRegion(s.region()).build())
           .iterateAll().forEach(a -> byName.put(a.getName(), a));
@@ -82,7 +99,7 @@ public final class Inventory {
 
   /** Firewall rules of a project, by name. */
   public Map<String, Firewall> firewalls(String project) {
-    return get(firewalls, new Scope(project, "global"), s -> {
+    return get(lists.firewalls(), new Scope(project, "global"), s -> {
       Map<String, Firewall> byName = new ConcurrentHashMap<>();
       clients.firewalls.list(ListFirewallsRequest.newBuilder().setProject(s.project()).build())
           .iterateAll().forEach(f -> byName.put(f.getName(), f));
@@ -92,7 +109,7 @@ public final class Inventory {
 
   /** Cloud Run jobs in a project and region, by full name. */
   public Map<String, Job> jobs(String project, String region) {
-    return get(jobs, new Scope(project, region), s -> {
+    return get(lists.jobs(), new Scope(project, region), s -> {
       Map<String, Job> byName = new ConcurrentHashMap<>();
       clients.jobs.listJobs(ListJobsRequest.newBuilder()
               .setParent("projects/" + s.project() + "/locations/" + s.region()).build())
@@ -103,7 +120,7 @@ public final class Inventory {
 
   /** Subnets in a project and region, by name: listed only for the egress diagnosis of private destinations. */
   public Map<String, Subnetwork> subnetworks(String project, String region) {
-    return get(subnetworks, new Scope(project, region), s -> {
+    return get(lists.subnetworks(), new Scope(project, region), s -> {
       Map<String, Subnetwork> byName = new ConcurrentHashMap<>();
       clients.subnetworks.list(ListSubnetworksRequest.newBuilder().setProject(s.project()).setRegion(s.region()).build())
           .iterateAll().forEach(n -> byName.put(n.getName(), n));
@@ -113,12 +130,12 @@ public final class Inventory {
 
   /** Forgets every list: the next pass lists again (a force-reconcile). */
   public void invalidateAll() {
-    connectors.clear();
-    routers.clear();
-    addresses.clear();
-    firewalls.clear();
-    jobs.clear();
-    subnetworks.clear();
+    lists.connectors().clear();
+    lists.routers().clear();
+    lists.addresses().clear();
+    lists.firewalls().clear();
+    lists.jobs().clear();
+    lists.subnetworks().clear();
   }
 
   /** Lists once per scope and age: concurrent callers share the same list call. */

@@ -24,7 +24,7 @@ final class AddressPart {
     if (nat == null || nat.getExisting() || nat.getIpAllocation() != NatSpec.IpAllocation.Static) {
       return new Addresses(PartResult.ready("NotUsed", "No static addresses."), List.of(), List.of());
     }
-    Map<String, Address> addresses = pass.services.inventory().addresses(pass.targets.networkProject(), pass.targets.region());
+    Map<String, Address> addresses = pass.inventory.addresses(pass.targets.networkProject(), pass.targets.region());
     List<String> ips = new ArrayList<>();
     List<String> links = new ArrayList<>();
     PartResult pending = null;
@@ -94,7 +94,7 @@ final class AddressPart {
     if (others > 0) {
       return PartResult.ready("Kept", "Static addresses are kept: the NAT that uses them serves " + others + " other CloudRunEgressJob(s).");
     }
-    Map<String, Address> addresses = pass.services.inventory().addresses(pass.targets.networkProject(), pass.targets.region());
+    Map<String, Address> addresses = pass.inventory.addresses(pass.targets.networkProject(), pass.targets.region());
     PartResult pending = null;
     for (NatSpec.AddressRef ref : nat.getAddresses()) {
       String target = path(pass, ref.getName());

@@ -70,7 +70,7 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
     CloudRunEgressJobStatus before = copy(cr.getStatus(), context);
     CloudRunEgressJobStatus status = copy(cr.getStatus(), context);
     long generation = generation(cr);
-    Pass pass = new Pass(cr, services, status);
+    Pass pass = new Pass(cr, services, status, resyncInterval(cr));
     Claims claims = new Claims(context.getPrimaryCache().list().toList());
     if (isForced(cr, before)) {
       services.inventory().invalidateAll();
@@ -114,7 +114,7 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
     }
     CloudRunEgressJobStatus status = copy(cr.getStatus(), context);
     CloudRunEgressJobStatus before = copy(cr.getStatus(), context);
-    Pass pass = new Pass(cr, services, status);
+    Pass pass = new Pass(cr, services, status, resyncInterval(cr));
     Claims claims = new Claims(context.getPrimaryCache().list().toList());
     // Reverse order: each step waits for the one before it.
     List<java.util.function.Supplier<PartResult>> steps = List.of(

@@ -120,7 +120,7 @@ final class CloudRunJobPart {
 
   static PartResult reconcile(Pass pass, PartResult connector) {
     String name = pass.targets.jobPath();
-    Map<String, Job> jobs = pass.services.inventory().jobs(pass.targets.project(), pass.targets.region());
+    Map<String, Job> jobs = pass.inventory.jobs(pass.targets.project(), pass.targets.region());
     Optional<PartResult> settling = pass.settle(PART, name, Operations.Api.RUN,
         () -> Pass.reread(jobs, name, () -> pass.services.gcp().jobs.getJob(name)));
     Job observed = jobs.get(name);
@@ -178,7 +178,7 @@ final class CloudRunJobPart {
 
   /** Deletes the named job if this resource owns it. */
   static PartResult delete(Pass pass, String part, String name) {
-    Map<String, Job> jobs = pass.services.inventory().jobs(pass.targets.project(), pass.targets.region());
+    Map<String, Job> jobs = pass.inventory.jobs(pass.targets.project(), pass.targets.region());
     Optional<PartResult> settling = pass.settle(part, name, Operations.Api.RUN,
         () -> Pass.reread(jobs, name, () -> pass.services.gcp().jobs.getJob(name)));
     if (settling.isPresent()) {

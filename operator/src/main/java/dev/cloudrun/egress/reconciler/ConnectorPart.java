@@ -43,7 +43,7 @@ final class ConnectorPart {
       return PartResult.ready("NotUsed", "Direct VPC egress: no connector is needed.");
     }
     String name = pass.targets.connectorPath();
-    Map<String, Connector> connectors = pass.services.inventory().connectors(pass.targets.connectorProject(), pass.targets.region());
+    Map<String, Connector> connectors = pass.inventory.connectors(pass.targets.connectorProject(), pass.targets.region());
     Optional<PartResult> settling = pass.settle(PART, name, Operations.Api.VPC_ACCESS, () -> Pass.reread(connectors, name, () -> pass.services.gcp().connectors.getConnector(name)));
     Connector observed = connectors.get(name);
     ConnectorStatus status = report(pass, claims, observed);
@@ -107,7 +107,7 @@ final class ConnectorPart {
       return PartResult.ready("NotManaged", "No connector to delete.");
     }
     String name = pass.targets.connectorPath();
-    Map<String, Connector> connectors = pass.services.inventory().connectors(pass.targets.connectorProject(), pass.targets.region());
+    Map<String, Connector> connectors = pass.inventory.connectors(pass.targets.connectorProject(), pass.targets.region());
     Optional<PartResult> settling = pass.settle(PART, name, Operations.Api.VPC_ACCESS, () -> Pass.reread(connectors, name, () -> pass.services.gcp().connectors.getConnector(name)));
     if (settling.isPresent()) {
       return settling.get();

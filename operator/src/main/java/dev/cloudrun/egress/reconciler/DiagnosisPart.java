@@ -123,12 +123,12 @@ final class DiagnosisPart {
     Targets t = pass.targets;
     CloudRunEgressJobSpec spec = pass.cr.getSpec();
     Connector connector = spec.getEgress().getConnector() == null ? null
-        : pass.services.inventory().connectors(t.connectorProject(), t.region()).get(t.connectorPath());
+        : pass.inventory.connectors(t.connectorProject(), t.region()).get(t.connectorPath());
     Collection<Subnetwork> subnetworks = PathPredictor.needsSubnetworks(spec)
-        ? pass.services.inventory().subnetworks(t.networkProject(), t.region()).values() : null;
+        ? pass.inventory.subnetworks(t.networkProject(), t.region()).values() : null;
     return new PathPredictor.Observed(t.networkName(), t.connectorTag(), connector,
-        pass.services.inventory().routers(t.networkProject(), t.region()).values(),
-        pass.services.inventory().firewalls(t.networkProject()).values(), subnetworks, addresses.ips());
+        pass.inventory.routers(t.networkProject(), t.region()).values(),
+        pass.inventory.firewalls(t.networkProject()).values(), subnetworks, addresses.ips());
   }
 
   /**

@@ -73,7 +73,7 @@ final class FirewallPart {
   }
 
   static PartResult reconcile(Pass pass) {
-    Map<String, Firewall> observedAll = pass.services.inventory().firewalls(pass.targets.networkProject());
+    Map<String, Firewall> observedAll = pass.inventory.firewalls(pass.targets.networkProject());
     Map<String, Firewall> desired = desired(pass);
     FirewallStatus status = new FirewallStatus();
     status.setRules(new ArrayList<>(desired.keySet()));
@@ -137,7 +137,7 @@ final class FirewallPart {
 
   /** Deletes every rule this resource created. */
   static PartResult delete(Pass pass) {
-    Map<String, Firewall> observedAll = pass.services.inventory().firewalls(pass.targets.networkProject());
+    Map<String, Firewall> observedAll = pass.inventory.firewalls(pass.targets.networkProject());
     PartResult pending = null;
     for (Firewall rule : ownedRules(pass, observedAll)) {
       PartResult result = deleteOne(pass, observedAll, rule.getName());

@@ -4,6 +4,7 @@ import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJob;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.OperationStatus;
 import dev.cloudrun.egress.gcp.GcpErrors;
+import dev.cloudrun.egress.gcp.Inventory;
 import dev.cloudrun.egress.gcp.Operations;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -32,15 +33,18 @@ final class Pass {
   final CloudRunEgressJob cr;
   final Targets targets;
   final Services services;
+  /** The shared GCP lists, no older than this resource's resync interval. */
+  final Inventory inventory;
   final CloudRunEgressJobStatus status;
   final Instant now;
   private final List<OperationStatus> operations;
   private final Map<String, Runnable> rereads = new HashMap<>();
 
-  Pass(CloudRunEgressJob cr, Services services, CloudRunEgressJobStatus status) {
+  Pass(CloudRunEgressJob cr, Services services, CloudRunEgressJobStatus status, java.time.Duration resyncInterval) {
     this.cr = cr;
     this.targets = Targets.of(cr);
     this.services = services;
+    this.inventory = services.inventory().within(resyncInterval);
     this.status = status;
     this.now = services.clock().instant();
     this.operations = status.getOperations();

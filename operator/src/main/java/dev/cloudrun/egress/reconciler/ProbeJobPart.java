@@ -88,7 +88,7 @@ final class ProbeJobPart {
     String name = name(pass);
     ProbeStatus status = previous != null ? previous : new ProbeStatus();
     status.setJob(name);
-    Map<String, Job> jobs = pass.services.inventory().jobs(pass.targets.project(), pass.targets.region());
+    Map<String, Job> jobs = pass.inventory.jobs(pass.targets.project(), pass.targets.region());
     Optional<PartResult> settling = pass.settle(PART, name, Operations.Api.RUN,
         () -> Pass.reread(jobs, name, () -> pass.services.gcp().jobs.getJob(name)));
     if (settling.isPresent()) {

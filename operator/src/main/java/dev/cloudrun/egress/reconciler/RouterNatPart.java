@@ -76,7 +76,7 @@ final class RouterNatPart {
       return PartResult.ready("NotUsed", "spec.egress.nat is not set: no Cloud NAT; public traffic that enters the VPC has no way out.");
     }
     String routerPath = pass.targets.routerPath(spec.getRouter());
-    Map<String, Router> routers = pass.services.inventory().routers(pass.targets.networkProject(), pass.targets.region());
+    Map<String, Router> routers = pass.inventory.routers(pass.targets.networkProject(), pass.targets.region());
     Optional<PartResult> settling = pass.settle(PART, routerPath, Operations.Api.COMPUTE, () -> Pass.reread(routers, spec.getRouter(), () -> pass.services.gcp().routers.get(pass.targets.networkProject(), pass.targets.region(), spec.getRouter())));
     Router router = routers.get(spec.getRouter());
     RouterNat observed = router == null ? null : natOf(router, spec.getName());
@@ -158,7 +158,7 @@ final class RouterNatPart {
       return PartResult.ready("Deleted", "No NAT to delete.");
     }
     String routerPath = pass.targets.routerPath(spec.getRouter());
-    Map<String, Router> routers = pass.services.inventory().routers(pass.targets.networkProject(), pass.targets.region());
+    Map<String, Router> routers = pass.inventory.routers(pass.targets.networkProject(), pass.targets.region());
     Optional<PartResult> settling = pass.settle(PART, routerPath, Operations.Api.COMPUTE, () -> Pass.reread(routers, spec.getRouter(), () -> pass.services.gcp().routers.get(pass.targets.networkProject(), pass.targets.region(), spec.getRouter())));
     if (settling.isPresent()) {
       return settling.get();
