@@ -2,11 +2,14 @@ package dev.cloudrun.egress.gcp;
 
 import com.google.cloud.compute.v1.Address;
 import com.google.cloud.compute.v1.Firewall;
+import com.google.cloud.compute.v1.GetRouterStatusRouterRequest;
 import com.google.cloud.compute.v1.ListAddressesRequest;
 import com.google.cloud.compute.v1.ListFirewallsRequest;
 import com.google.cloud.compute.v1.ListRoutersRequest;
 import com.google.cloud.compute.v1.ListSubnetworksRequest;
 import com.google.cloud.compute.v1.Router;
+import com.google.cloud.compute.v1.RouterNat;
+import com.google.cloud.compute.v1.RouterStatus;
 import com.google.cloud.compute.v1.Subnetwork;
 import com.google.cloud.run.v2.Job;
 import com.google.cloud.run.v2.ListJobsRequest;
@@ -15,33 +18,44 @@ import com.google.cloud.vpcaccess.v1.ListConnectorsRequest;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
+import java.util.function.Predicate;
 
 /**
  * What exists in GCP, observed by listing each kind once per project and region and shared by every
  * CloudRunEgressJob there. Listing instead of a GET per object keeps the read rate proportional to
  * the number of regions, not of resources (the quota trap of per-object pollers). A list is at most
- * one resync interval old; the operator's own writes update it in place.
+ * one resync interval old; the operator's own writes update it in place. The one object read by
+ * itself is a router's status (the IPs of automatic NATs, which no list shows), and only for the
+ * routers a caller asks about.
  */
 public final class Inventory {
 
   /** One project and region (for firewalls, which are global, region is "global"). */
   public record Scope(String project, String region) {}
 
-  private record Entry<T>(Instant takenAt, CompletableFuture<Map<String, T>> objects) {}
+  /** One router, for its status. */
+  private record RouterRef(String project, String region, String router) {}
+
+  /** A router's status and the NATs the router had when it was read. */
+  private record NatStatus(List<RouterNat> readFor, RouterStatus status) {}
+
+  private record Entry<V>(Instant takenAt, CompletableFuture<V> value) {}
 
   private final GcpClients clients;
   private final Clock clock;
   private final Duration maxAge;
-  private final Map<Scope, Entry<Connector>> connectors = new ConcurrentHashMap<>();
-  private final Map<Scope, Entry<Router>> routers = new ConcurrentHashMap<>();
-  private final Map<Scope, Entry<Address>> addresses = new ConcurrentHashMap<>();
-  private final Map<Scope, Entry<Firewall>> firewalls = new ConcurrentHashMap<>();
-  private final Map<Scope, Entry<Job>> jobs = new ConcurrentHashMap<>();
-  private final Map<Scope, Entry<Subnetwork>> subnetworks = new ConcurrentHashMap<>();
+  private final Map<Scope, Entry<Map<String, Connector>>> connectors = new ConcurrentHashMap<>();
+  private final Map<Scope, Entry<Map<String, Router>>> routers = new ConcurrentHashMap<>();
+  private final Map<Scope, Entry<Map<String, Address>>> addresses = new ConcurrentHashMap<>();
+  private final Map<Scope, Entry<Map<String, Firewall>>> firewalls = new ConcurrentHashMap<>();
+  private final Map<Scope, Entry<Map<String, Job>>> jobs = new ConcurrentHashMap<>();
+  private final Map<Scope, Entry<Map<String, Subnetwork>>> subnetworks = new ConcurrentHashMap<>();
+  private final Map<RouterRef, Entry<NatStatus>> routerStatuses = new ConcurrentHashMap<>();
 
   public Inventory(GcpClients clients, Clock clock, Duration maxAge) {
     this.clients = clients;
@@ -111,6 +125,17 @@ public final class Inventory {
     });
   }
 
+  /**
+   * The status of a router as listed in {@link #routers}, with routers.getRouterStatus: the IPs its
+   * NATs translate to. Read at most once per resync interval, and again as soon as the router's NATs
+   * differ from when it was read (a NAT added, or switched between static and automatic IPs).
+   */
+  public RouterStatus routerStatus(String project, String region, Router router) {
+    return get(routerStatuses, new RouterRef(project, region, router.getName()), r -> r.readFor().equals(router.getNatsList()),
+        r -> new NatStatus(router.getNatsList(), clients.routers.getRouterStatus(GetRouterStatusRouterRequest.newBuilder()
+            .setProject(project).setRegion(region).setRouter(router.getName()).build()).getResult())).status();
+  }
+
   /** Forgets every list: the next pass lists again (a force-reconcile). */
   public void invalidateAll() {
     connectors.clear();
@@ -119,25 +144,32 @@ public final class Inventory {
     firewalls.clear();
     jobs.clear();
     subnetworks.clear();
+    routerStatuses.clear();
   }
 
   /** Lists once per scope and age: concurrent callers share the same list call. */
-  private <T> Map<String, T> get(Map<Scope, Entry<T>> cache, Scope scope, Function<Scope, Map<String, T>> list) {
+  private <T> Map<String, T> get(Map<Scope, Entry<Map<String, T>>> cache, Scope scope, Function<Scope, Map<String, T>> list) {
+    return get(cache, scope, objects -> true, list);
+  }
+
+  /** Reads once per key and age, and again when {@code fresh} says the value read is outdated. */
+  private <K, V> V get(Map<K, Entry<V>> cache, K key, Predicate<V> fresh, Function<K, V> read) {
     Instant now = clock.instant();
-    CompletableFuture<Map<String, T>> mine = new CompletableFuture<>();
-    Entry<T> entry = cache.compute(scope, (s, current) ->
-        current == null || current.objects().isCompletedExceptionally() || current.takenAt().plus(maxAge).isBefore(now)
+    CompletableFuture<V> mine = new CompletableFuture<>();
+    Entry<V> entry = cache.compute(key, (k, current) ->
+        current == null || current.value().isCompletedExceptionally() || current.takenAt().plus(maxAge).isBefore(now)
+            || current.value().isDone() && !fresh.test(current.value().join())
             ? new Entry<>(now, mine)
             : current);
-    if (entry.objects() == mine) {
+    if (entry.value() == mine) {
       try {
-        mine.complete(list.apply(scope));
+        mine.complete(read.apply(key));
       } catch (RuntimeException e) {
         mine.completeExceptionally(e);
-        cache.remove(scope, entry);
+        cache.remove(key, entry);
         throw e;
       }
     }
-    return entry.objects().join();
+    return entry.value().join();
   }
 }
