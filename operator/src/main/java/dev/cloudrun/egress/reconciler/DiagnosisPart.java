@@ -138,12 +138,12 @@ final class DiagnosisPart {
 
   /**
    * The IPs spec.egress.nat translates to, for the probe's egress-IP check: the static addresses
-   * the operator reserved, or for an automatic (or existing) NAT those its router's status shows,
-   * read only when the probe checks them. Empty when unknown.
+   * the operator reserved, or for an Auto NAT (which includes every existing one, whatever it
+   * uses) those its router's status shows, read only when the probe checks them. Empty when unknown.
    */
   private static List<String> natIps(Pass pass, AddressPart.Addresses addresses, Map<String, Router> routers) {
     NatSpec nat = pass.cr.getSpec().getEgress().getNat();
-    if (nat == null || nat.getIpAllocation() == NatSpec.IpAllocation.Static && !nat.getExisting()) {
+    if (nat == null || nat.getIpAllocation() == NatSpec.IpAllocation.Static) {
       return addresses.ips();
     }
     DiagnosisSpec diagnosis = pass.cr.getSpec().getDiagnosis();
