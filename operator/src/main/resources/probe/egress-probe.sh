@@ -10,7 +10,7 @@
 #   dest:HOST:PORT         a connection to HOST:PORT (TLS on port 443), bypassing proxies: the
 #                          network path itself (connector or Direct VPC, firewall, routes, NAT)
 #   egress-ip:IPS:URL      URL answers with the caller's IP, which must be one of IPS (comma
-#                          separated): public traffic leaves through the static NAT addresses
+#                          separated, the NAT's IPs): public traffic leaves through Cloud NAT
 #
 # Environment: PROBE_TIMEOUT seconds per request (default 10); METADATA_HOSTS the metadata hosts,
 # each of which must answer (default "metadata.google.internal 169.254.169.254").
@@ -27,7 +27,7 @@
 #   21  connect timeout: the packets were dropped (firewall rule, no Cloud NAT, no route)
 #   22  connection refused, or no route to the host
 #   23  TLS failure on port 443 (handshake, or a certificate a TLS-inspecting middlebox replaced)
-#   30  public traffic left from an IP that is not one of the static NAT IPs
+#   30  public traffic left from an IP that is not one of the NAT's IPs: it bypassed Cloud NAT
 
 timeout="${PROBE_TIMEOUT:-10}"
 index="${CLOUD_RUN_TASK_INDEX:-0}"
@@ -136,7 +136,7 @@ check_egress_ip() {
   case ",$expected," in
     *",$seen,"*) return 0 ;;
   esac
-  echo "egress-probe: public traffic left from $seen, not from the static NAT IPs $expected" >&2
+  echo "egress-probe: public traffic left from $seen, not from the NAT IPs $expected" >&2
   return 30
 }
 

@@ -22,18 +22,19 @@ import java.util.Optional;
  * Works out, without calling GCP, the path each check of a CloudRunEgressJob takes and whether it
  * gets there: the metadata server (through a proxy or not), then every destination of
  * spec.diagnosis (directly from Google's network, or through the connector or Direct VPC, the
- * firewall rules, a route, and Cloud NAT for public ones), then, with a static NAT and an echo URL,
- * the egress IP. Its inputs are the spec and what the reconcile pass already observed.
+ * firewall rules, a route, and Cloud NAT for public ones), then, with a NAT whose IPs are known and
+ * an echo URL, the egress IP. Its inputs are the spec and what the reconcile pass already observed.
  */
 public final class PathPredictor {
 
   /**
    * What the pass observed: the connector (null with Direct VPC or while it does not exist), the
    * routers in the job's region and the firewall rules of the network's project, the subnets in
-   * the job's region (null when not listed), and the static NAT IPs reserved for this job.
+   * the job's region (null when not listed), and the IPs spec.egress.nat translates to (its static
+   * addresses, or those GCP allocated to it; empty when unknown).
    */
   public record Observed(String networkName, String connectorTag, Connector connector, Collection<Router> routers,
-      Collection<Firewall> firewalls, Collection<Subnetwork> subnetworks, List<String> staticNatIps) {}
+      Collection<Firewall> firewalls, Collection<Subnetwork> subnetworks, List<String> natIps) {}
 
   private final CloudRunEgressJobSpec spec;
   private final EgressSpec egress;
@@ -71,17 +72,21 @@ public final class PathPredictor {
     return diagnosis.getDestinations().stream().map(d -> Destination.parse(d, privateDomains)).toList();
   }
 
-  /** With a static NAT and an echo URL: the IP public traffic leaves from must be a static one. */
+  /**
+   * Declaring spec.egress.nat is expecting public traffic to leave through it. With an echo URL and
+   * the NAT's IPs known, the probe checks that the echo service sees one of them: the path to the
+   * echo service decides the verdict, as for any public destination.
+   */
   private Optional<Prediction> egressIp() {
     DiagnosisSpec diagnosis = spec.getDiagnosis();
     String echo = diagnosis == null || diagnosis.getProbe() == null ? null : diagnosis.getProbe().getEgressIpEchoUrl();
-    if (echo == null || !staticNat() || observed.staticNatIps().isEmpty()) {
+    if (echo == null || egress.getNat() == null || observed.natIps().isEmpty()) {
       return Optional.empty();
     }
     URI uri = URI.create(echo);
     int port = uri.getPort() > 0 ? uri.getPort() : uri.getScheme().equals("https") ? 443 : 80;
     Destination service = Destination.parse(uri.getHost() + ":" + port, List.of());
-    String ips = String.join(",", observed.staticNatIps());
+    String ips = String.join(",", observed.natIps());
     return Optional.of(destination(service, "egress-ip", "egress-ip:" + ips + ":" + echo));
   }
 
@@ -257,8 +262,8 @@ public final class PathPredictor {
         String ranges = nat.getSourceSubnetworkIpRangesToNat();
         if (ranges.startsWith("ALL_SUBNETWORKS") || sourceSubnet != null && nat.getSubnetworksList().stream()
             .anyMatch(s -> s.getName().substring(s.getName().lastIndexOf('/') + 1).equals(sourceSubnet))) {
-          return Prediction.reachable(name, probeCheck, entry + " → Cloud NAT " + nat.getName() + " on " + router.getName() + " (" + natIps(nat) + ")",
-              "Public traffic enters the VPC through " + entry + " and leaves through Cloud NAT " + nat.getName() + " from " + natIps(nat) + "." + note);
+          return Prediction.reachable(name, probeCheck, entry + " → Cloud NAT " + nat.getName() + " on " + router.getName() + " (" + natIps(router, nat) + ")",
+              "Public traffic enters the VPC through " + entry + " and leaves through Cloud NAT " + nat.getName() + " from " + natIps(router, nat) + "." + note);
         }
         listsSubnets |= ranges.equals("LIST_OF_SUBNETWORKS");
       }
@@ -279,11 +284,14 @@ public final class PathPredictor {
         + " Add spec.egress.nat covering the subnet, or set vpcEgress: PrivateRangesOnly if no fixed IP is needed.");
   }
 
-  private String natIps(RouterNat nat) {
+  private String natIps(Router router, RouterNat nat) {
+    NatSpec declared = egress.getNat();
+    String known = declared != null && declared.getRouter().equals(router.getName()) && declared.getName().equals(nat.getName())
+        && !observed.natIps().isEmpty() ? String.join(", ", observed.natIps()) : null;
     if (nat.getNatIpAllocateOption().equals("MANUAL_ONLY")) {
-      return staticNat() && !observed.staticNatIps().isEmpty() ? String.join(", ", observed.staticNatIps()) : "its static IPs";
+      return known != null ? known : "its static IPs";
     }
-    return "automatically allocated IPs";
+    return "automatically allocated IPs" + (known != null ? " " + known : "");
   }
 
   private List<Router> routersOfNetwork() {

@@ -13,7 +13,7 @@ public enum ProbeExitCode {
   CONNECT_TIMEOUT(21, "connect timeout: the packets were dropped (firewall rule, no Cloud NAT or no route)"),
   CONNECTION_REFUSED(22, "connection refused, or no route to the host"),
   TLS_FAILURE(23, "TLS failure: the handshake failed or a middlebox replaced the certificate"),
-  WRONG_EGRESS_IP(30, "public traffic left from an IP that is not one of the static NAT IPs"),
+  WRONG_EGRESS_IP(30, "public traffic left from an IP that is not one of the NAT's IPs: it bypassed Cloud NAT"),
   DID_NOT_FINISH(-1, "the task did not run to the end (cancelled, or the task timed out)");
 
   public final int code;

@@ -2,11 +2,14 @@ package dev.cloudrun.egress.gcp;
 
 import com.google.cloud.compute.v1.Address;
 import com.google.cloud.compute.v1.Firewall;
+import com.google.cloud.compute.v1.GetRouterStatusRouterRequest;
 import com.google.cloud.compute.v1.ListAddressesRequest;
 import com.google.cloud.compute.v1.ListFirewallsRequest;
 import com.google.cloud.compute.v1.ListRoutersRequest;
 import com.google.cloud.compute.v1.ListSubnetworksRequest;
 import com.google.cloud.compute.v1.Router;
+import com.google.cloud.compute.v1.RouterNat;
+import com.google.cloud.compute.v1.RouterStatus;
 import com.google.cloud.compute.v1.Subnetwork;
 import com.google.cloud.run.v2.Job;
 import com.google.cloud.run.v2.ListJobsRequest;
@@ -15,47 +18,59 @@ import com.google.cloud.vpcaccess.v1.ListConnectorsRequest;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
+import java.util.function.Predicate;
 
 /**
  * What exists in GCP, observed by listing each kind once per project and region and shared by every
  * CloudRunEgressJob there. Listing instead of a GET per object keeps the read rate proportional to
  * the number of regions, not of resources (the quota trap of per-object pollers). A list is at most
- * one resync interval old; the operator's own writes update it in place.
+ * one resync interval old; the operator's own writes update it in place. The one object read by
+ * itself is a router's status (the IPs of automatic NATs, which no list shows), and only for the
+ * routers a caller asks about.
  */
 public final class Inventory {
 
   /** One project and region (for firewalls, which are global, region is "global"). */
   public record Scope(String project, String region) {}
 
-  private record Entry<T>(Instant takenAt, CompletableFuture<Map<String, T>> objects) {}
+  /** One router, for its status. */
+  private record RouterRef(String project, String region, String router) {}
 
-  /** The lists, shared by every view of one inventory. */
-  private record Lists(Map<Scope, Entry<Connector>> connectors, Map<Scope, Entry<Router>> routers, Map<Scope, Entry<Address>> addresses,
-      Map<Scope, Entry<Firewall>> firewalls, Map<Scope, Entry<Job>> jobs, Map<Scope, Entry<Subnetwork>> subnetworks) {
-    Lists() {
-      this(new ConcurrentHashMap<>(), new ConcurrentHashMap<>(), new ConcurrentHashMap<>(), new ConcurrentHashMap<>(),
-          new ConcurrentHashMap<>(), new ConcurrentHashMap<>());
-    }
-  }
+  /** A router's status and the NATs the router had when it was read. */
+  private record NatStatus(List<RouterNat> readFor, RouterStatus status) {}
+
+  private record Entry<V>(Instant takenAt, CompletableFuture<V> value) {}
 
   private final GcpClients clients;
   private final Clock clock;
   private final Duration maxAge;
-  private final Lists lists;
+  private final Caches caches;
 
-  public Inventory(GcpClients clients, Clock clock, Duration maxAge) {
-    this(clients, clock, maxAge, new Lists());
+  /** What was read, shared by every view of one inventory ({@link #within}). */
+  private static final class Caches {
+    final Map<Scope, Entry<Map<String, Connector>>> connectors = new ConcurrentHashMap<>();
+    final Map<Scope, Entry<Map<String, Router>>> routers = new ConcurrentHashMap<>();
+    final Map<Scope, Entry<Map<String, Address>>> addresses = new ConcurrentHashMap<>();
+    final Map<Scope, Entry<Map<String, Firewall>>> firewalls = new ConcurrentHashMap<>();
+    final Map<Scope, Entry<Map<String, Job>>> jobs = new ConcurrentHashMap<>();
+    final Map<Scope, Entry<Map<String, Subnetwork>>> subnetworks = new ConcurrentHashMap<>();
+    final Map<RouterRef, Entry<NatStatus>> routerStatuses = new ConcurrentHashMap<>();
   }
 
-  private Inventory(GcpClients clients, Clock clock, Duration maxAge, Lists lists) {
+  public Inventory(GcpClients clients, Clock clock, Duration maxAge) {
+    this(clients, clock, maxAge, new Caches());
+  }
+
+  private Inventory(GcpClients clients, Clock clock, Duration maxAge, Caches caches) {
     this.clients = clients;
     this.clock = clock;
     this.maxAge = maxAge;
-    this.lists = lists;
+    this.caches = caches;
   }
 
   /**
@@ -63,12 +78,12 @@ public final class Inventory {
    * interval): a list older than that is taken again, for every resource that shares it.
    */
   public Inventory within(Duration maxAge) {
-    return maxAge.equals(this.maxAge) ? this : new Inventory(clients, clock, maxAge, lists);
+    return maxAge.equals(this.maxAge) ? this : new Inventory(clients, clock, maxAge, caches);
   }
 
   /** Connectors in a project and region, by full name. */
   public Map<String, Connector> connectors(String project, String region) {
-    return get(lists.connectors(), new Scope(project, region), s -> {
+    return get(caches.connectors, new Scope(project, region), s -> {
       Map<String, Connector> byName = new ConcurrentHashMap<>();
       clients.connectors.listConnectors(ListConnectorsRequest.newBuilder()
               .setParent("projects/" + s.project() + "/locations/" + s.region()).build())
@@ -79,7 +94,7 @@ public final class Inventory {
 
   /** Routers in a project and region, by name. */
   public Map<String, Router> routers(String project, String region) {
-    return get(lists.routers(), new Scope(project, region), s -> {
+    return get(caches.routers, new Scope(project, region), s -> {
       Map<String, Router> byName = new ConcurrentHashMap<>();
       clients.routers.list(ListRoutersRequest.newBuilder().setProject(s.project()).setRegion(s.region()).build())
           .iterateAll().forEach(r -> byName.put(r.getName(), r));
@@ -89,7 +104,7 @@ public final class Inventory {
 
   /** Regional addresses in a project and region, by name. */
   public Map<String, Address> addresses(String project, String region) {
-    return get(lists.addresses(), new Scope(project, region), s -> {
+    return get(caches.addresses, new Scope(project, region), s -> {
       Map<String, Address> byName = new ConcurrentHashMap<>();
       clients.addresses.list(ListAddressesRequest.newBuilder().setProject(s.project()).setRegion(s.region()).build())
           .iterateAll().forEach(a -> byName.put(a.getName(), a));
@@ -99,7 +114,7 @@ public final class Inventory {
 
   /** Firewall rules of a project, by name. */
   public Map<String, Firewall> firewalls(String project) {
-    return get(lists.firewalls(), new Scope(project, "global"), s -> {
+    return get(caches.firewalls, new Scope(project, "global"), s -> {
       Map<String, Firewall> byName = new ConcurrentHashMap<>();
       clients.firewalls.list(ListFirewallsRequest.newBuilder().setProject(s.project()).build())
           .iterateAll().forEach(f -> byName.put(f.getName(), f));
@@ -109,7 +124,7 @@ public final class Inventory {
 
   /** Cloud Run jobs in a project and region, by full name. */
   public Map<String, Job> jobs(String project, String region) {
-    return get(lists.jobs(), new Scope(project, region), s -> {
+    return get(caches.jobs, new Scope(project, region), s -> {
       Map<String, Job> byName = new ConcurrentHashMap<>();
       clients.jobs.listJobs(ListJobsRequest.newBuilder()
               .setParent("projects/" + s.project() + "/locations/" + s.region()).build())
@@ -120,7 +135,7 @@ public final class Inventory {
 
   /** Subnets in a project and region, by name: listed only for the egress diagnosis of private destinations. */
   public Map<String, Subnetwork> subnetworks(String project, String region) {
-    return get(lists.subnetworks(), new Scope(project, region), s -> {
+    return get(caches.subnetworks, new Scope(project, region), s -> {
       Map<String, Subnetwork> byName = new ConcurrentHashMap<>();
       clients.subnetworks.list(ListSubnetworksRequest.newBuilder().setProject(s.project()).setRegion(s.region()).build())
           .iterateAll().forEach(n -> byName.put(n.getName(), n));
@@ -128,33 +143,51 @@ public final class Inventory {
     });
   }
 
+  /**
+   * The status of a router as listed in {@link #routers}, with routers.getRouterStatus: the IPs its
+   * NATs translate to. Read at most once per resync interval, and again as soon as the router's NATs
+   * differ from when it was read (a NAT added, or switched between static and automatic IPs).
+   */
+  public RouterStatus routerStatus(String project, String region, Router router) {
+    return get(caches.routerStatuses, new RouterRef(project, region, router.getName()), r -> r.readFor().equals(router.getNatsList()),
+        r -> new NatStatus(router.getNatsList(), clients.routers.getRouterStatus(GetRouterStatusRouterRequest.newBuilder()
+            .setProject(project).setRegion(region).setRouter(router.getName()).build()).getResult())).status();
+  }
+
   /** Forgets every list: the next pass lists again (a force-reconcile). */
   public void invalidateAll() {
-    lists.connectors().clear();
-    lists.routers().clear();
-    lists.addresses().clear();
-    lists.firewalls().clear();
-    lists.jobs().clear();
-    lists.subnetworks().clear();
+    caches.connectors.clear();
+    caches.routers.clear();
+    caches.addresses.clear();
+    caches.firewalls.clear();
+    caches.jobs.clear();
+    caches.subnetworks.clear();
+    caches.routerStatuses.clear();
   }
 
   /** Lists once per scope and age: concurrent callers share the same list call. */
-  private <T> Map<String, T> get(Map<Scope, Entry<T>> cache, Scope scope, Function<Scope, Map<String, T>> list) {
+  private <T> Map<String, T> get(Map<Scope, Entry<Map<String, T>>> cache, Scope scope, Function<Scope, Map<String, T>> list) {
+    return get(cache, scope, objects -> true, list);
+  }
+
+  /** Reads once per key and age, and again when {@code fresh} says the value read is outdated. */
+  private <K, V> V get(Map<K, Entry<V>> cache, K key, Predicate<V> fresh, Function<K, V> read) {
     Instant now = clock.instant();
-    CompletableFuture<Map<String, T>> mine = new CompletableFuture<>();
-    Entry<T> entry = cache.compute(scope, (s, current) ->
-        current == null || current.objects().isCompletedExceptionally() || current.takenAt().plus(maxAge).isBefore(now)
+    CompletableFuture<V> mine = new CompletableFuture<>();
+    Entry<V> entry = cache.compute(key, (k, current) ->
+        current == null || current.value().isCompletedExceptionally() || current.takenAt().plus(maxAge).isBefore(now)
+            || current.value().isDone() && !fresh.test(current.value().join())
             ? new Entry<>(now, mine)
             : current);
-    if (entry.objects() == mine) {
+    if (entry.value() == mine) {
       try {
-        mine.complete(list.apply(scope));
+        mine.complete(read.apply(key));
       } catch (RuntimeException e) {
         mine.completeExceptionally(e);
-        cache.remove(scope, entry);
+        cache.remove(key, entry);
         throw e;
       }
     }
-    return entry.objects().join();
+    return entry.value().join();
   }
 }

@@ -1,5 +1,6 @@
 package dev.cloudrun.egress.reconciler;
 
+import com.google.cloud.compute.v1.Router;
 import com.google.cloud.compute.v1.Subnetwork;
 import com.google.cloud.vpcaccess.v1.Connector;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobSpec;
@@ -7,6 +8,8 @@ import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.CheckStatus;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.DiagnosisStatus;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.ProbeResult;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.ProbeStatus;
+import dev.cloudrun.egress.api.v1alpha1.DiagnosisSpec;
+import dev.cloudrun.egress.api.v1alpha1.NatSpec;
 import dev.cloudrun.egress.diagnosis.PathPredictor;
 import dev.cloudrun.egress.diagnosis.Prediction;
 import dev.cloudrun.egress.diagnosis.ProbeExitCode;
@@ -21,10 +24,12 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * The egress diagnosis: predicts every check's path from the spec and what this pass observed
- * (no GCP call of its own, except the region's subnets when a private IP must be routed), runs the
+ * (no GCP call of its own, except the region's subnets when a private IP must be routed and the
+ * NAT router's status when the probe checks the IPs of a NAT the operator did not reserve), runs the
  * probe when it is on, and sets MetadataReachable and EgressReachable from both. A probe failure
  * overrules a positive prediction (ProbeFailed); a passing probe overrules only a negative
  * prediction the operator could not be sure of.
@@ -118,7 +123,7 @@ final class DiagnosisPart {
         : PartResult.ready(VERIFIED, "Verified by the probe: " + summary + ".");
   }
 
-  /** Everything a pass already observed (shared inventory lists), plus the region's subnets when needed. */
+  /** Everything a pass already observed (shared inventory lists), plus the region's subnets and the NAT's IPs when needed. */
   private static PathPredictor.Observed observe(Pass pass, AddressPart.Addresses addresses) {
     Targets t = pass.targets;
     CloudRunEgressJobSpec spec = pass.cr.getSpec();
@@ -126,9 +131,32 @@ final class DiagnosisPart {
         : pass.inventory.connectors(t.connectorProject(), t.region()).get(t.connectorPath());
     Collection<Subnetwork> subnetworks = PathPredictor.needsSubnetworks(spec)
         ? pass.inventory.subnetworks(t.networkProject(), t.region()).values() : null;
-    return new PathPredictor.Observed(t.networkName(), t.connectorTag(), connector,
-        pass.inventory.routers(t.networkProject(), t.region()).values(),
-        pass.inventory.firewalls(t.networkProject()).values(), subnetworks, addresses.ips());
+    Map<String, Router> routers = pass.inventory.routers(t.networkProject(), t.region());
+    return new PathPredictor.Observed(t.networkName(), t.connectorTag(), connector, routers.values(),
+        pass.inventory.firewalls(t.networkProject()).values(), subnetworks, natIps(pass, addresses, routers));
+  }
+
+  /**
+   * The IPs spec.egress.nat translates to, for the probe's egress-IP check: the static addresses
+   * the operator reserved, or for an Auto NAT (which includes every existing one, whatever it
+   * uses) those its router's status shows, read only when the probe checks them. Empty when unknown.
+   */
+  private static List<String> natIps(Pass pass, AddressPart.Addresses addresses, Map<String, Router> routers) {
+    NatSpec nat = pass.cr.getSpec().getEgress().getNat();
+    if (nat == null || nat.getIpAllocation() == NatSpec.IpAllocation.Static) {
+      return addresses.ips();
+    }
+    DiagnosisSpec diagnosis = pass.cr.getSpec().getDiagnosis();
+    DiagnosisSpec.ProbeSpec probe = diagnosis == null ? null : diagnosis.getProbe();
+    Router router = routers.get(nat.getRouter());
+    if (probe == null || !probe.getEnabled() || probe.getEgressIpEchoUrl() == null
+        || router == null || router.getNatsList().stream().noneMatch(n -> n.getName().equals(nat.getName()))) {
+      return List.of();
+    }
+    return pass.inventory.routerStatus(pass.targets.networkProject(), pass.targets.region(), router).getNatStatusList().stream()
+        .filter(s -> s.getName().equals(nat.getName()))
+        .flatMap(s -> Stream.concat(s.getUserAllocatedNatIpsList().stream(), s.getAutoAllocatedNatIpsList().stream()))
+        .toList();
   }
 
   /**

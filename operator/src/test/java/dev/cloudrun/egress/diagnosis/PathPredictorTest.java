@@ -16,6 +16,7 @@ import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobSpec;
 import dev.cloudrun.egress.api.v1alpha1.DiagnosisSpec;
 import dev.cloudrun.egress.api.v1alpha1.EgressSpec;
 import dev.cloudrun.egress.api.v1alpha1.JobSpec;
+import dev.cloudrun.egress.api.v1alpha1.NatSpec;
 import dev.cloudrun.egress.testing.Manifests;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.IOException;
@@ -35,6 +36,7 @@ class PathPredictorTest {
       .setState(Connector.State.READY).setNetwork("default").setIpCidrRange("10.8.0.0/28").build();
   private List<Router> routers = new ArrayList<>(List.of(router(nat("egress-nat", "ALL_SUBNETWORKS_ALL_IP_RANGES"))));
   private List<Firewall> firewalls = new ArrayList<>();
+  private List<String> natIps = List.of("203.0.113.5");
   private List<Subnetwork> subnetworks = new ArrayList<>(List.of(Subnetwork.newBuilder().setName("corp-tools").setNetwork(NETWORK).setIpCidrRange("10.20.0.0/16").build()));
 
   @BeforeEach
@@ -97,10 +99,38 @@ class PathPredictorTest {
     spec.getEgress().setVpcEgress(EgressSpec.VpcEgress.PrivateRangesOnly);
     assertThat(predict().get(1).reason()).isEqualTo("StaticIpBypassed");
     assertThat(predict().get(2).reachable()).isTrue();
-    spec.getEgress().getNat().setIpAllocation(dev.cloudrun.egress.api.v1alpha1.NatSpec.IpAllocation.Auto);
+    spec.getEgress().getNat().setIpAllocation(NatSpec.IpAllocation.Auto);
     assertThat(predict().get(1).reason()).isEqualTo("PublicDestinationBypassesNat");
     spec.getEgress().setNat(null);
     assertThat(predict().get(1).reachable()).isTrue();
+  }
+
+  @Test
+  void theEgressIpIsCheckedAgainstTheIpsOfAnAutomaticNatTooOnceTheyAreKnown() {
+    destinations("github.com:443");
+    spec.getDiagnosis().setProbe(new DiagnosisSpec.ProbeSpec());
+    spec.getDiagnosis().getProbe().setEgressIpEchoUrl("https://checkip.amazonaws.com");
+    spec.getEgress().getNat().setIpAllocation(NatSpec.IpAllocation.Auto);
+    spec.getEgress().getNat().setAddresses(null);
+    routers.set(0, router(nat("egress-nat", "ALL_SUBNETWORKS_ALL_IP_RANGES").toBuilder().setNatIpAllocateOption("AUTO_ONLY").clearNatIps().build()));
+    natIps = List.of("198.51.100.7");
+
+    Prediction egressIp = predict().get(2);
+    assertThat(egressIp.name()).isEqualTo("egress-ip");
+    assertThat(egressIp.probeCheck()).isEqualTo("egress-ip:198.51.100.7:https://checkip.amazonaws.com");
+    assertThat(egressIp.reachable()).isTrue();
+    assertThat(egressIp.path()).contains("Cloud NAT egress-nat", "automatically allocated IPs 198.51.100.7");
+
+    spec.getEgress().setVpcEgress(EgressSpec.VpcEgress.PrivateRangesOnly);
+    egressIp = predict().get(2);
+    assertThat(egressIp.reason()).as("the echo service is public: it bypasses the NAT too").isEqualTo("PublicDestinationBypassesNat");
+    assertThat(egressIp.probeCheck()).isEqualTo("egress-ip:198.51.100.7:https://checkip.amazonaws.com");
+
+    natIps = List.of();
+    assertThat(predict()).as("nothing to compare with while the IPs are unknown").extracting(Prediction::name).doesNotContain("egress-ip");
+    spec.getEgress().setNat(null);
+    natIps = List.of("198.51.100.7");
+    assertThat(predict()).as("no NAT, no expected IP").extracting(Prediction::name).doesNotContain("egress-ip");
   }
 
   @Test
@@ -166,7 +196,7 @@ class PathPredictorTest {
   }
 
   private List<Prediction> predict() {
-    return PathPredictor.predict(spec, new PathPredictor.Observed("default", TAG, connector, routers, firewalls, subnetworks, List.of("203.0.113.5")));
+    return PathPredictor.predict(spec, new PathPredictor.Observed("default", TAG, connector, routers, firewalls, subnetworks, natIps));
   }
 
   private void destinations(String... destinations) {

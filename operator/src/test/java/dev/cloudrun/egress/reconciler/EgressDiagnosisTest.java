@@ -11,6 +11,7 @@ import com.google.cloud.vpcaccess.v1.Connector;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJob;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.CheckStatus;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.ProbeResult;
+import dev.cloudrun.egress.gcp.fake.EgressProbeSimulation;
 import dev.cloudrun.egress.testing.Manifests;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.client.utils.Serialization;
@@ -35,6 +36,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 class EgressDiagnosisTest {
   private static final String PROJECT = "myproject";
   private static final String GITHUB = "140.82.112.3";
+  private static final String ECHO = "https://checkip.amazonaws.com";
+  private static final String ECHO_IP = "52.0.0.1";
+  /** Networks after the cases' own, for the tests that are not failure modes. */
+  private static final int MORE_NETWORKS = 2;
 
   /**
    * One failure mode: the example and the merge patch ("{i}" is the case's number, which names its
@@ -62,11 +67,11 @@ class EgressDiagnosisTest {
           (h, i) -> h.gcp.seedSubnetwork(PROJECT, "europe-west2", "apps-" + i, "net-" + i, "10.30.0.0/24"),
           Conditions.EGRESS_REACHABLE, "NatCannotListConnectorSubnet", GITHUB + ":443", 21),
       new Case("static egress IP while public traffic bypasses the VPC", "01-seed-github-static-ip",
-          "{spec: {egress: {vpcEgress: PrivateRangesOnly}, diagnosis: {destinations: ['" + GITHUB + ":443'], probe: {egressIpEchoUrl: 'https://checkip.amazonaws.com'}}}}",
+          "{spec: {egress: {vpcEgress: PrivateRangesOnly}, diagnosis: {destinations: ['" + GITHUB + ":443'], probe: {egressIpEchoUrl: '" + ECHO + "'}}}}",
           (h, i) -> { }, Conditions.EGRESS_REACHABLE, "StaticIpBypassed", "egress-ip", 30),
-      new Case("public destination under PrivateRangesOnly expected through NAT", "01-seed-github-static-ip",
-          "{spec: {egress: {vpcEgress: PrivateRangesOnly, nat: {ipAllocation: Auto, addresses: null}}, diagnosis: {destinations: ['" + GITHUB + ":443']}}}",
-          (h, i) -> { }, Conditions.EGRESS_REACHABLE, "PublicDestinationBypassesNat", GITHUB + ":443", 0),
+      new Case("public destination under PrivateRangesOnly expected through an automatic NAT", "01-seed-github-static-ip",
+          "{spec: {egress: {vpcEgress: PrivateRangesOnly, nat: {ipAllocation: Auto, addresses: null}}, diagnosis: {destinations: ['" + GITHUB + ":443'], probe: {egressIpEchoUrl: '" + ECHO + "'}}}}",
+          (h, i) -> { }, Conditions.EGRESS_REACHABLE, "PublicDestinationBypassesNat", "egress-ip", 30),
       new Case("least-privilege firewall without the destination's port", "01-seed-github-static-ip",
           "{spec: {diagnosis: {destinations: ['" + GITHUB + ":8443']}}}",
           (h, i) -> { }, Conditions.EGRESS_REACHABLE, "FirewallBlocks", GITHUB + ":8443", 21),
@@ -87,8 +92,8 @@ class EgressDiagnosisTest {
   @BeforeAll
   static void applyEveryCase() {
     harness = new OperatorHarness();
-    harness.gcp.run().egressProbe().resolve("github.com", GITHUB).resolve("checkip.amazonaws.com", "52.0.0.1");
-    for (int i = 0; i < CASES.size() + 1; i++) {
+    harness.gcp.run().egressProbe().resolve("github.com", GITHUB).resolve("checkip.amazonaws.com", ECHO_IP);
+    for (int i = 0; i < CASES.size() + MORE_NETWORKS; i++) {
       harness.gcp.seedNetwork(PROJECT, "net-" + i);
       harness.gcp.seedSubnetwork(PROJECT, "europe-west2", "corp-" + i, "net-" + i, "10.20.0.0/16");
     }
@@ -146,6 +151,28 @@ class EgressDiagnosisTest {
         && condition(r, Conditions.EGRESS_REACHABLE).getMessage().contains("The probe confirms it: check 10.20.4.10:443 exited 21"), Duration.ofSeconds(60));
     assertThat(cr.getStatus().getDiagnosis().getProbe().getExecution()).as("a new run for the new prediction").isNotEqualTo(firstRun);
     assertThat(condition(cr, Conditions.METADATA_REACHABLE).getStatus()).as("the metadata server is not behind the connector").isEqualTo("True");
+  }
+
+  /** The other side of PublicDestinationBypassesNat: with AllTraffic the echo service sees the IP GCP allocated to the NAT. */
+  @Test
+  void anAutomaticNatsEgressIpIsVerifiedAgainstTheRouterStatus() {
+    int i = CASES.size() + 1;
+    CloudRunEgressJob cr = harness.client.resource(isolated("01-seed-github-static-ip", i,
+        "{spec: {egress: {nat: {ipAllocation: Auto, addresses: null}, firewall: {allow: [{name: github, destinationRanges: ['140.82.112.0/20'], protocol: tcp, ports: ['443']},"
+            + " {name: echo, destinationRanges: ['" + ECHO_IP + "/32'], protocol: tcp, ports: ['443']}]}},"
+            + " diagnosis: {destinations: ['" + GITHUB + ":443'], probe: {egressIpEchoUrl: '" + ECHO + "'}}}}")).create();
+    cr = harness.await(cr, r -> reasonIs(r, Conditions.EGRESS_REACHABLE, DiagnosisPart.VERIFIED)
+        && r.getStatus().getDiagnosis().getChecks().stream().anyMatch(c -> c.getName().equals("egress-ip")), Duration.ofSeconds(60));
+
+    String natIp = harness.gcp.routerStatus(PROJECT, "europe-west2", "router-" + i).orElseThrow().getNatStatus(0).getAutoAllocatedNatIps(0);
+    assertThat(natIp).isNotEqualTo(EgressProbeSimulation.GOOGLE_EGRESS_IP);
+    assertThat(cr.getStatus().getDiagnosis().getProbe().getResults()).filteredOn(r -> r.getName().equals("egress-ip"))
+        .singleElement().satisfies(r -> assertThat(r.getExitCode()).isZero());
+    assertThat(cr.getStatus().getDiagnosis().getChecks()).filteredOn(c -> c.getName().equals("egress-ip")).singleElement()
+        .satisfies(c -> assertThat(c.getPath()).contains("Cloud NAT nat-" + i, "automatically allocated IPs " + natIp));
+    assertThat(harness.gcp.job(cr.getStatus().getDiagnosis().getProbe().getJob()).orElseThrow().getTemplate().getTemplate().getContainers(0).getArgsList())
+        .contains("egress-ip:" + natIp + ":" + ECHO);
+    assertThat(harness.gcp.calls().count("compute", "routers.getRouterStatus", 200)).isPositive();
   }
 
   private static boolean reasonIs(CloudRunEgressJob cr, String type, String reason) {

@@ -89,6 +89,8 @@ class SeedDiagnosisTest {
         .satisfies(c -> assertThat(c.getPath()).contains("Cloud NAT egress-nat", verified.getStatus().getEgressIPs().get(0)));
     assertThat(harness.gcp.job(PROBE).orElseThrow().getTemplate().getTemplate().getContainers(0).getEnvList()).extracting(EnvVar::getName)
         .containsExactly("HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "no_proxy", "PROBE_TIMEOUT");
+    assertThat(harness.gcp.calls().count("compute", "routers.getRouterStatus"))
+        .as("the static NAT's IPs are known from its addresses, and no echo URL asks for them anyway").isZero();
 
     harness.client.resource(verified).delete();
     harness.awaitGone(verified);

@@ -70,7 +70,7 @@ public class DiagnosisSpec {
     @ValidationRule(
         value = "self.matches('^https?://[^ ]+$')",
         message = "spec.diagnosis.probe.egressIpEchoUrl must be an http(s) URL that answers with the caller's IP address in plain text, such as https://checkip.amazonaws.com")
-    @JsonPropertyDescription("A public service that answers with the caller's IP in plain text (e.g. https://checkip.amazonaws.com). When set and the NAT is Static, the probe also checks that public traffic leaves from the static IPs. Unset: not checked.")
+    @JsonPropertyDescription("A public service that answers with the caller's IP in plain text (e.g. https://checkip.amazonaws.com). When set with spec.egress.nat, the probe also checks that public traffic leaves from the NAT's IPs: its static addresses, or with ipAllocation Auto (or an existing NAT) the IPs GCP allocated, read from the router's status. Unset: not checked.")
     private String egressIpEchoUrl;
 
     public static final String DEFAULT_IMAGE = "docker.io/curlimages/curl:8.11.1";

@@ -13,6 +13,9 @@ import com.google.cloud.compute.v1.Router;
 import com.google.cloud.compute.v1.RouterList;
 import com.google.cloud.compute.v1.RouterNat;
 import com.google.cloud.compute.v1.RouterNatSubnetworkToNat;
+import com.google.cloud.compute.v1.RouterStatus;
+import com.google.cloud.compute.v1.RouterStatusNatStatus;
+import com.google.cloud.compute.v1.RouterStatusResponse;
 import com.google.cloud.compute.v1.Subnetwork;
 import com.google.cloud.compute.v1.SubnetworkList;
 import com.google.protobuf.Message;
@@ -31,9 +34,10 @@ import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 
 /**
- * Compute Engine v1: routers with their Cloud NATs, firewalls, static addresses, and read-only
- * (seeded) networks and subnetworks. A mutation is validated when it arrives and again when its
- * operation completes, and only then applied, as compute does.
+ * Compute Engine v1: routers with their Cloud NATs (and the router status that shows the NATs'
+ * IPs), firewalls, static addresses, and read-only (seeded) networks and subnetworks. A mutation is
+ * validated when it arrives and again when its operation completes, and only then applied, as
+ * compute does.
  */
 public final class ComputeApi {
   static final String BASE = "https://www.googleapis.com/compute/v1/";
@@ -60,6 +64,13 @@ public final class ComputeApi {
   private final Map<String, String> insertsInFlight = new HashMap<>();
   /** Address key to the keys of the routers whose NATs use it: makes address status O(1). */
   private final Map<String, Set<String>> natIpUsers = new HashMap<>();
+  /**
+   * Router key to NAT name to the external IP GCP allocated for an AUTO_ONLY NAT. Real NATs allocate
+   * as their VMs need ports; the fake allocates one IP per NAT, the lowest free one of its pool, when
+   * the NAT appears, and keeps it while the NAT stays automatic.
+   */
+  private final Map<String, Map<String, Long>> autoNatIps = new HashMap<>();
+  /** External IPs taken, by reserved addresses and by automatic NATs alike. */
   private final Set<Long> allocatedIps = new HashSet<>();
   private long lastId = 4_000_000_000_000_000_000L;
 
@@ -77,6 +88,8 @@ public final class ComputeApi {
     routes.add(API, "routers.patch", "PATCH", region + "/routers/{name}", this::patchRouter);
     routes.add(API, "routers.update", "PUT", region + "/routers/{name}", this::updateRouter);
     routes.add(API, "routers.delete", "DELETE", region + "/routers/{name}", this::deleteRouter);
+    routes.add(API, "routers.getRouterStatus", "GET", region + "/routers/{name}/getRouterStatus", r -> RouterStatusResponse.newBuilder()
+        .setKind("compute#routerStatusResponse").setResult(status(routers.require(key(r, "routers"), notFound(key(r, "routers"))))).build());
     routes.add(API, "firewalls.insert", "POST", project + "/global/firewalls", this::insertFirewall);
     routes.add(API, "firewalls.list", "GET", project + "/global/firewalls", this::listFirewalls);
     routes.add(API, "firewalls.get", "GET", project + "/global/firewalls/{name}", r -> firewalls.require(key(r, "firewalls"), notFound(key(r, "firewalls"))));
@@ -151,6 +164,10 @@ public final class ComputeApi {
 
   Optional<Router> router(String project, String region, String name) {
     return sim.locked(() -> routers.get(scope(project, region) + "/routers/" + name));
+  }
+
+  Optional<RouterStatus> routerStatus(String project, String region, String name) {
+    return sim.locked(() -> routers.get(scope(project, region) + "/routers/" + name).map(this::status));
   }
 
   Optional<Firewall> firewall(String project, String name) {
@@ -353,12 +370,62 @@ public final class ComputeApi {
     removeNatIpUsage(key);
     router.getNatsList().forEach(nat -> nat.getNatIpsList()
         .forEach(ip -> natIpUsers.computeIfAbsent(keyOf(ip), k -> new HashSet<>()).add(key)));
+    allocateAutoNatIps(key, router);
     return routers.put(key, router);
   }
 
   private void removeRouter(String key) {
     removeNatIpUsage(key);
+    allocateAutoNatIps(key, Router.getDefaultInstance());
     routers.remove(key);
+  }
+
+  /**
+   * Gives each automatic NAT of the router an IP (kept from before when it was automatic already)
+   * and releases those of NATs gone or now MANUAL_ONLY. With the pool exhausted a NAT gets none,
+   * and its status says it needs one more.
+   */
+  private void allocateAutoNatIps(String routerKey, Router router) {
+    Map<String, Long> before = autoNatIps.getOrDefault(routerKey, Map.of());
+    Map<String, Long> after = new HashMap<>();
+    for (RouterNat nat : router.getNatsList()) {
+      if (!nat.getNatIpAllocateOption().equals("MANUAL_ONLY")) {
+        Long kept = before.get(nat.getName());
+        Optional<Long> ip = kept != null ? Optional.of(kept) : freeExternalIp();
+        ip.ifPresent(allocatedIps::add);
+        ip.ifPresent(address -> after.put(nat.getName(), address));
+      }
+    }
+    before.forEach((nat, ip) -> {
+      if (!ip.equals(after.get(nat))) {
+        allocatedIps.remove(ip);
+      }
+    });
+    if (after.isEmpty()) {
+      autoNatIps.remove(routerKey);
+    } else {
+      autoNatIps.put(routerKey, after);
+    }
+  }
+
+  /** What routers.getRouterStatus answers: each NAT's IPs, automatic or from its addresses. */
+  private RouterStatus status(Router router) {
+    RouterStatus.Builder status = RouterStatus.newBuilder().setNetwork(router.getNetwork());
+    Map<String, Long> auto = autoNatIps.getOrDefault(keyOf(router.getSelfLink()), Map.of());
+    for (RouterNat nat : router.getNatsList()) {
+      RouterStatusNatStatus.Builder natStatus = RouterStatusNatStatus.newBuilder().setName(nat.getName()).setMinExtraNatIpsNeeded(0);
+      if (nat.getNatIpAllocateOption().equals("MANUAL_ONLY")) {
+        for (String natIp : nat.getNatIpsList()) {
+          addresses.get(keyOf(natIp)).ifPresent(a -> natStatus.addUserAllocatedNatIps(a.getAddress()).addUserAllocatedNatIpResources(natIp));
+        }
+      } else if (auto.containsKey(nat.getName())) {
+        natStatus.addAutoAllocatedNatIps(Cidr.format(auto.get(nat.getName())));
+      } else {
+        natStatus.setMinExtraNatIpsNeeded(1);
+      }
+      status.addNatStatus(natStatus);
+    }
+    return status.build();
   }
 
   private void removeNatIpUsage(String routerKey) {
@@ -493,7 +560,8 @@ public final class ComputeApi {
       }
       return () -> {
         checkAbsent(key, addresses);
-        long ip = body.hasAddress() ? Cidr.parse(body.getAddress() + "/32").address() : freeExternalIp();
+        long ip = body.hasAddress() ? Cidr.parse(body.getAddress() + "/32").address() : freeExternalIp()
+            .orElseThrow(() -> new ApiError(403, Code.RESOURCE_EXHAUSTED, "quotaExceeded", "Quota 'STATIC_ADDRESSES' exceeded."));
         allocatedIps.add(ip);
         addresses.put(key, address.toBuilder().setAddress(Cidr.format(ip)).build());
       };
@@ -538,15 +606,16 @@ public final class ComputeApi {
         .addAllUsers(users.stream().sorted().map(user -> BASE + user).toList()).build();
   }
 
-  private long freeExternalIp() {
+  /** The lowest external IP no address or NAT holds: the fake's allocation is deterministic. */
+  private Optional<Long> freeExternalIp() {
     for (Cidr pool : EXTERNAL_POOL) {
       for (long ip = pool.first() + 1; ip < pool.last(); ip++) {
         if (!allocatedIps.contains(ip)) {
-          return ip;
+          return Optional.of(ip);
         }
       }
     }
-    throw new ApiError(403, Code.RESOURCE_EXHAUSTED, "quotaExceeded", "Quota 'STATIC_ADDRESSES' exceeded.");
+    return Optional.empty();
   }
 
   // ---- networks and subnetworks (seeded by tests) ----

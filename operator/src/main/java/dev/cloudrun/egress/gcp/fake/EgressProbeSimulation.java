@@ -5,6 +5,7 @@ import com.google.cloud.compute.v1.Denied;
 import com.google.cloud.compute.v1.Firewall;
 import com.google.cloud.compute.v1.Router;
 import com.google.cloud.compute.v1.RouterNat;
+import com.google.cloud.compute.v1.RouterStatusNatStatus;
 import com.google.cloud.run.v2.Container;
 import com.google.cloud.run.v2.EnvVar;
 import com.google.cloud.run.v2.Execution;
@@ -27,18 +28,19 @@ import java.util.concurrent.ConcurrentHashMap;
  * passes them to the probe script), carried through the GCP objects the fake holds the way GCP
  * carries it, ending with the probe script's exit code. It models GCP, not the operator: metadata
  * requests are answered inside the sandbox unless the container's proxy variables send them to a
- * proxy; public traffic with PRIVATE_RANGES_ONLY leaves from Google's network; traffic entering
- * the VPC needs a READY connector in the job's region, passes the network's EGRESS firewall rules
- * (lowest priority number first, deny before allow, implied allow), reaches a private address only
- * in a subnet of the network, and a public one only through a Cloud NAT on the network, in the
- * region, covering its source (a connector on an ipCidrRange is covered only by all-subnetworks
- * NATs). Names resolve through {@link #resolve}; anything else fails DNS.
+ * proxy; public traffic with PRIVATE_RANGES_ONLY leaves from Google's network, from
+ * {@link #GOOGLE_EGRESS_IP}; traffic entering the VPC needs a READY connector in the job's region,
+ * passes the network's EGRESS firewall rules (lowest priority number first, deny before allow,
+ * implied allow), reaches a private address only in a subnet of the network, and a public one only
+ * through a Cloud NAT on the network, in the region, covering its source (a connector on an
+ * ipCidrRange is covered only by all-subnetworks NATs), from that NAT's first IP as the router's
+ * status shows it (a reserved address, or one allocated for an automatic NAT). An egress-ip check
+ * sees the source IP its echo request had. Names resolve through {@link #resolve}; anything else
+ * fails DNS.
  */
 public final class EgressProbeSimulation implements TaskBehaviour {
-  /** The IP public traffic shows when it leaves from Google's network instead of a NAT. */
+  /** The IP public traffic shows when it leaves from Google's network instead of a NAT: never a NAT's. */
   public static final String GOOGLE_EGRESS_IP = "34.0.0.10";
-  /** The IP an automatically allocated NAT translates to. */
-  public static final String AUTO_NAT_IP = "35.0.0.20";
 
   static final int OK = 0;
   static final int BAD_ARGUMENTS = 2;
@@ -253,7 +255,10 @@ public final class EgressProbeSimulation implements TaskBehaviour {
       return false;
     }
 
-    /** The translated source IP, if a NAT of the network in the region covers the traffic. */
+    /**
+     * The translated source IP, if a NAT of the network in the region covers the traffic: the
+     * first of the IPs the router's status lists for it. A NAT without IPs translates nothing.
+     */
     private Optional<String> nat() {
       for (Router router : state.routers(project, region)) {
         if (!lastSegment(router.getNetwork()).equals(network)) {
@@ -263,9 +268,10 @@ public final class EgressProbeSimulation implements TaskBehaviour {
           boolean covers = nat.getSourceSubnetworkIpRangesToNat().startsWith("ALL_SUBNETWORKS")
               || sourceSubnet != null && nat.getSubnetworksList().stream().anyMatch(s -> lastSegment(s.getName()).equals(sourceSubnet));
           if (covers) {
-            return Optional.of(nat.getNatIpAllocateOption().equals("MANUAL_ONLY") && nat.getNatIpsCount() > 0
-                ? state.address(project, region, lastSegment(nat.getNatIps(0))).map(a -> a.getAddress()).orElse(AUTO_NAT_IP)
-                : AUTO_NAT_IP);
+            RouterStatusNatStatus status = state.routerStatus(project, region, router.getName()).orElseThrow().getNatStatusList().stream()
+                .filter(s -> s.getName().equals(nat.getName())).findFirst().orElseThrow();
+            return status.getUserAllocatedNatIpsCount() > 0 ? Optional.of(status.getUserAllocatedNatIps(0))
+                : status.getAutoAllocatedNatIpsList().stream().findFirst();
           }
         }
       }

@@ -6,6 +6,7 @@ import com.google.cloud.compute.v1.Address;
 import com.google.cloud.compute.v1.Firewall;
 import com.google.cloud.compute.v1.Network;
 import com.google.cloud.compute.v1.Router;
+import com.google.cloud.compute.v1.RouterStatus;
 import com.google.cloud.compute.v1.Subnetwork;
 import com.google.cloud.run.v2.Execution;
 import com.google.cloud.run.v2.Job;
@@ -165,6 +166,11 @@ public final class FakeGcp implements GcpState, AutoCloseable {
   @Override
   public Optional<Router> router(String project, String region, String name) {
     return compute.router(project, region, name);
+  }
+
+  @Override
+  public Optional<RouterStatus> routerStatus(String project, String region, String name) {
+    return compute.routerStatus(project, region, name);
   }
 
   @Override

@@ -4,6 +4,7 @@ import com.google.cloud.compute.v1.Address;
 import com.google.cloud.compute.v1.Firewall;
 import com.google.cloud.compute.v1.Network;
 import com.google.cloud.compute.v1.Router;
+import com.google.cloud.compute.v1.RouterStatus;
 import com.google.cloud.compute.v1.Subnetwork;
 import com.google.cloud.run.v2.Execution;
 import com.google.cloud.run.v2.Job;
@@ -21,6 +22,9 @@ public interface GcpState {
   Optional<Subnetwork> subnetwork(String project, String region, String name);
 
   Optional<Router> router(String project, String region, String name);
+
+  /** As routers.getRouterStatus answers it: the IPs each NAT translates to. */
+  Optional<RouterStatus> routerStatus(String project, String region, String name);
 
   Optional<Firewall> firewall(String project, String name);
 

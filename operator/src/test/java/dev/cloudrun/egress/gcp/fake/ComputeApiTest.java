@@ -28,6 +28,8 @@ import com.google.cloud.compute.v1.RegionOperationsSettings;
 import com.google.cloud.compute.v1.Router;
 import com.google.cloud.compute.v1.RouterNat;
 import com.google.cloud.compute.v1.RouterNatSubnetworkToNat;
+import com.google.cloud.compute.v1.RouterStatusNatStatus;
+import com.google.cloud.compute.v1.RouterStatusResponse;
 import com.google.cloud.compute.v1.RoutersClient;
 import com.google.cloud.compute.v1.RoutersSettings;
 import com.google.cloud.compute.v1.Subnetwork;
@@ -235,6 +237,41 @@ class ComputeApiTest {
     assertThat(addresses.get(P, R, "egress-ip").getStatus()).isEqualTo("RESERVED");
     addresses.deleteAsync(P, R, "egress-ip").get();
     assertThat(addresses.list(P, R).iterateAll()).isEmpty();
+  }
+
+  @Test
+  void theRouterStatusShowsTheIpsGcpAllocatedForAutomaticNatsAndTheStaticOnesOfManualNats() throws Exception {
+    gcp.latencies().setAll(Duration.ZERO);
+    gcp.seedSubnetwork(P, R, "jobs", "vpc", "10.1.0.0/24");
+    addresses.insertAsync(P, R, Address.newBuilder().setName("static-ip").build()).get();
+    String reserved = addresses.get(P, R, "static-ip").getAddress();
+    RouterNat manual = listNat("manual", "apps").toBuilder().setNatIpAllocateOption("MANUAL_ONLY")
+        .addNatIps(addresses.get(P, R, "static-ip").getSelfLink()).build();
+    routers.insertAsync(P, R, router("nat-router").toBuilder().addNats(manual).build()).get();
+    routers.insertAsync(P, R, router("auto-router").toBuilder().addNats(listNat("auto", "jobs")).build()).get();
+    gcp.calls().reset();
+
+    RouterStatusResponse auto = routers.getRouterStatus(P, R, "auto-router");
+    RouterStatusNatStatus autoNat = auto.getResult().getNatStatus(0);
+    assertThat(auto.getResult().getNetwork()).isEqualTo(VPC);
+    assertThat(autoNat.getName()).isEqualTo("auto");
+    assertThat(autoNat.getAutoAllocatedNatIpsList()).singleElement().asString().startsWith("203.0.113.").isNotEqualTo(reserved);
+    assertThat(autoNat.getUserAllocatedNatIpsList()).isEmpty();
+    RouterStatusNatStatus manualNat = routers.getRouterStatus(P, R, "nat-router").getResult().getNatStatus(0);
+    assertThat(manualNat.getUserAllocatedNatIpsList()).containsExactly(reserved);
+    assertThat(manualNat.getUserAllocatedNatIpResourcesList()).containsExactly(ComputeApi.BASE + "projects/p/regions/europe-west2/addresses/static-ip");
+    assertThat(manualNat.getAutoAllocatedNatIpsList()).isEmpty();
+    assertThat(gcp.calls().count("compute", "routers.getRouterStatus", 200)).isEqualTo(2);
+    assertThat(routers.get(P, R, "auto-router").toString()).as("the router itself does not show them")
+        .doesNotContain(autoNat.getAutoAllocatedNatIps(0));
+
+    // Kept while the NAT stays automatic, released when it goes: a new address may then take it.
+    routers.patchAsync(P, R, "auto-router", Router.newBuilder().addNats(listNat("auto", "jobs").toBuilder().setMinPortsPerVm(128)).build()).get();
+    assertThat(gcp.routerStatus(P, R, "auto-router").orElseThrow().getNatStatus(0)).isEqualTo(autoNat);
+    routers.deleteAsync(P, R, "auto-router").get();
+    addresses.insertAsync(P, R, Address.newBuilder().setName("next-ip").build()).get();
+    assertThat(addresses.get(P, R, "next-ip").getAddress()).isEqualTo(autoNat.getAutoAllocatedNatIps(0));
+    assertThatThrownBy(() -> routers.getRouterStatus(P, R, "auto-router")).isInstanceOf(NotFoundException.class);
   }
 
   @Test

@@ -2,6 +2,9 @@ package dev.cloudrun.egress.gcp.fake;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.cloud.compute.v1.InsertRouterRequest;
+import com.google.cloud.compute.v1.Router;
+import com.google.cloud.compute.v1.RouterNat;
 import com.google.cloud.run.v2.Container;
 import com.google.cloud.run.v2.CreateJobRequest;
 import com.google.cloud.run.v2.EnvVar;
@@ -68,6 +71,26 @@ class EgressProbeSimulationTest {
         "egress-ip:203.0.113.1:https://echo.example", "egress-ip:" + EgressProbeSimulation.GOOGLE_EGRESS_IP + ":https://echo.example",
         "dest:unknown.example:443");
     assertThat(exitCodes).containsExactly(Map.entry(0, 0), Map.entry(1, 30), Map.entry(2, 0), Map.entry(3, 20));
+  }
+
+  @Test
+  void theEchoServiceSeesTheAutomaticNatsIpOnlyWhenPublicTrafficGoesThroughTheVpc() {
+    gcp.run().egressProbe().resolve("echo.example", "52.0.0.1");
+    String connector = connector("europe-west2", "c4", "10.8.0.48/28");
+    clients.routers.insertCallable().call(InsertRouterRequest.newBuilder().setProject(PROJECT).setRegion("europe-west2")
+        .setRouterResource(Router.newBuilder().setName("nat-router").setNetwork("global/networks/vpc")
+            .addNats(RouterNat.newBuilder().setName("nat").setNatIpAllocateOption("AUTO_ONLY")
+                .setSourceSubnetworkIpRangesToNat("ALL_SUBNETWORKS_ALL_IP_RANGES"))).build());
+    gcp.clock().advance(Duration.ofSeconds(5));
+    String natIp = clients.routers.getRouterStatus(PROJECT, "europe-west2", "nat-router").getResult().getNatStatus(0).getAutoAllocatedNatIps(0);
+    String check = "egress-ip:" + natIp + ":https://echo.example";
+
+    VpcAccess allTraffic = VpcAccess.newBuilder().setConnector(connector).setEgress(VpcAccess.VpcEgress.ALL_TRAFFIC).build();
+    assertThat(probe("europe-west2", allTraffic, List.of(), check, "egress-ip:" + EgressProbeSimulation.GOOGLE_EGRESS_IP + ":https://echo.example"))
+        .containsExactly(Map.entry(0, 0), Map.entry(1, 30));
+    VpcAccess privateOnly = allTraffic.toBuilder().setEgress(VpcAccess.VpcEgress.PRIVATE_RANGES_ONLY).build();
+    assertThat(probe("europe-west2", privateOnly, List.of(), check, "dest:140.82.112.3:443"))
+        .as("it bypasses the NAT, though the connection itself works").containsExactly(Map.entry(0, 30), Map.entry(1, 0));
   }
 
   @Test
