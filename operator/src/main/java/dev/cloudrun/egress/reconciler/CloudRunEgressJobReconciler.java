@@ -84,7 +84,7 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
     PartResult job = guarded(cr, () -> CloudRunJobPart.reconcile(pass, connector), failed -> failed);
     boolean partsReady = List.of(connector, nat, firewall, job).stream().allMatch(PartResult::isReady);
     DiagnosisPart.Outcome diagnosis = guarded(cr, () -> DiagnosisPart.reconcile(pass, connector, addresses, partsReady),
-        failed -> new DiagnosisPart.Outcome(failed, false, null));
+        failed -> new DiagnosisPart.Outcome(failed, false, null, false));
     LOG.debug("{}/{}: connector {} {}, nat {} {}, firewall {} {}, job {} {}; operations {}", cr.getMetadata().getNamespace(), cr.getMetadata().getName(),
         connector.progress(), connector.reason(), nat.progress(), nat.reason(), firewall.progress(), firewall.reason(), job.progress(), job.reason(),
         pass.operations().stream().map(o -> o.getAction() + " " + o.getTarget() + (o.getName().isEmpty() ? " (intended)" : "")).toList());
@@ -93,15 +93,10 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
     summarize(status, generation, pass, parts, connector, nat, firewall, job);
     boolean moving = !pass.operations().isEmpty() || parts.stream().anyMatch(r -> r.progress() == PartResult.Progress.PROGRESSING);
     boolean stalled = parts.stream().anyMatch(r -> r.progress() == PartResult.Progress.BLOCKED);
-    boolean refused = parts.stream().anyMatch(r -> r.reason().equals(GCP_ERROR));
-    Duration next = refused ? settings.errorCeiling() // never sooner, even with other parts' operations in flight
-        : moving ? (pass.operations().stream().anyMatch(o -> o.getName().isEmpty()) ? Duration.ZERO : settings.pollInterval())
-        : stalled ? settings.errorCeiling() : jittered(resyncInterval(cr));
-    if (diagnosis.probeRunning()) {
-      next = next.compareTo(settings.pollInterval()) < 0 ? next : settings.pollInterval();
-    } else if (diagnosis.nextProbe() != null && Duration.between(pass.now, diagnosis.nextProbe()).compareTo(next) < 0) {
-      next = Duration.between(pass.now, diagnosis.nextProbe());
-    }
+    boolean refused = parts.stream().anyMatch(r -> r.reason().equals(GCP_ERROR)) || diagnosis.probeRefused();
+    Duration next = refused ? settings.errorCeiling() // never sooner, even with other parts' operations or a probe in flight
+        : soonerForProbe(diagnosis, pass.now, moving ? (pass.operations().stream().anyMatch(o -> o.getName().isEmpty()) ? Duration.ZERO : settings.pollInterval())
+            : stalled ? settings.errorCeiling() : jittered(resyncInterval(cr)));
     return finish(cr, before, status, next, context);
   }
 
@@ -216,6 +211,17 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
     Conditions.set(conditions, Conditions.STALLED, blocked != null,
         blocked != null ? blocked.reason() : "NotStalled", blocked != null ? blocked.message() : "Nothing needs the user's attention.", generation, now);
     status.setObservedGeneration(generation);
+  }
+
+  /** A running probe is polled like an operation; the next scheduled one is not missed. */
+  private Duration soonerForProbe(DiagnosisPart.Outcome diagnosis, java.time.Instant now, Duration next) {
+    if (diagnosis.probeRunning()) {
+      return next.compareTo(settings.pollInterval()) < 0 ? next : settings.pollInterval();
+    }
+    if (diagnosis.nextProbe() != null && Duration.between(now, diagnosis.nextProbe()).compareTo(next) < 0) {
+      return Duration.between(now, diagnosis.nextProbe());
+    }
+    return next;
   }
 
   /** The IPs public traffic leaves from, when they are known in advance. */

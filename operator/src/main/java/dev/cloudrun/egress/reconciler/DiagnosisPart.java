@@ -44,7 +44,7 @@ final class DiagnosisPart {
    * The verdict for Ready (ready when both conditions are True; blocked when one is False and the
    * other parts are done, since an unfinished part often explains it), and when to look again.
    */
-  record Outcome(PartResult result, boolean probeRunning, Instant nextProbe) {}
+  record Outcome(PartResult result, boolean probeRunning, Instant nextProbe, boolean probeRefused) {}
 
   static Outcome reconcile(Pass pass, PartResult connector, AddressPart.Addresses addresses, boolean partsReady) {
     CloudRunEgressJobSpec spec = pass.cr.getSpec();
@@ -69,7 +69,7 @@ final class DiagnosisPart {
     PartResult failing = !metadata.isReady() ? metadata : !egress.isReady() ? egress : null;
     PartResult result = failing == null ? PartResult.ready("Reachable", "The metadata server and every declared destination are reachable.")
         : partsReady ? PartResult.blocked(failing.reason(), failing.message()) : PartResult.progressing(failing.reason(), failing.message());
-    return new Outcome(result, run != null && run.running(), run == null ? null : run.nextRun());
+    return new Outcome(result, run != null && run.running(), run == null ? null : run.nextRun(), run != null && run.refused());
   }
 
   /** The probe, or null when it is off (its job is then deleted). A GCP refusal is reported in status, not thrown. */
@@ -90,7 +90,8 @@ final class DiagnosisPart {
       ProbeStatus status = previous != null ? previous : new ProbeStatus();
       status.setMessage("GCP refused a request of the probe: " + GcpErrors.describe(e) + ". The conditions rest on the prediction alone.");
       pass.services.events().warning(pass.cr, "ProbeError", status.getMessage());
-      return new ProbeJobPart.Run(status, false, null);
+      // Retried at the error ceiling, like any refused request (the reconciler sees refused).
+      return new ProbeJobPart.Run(status, false, null, true);
     }
   }
 

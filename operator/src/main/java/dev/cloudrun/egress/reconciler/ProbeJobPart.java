@@ -45,7 +45,12 @@ final class ProbeJobPart {
   private ProbeJobPart() {}
 
   /** What a pass learned: the probe's status (null when it is off), and whether an execution runs. */
-  record Run(ProbeStatus status, boolean running, Instant nextRun) {}
+  /** The probe's state after this pass; {@code refused} when GCP refused one of its requests for good. */
+  record Run(ProbeStatus status, boolean running, Instant nextRun, boolean refused) {
+    Run(ProbeStatus status, boolean running, Instant nextRun) {
+      this(status, running, nextRun, false);
+    }
+  }
 
   static String name(Pass pass) {
     String base = pass.targets.jobName();

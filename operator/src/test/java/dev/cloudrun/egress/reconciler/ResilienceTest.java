@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.cloud.vpcaccess.v1.Connector;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJob;
+import dev.cloudrun.egress.api.v1alpha1.DiagnosisSpec;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.OperationStatus;
 import java.time.Duration;
 import java.util.Optional;
@@ -93,6 +94,22 @@ class ResilienceTest {
 
     harness.gcp.faults().clear();
     harness.awaitCondition(seed, Conditions.READY, "True");
+  }
+
+  @Test
+  void aProbeJobGcpRefusesIsRetriedAtTheCeilingOnly() {
+    CloudRunEgressJob seed = harness.applyAndAwaitReady("01-seed-github-static-ip.yaml");
+    harness.gcp.faults().errorRate("run", "jobs.create", 1.0, 400);
+    CloudRunEgressJob current = harness.get(seed);
+    DiagnosisSpec diagnosis = new DiagnosisSpec();
+    diagnosis.setProbe(new DiagnosisSpec.ProbeSpec());
+    diagnosis.getProbe().setEnabled(true);
+    current.getSpec().setDiagnosis(diagnosis);
+    harness.client.resource(current).update();
+
+    OperatorHarness.sleep(6_000); // three error ceilings in this harness (2 s)
+    assertThat(harness.gcp.calls().count("run", "jobs.create")).as("jobs.create calls for the probe in 6 s").isBetween(1L, 5L);
+    assertThat(harness.get(seed).getStatus().getDiagnosis().getProbe().getMessage()).contains("Injected fault 400");
   }
 
   private static Optional<OperationStatus> connectorOperation(CloudRunEgressJob cr) {
