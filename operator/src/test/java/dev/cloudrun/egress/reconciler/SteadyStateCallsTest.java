@@ -32,6 +32,10 @@ class SteadyStateCallsTest {
     awaitAllReady(agents.subList(1, agents.size()));
     Map<String, Long> withTwenty = callsOverResyncs();
 
+    // Drift is still being looked for: every kind the resources use is listed, with one resource as with twenty.
+    assertThat(withOne.keySet()).containsExactlyInAnyOrder("vpcaccess connectors.list 200", "compute routers.list 200",
+        "compute addresses.list 200", "compute firewalls.list 200", "run jobs.list 200");
+    assertThat(withTwenty.keySet()).isEqualTo(withOne.keySet());
     for (Map<String, Long> calls : List.of(withOne, withTwenty)) {
       assertThat(calls.keySet()).as("only list calls, all answered 200: %s", calls).allMatch(k -> k.matches("\\w+ \\w+\\.list 200"));
       // Each kind is listed at most once per resync interval, plus once for the window's start.
