@@ -19,6 +19,11 @@ public final class GcpErrors {
   private GcpErrors() {}
 
   /** 429, 5xx and Compute's "rate limit exceeded" 403: worth retrying with backoff. */
+  /** Whether GCP answered the call with an error (as opposed to a failure of the operator itself). */
+  public static boolean isGcpError(Throwable error) {
+    return error instanceof ConnectorPatcher.ConnectorPatchException || apiException(error) != null;
+  }
+
   public static boolean isTransient(Throwable error) {
     if (error instanceof ConnectorPatcher.ConnectorPatchException patch) {
       return patch.status == 429 || patch.status >= 500;

@@ -48,7 +48,7 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
    */
   public record Settings(Duration resyncInterval, Duration pollInterval, Duration errorCeiling, double gcpWritesPerSecond) {
     public static Settings defaults() {
-      return new Settings(Duration.ofMinutes(5), Duration.ofSeconds(5), Duration.ofMinutes(5), 0);
+      return new Settings(Duration.ofMinutes(5), Duration.ofSeconds(5), Duration.ofMinutes(5), 10);
     }
   }
 
@@ -161,8 +161,8 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
     try {
       return step.get();
     } catch (RuntimeException e) {
-      if (GcpErrors.isTransient(e)) {
-        throw e;
+      if (GcpErrors.isTransient(e) || !GcpErrors.isGcpError(e)) {
+        throw e; // a bug is not GCP's refusal: it fails the pass, retried with backoff and reported as ReconcileFailed
       }
       PartResult failed = PartResult.blocked(GCP_ERROR, "GCP refused a request: " + GcpErrors.describe(e)
           + ". Fix the cause (permissions, quota, the spec); the operator retries every " + settings.errorCeiling().toSeconds() + " s.");

@@ -81,7 +81,7 @@ class OperatorChartTest {
         "CREJ_NAMESPACES", "",
         "CREJ_RESYNC_INTERVAL", "5m",
         "CREJ_CONCURRENCY", "10",
-        "CREJ_GCP_WRITES_PER_SECOND", "0",
+        "CREJ_GCP_WRITES_PER_SECOND", "10",
         "CREJ_METRICS_PORT", "8080",
         "CREJ_LEADER_ELECTION", "true",
         "CREJ_LOG_FORMAT", "json",

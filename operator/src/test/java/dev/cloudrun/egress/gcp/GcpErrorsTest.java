@@ -53,6 +53,7 @@ class GcpErrorsTest {
     Throwable error = catchThrowable(() -> clients.firewalls.insertCallable().call(InsertFirewallRequest.newBuilder()
         .setProject("p").setFirewallResource(Firewall.newBuilder().setName("fw-bad").setNetwork("global/networks/missing")).build()));
     assertThat(GcpErrors.isTransient(error)).isFalse();
+    assertThat(GcpErrors.isGcpError(error)).isTrue();
     // Over REST the exception's own message is just the HTTP reason; the API's text comes from the body.
     assertThat(GcpErrors.describe(error)).doesNotEndWith("Bad Request").contains("missing");
   }
@@ -67,5 +68,12 @@ class GcpErrorsTest {
         clients.firewalls.insertCallable().call(InsertFirewallRequest.newBuilder().setProject("p").setFirewallResource(rule).build()));
     assertThat(GcpErrors.isConflict(again)).isTrue();
     assertThat(GcpErrors.isTransient(again)).isFalse();
+  }
+
+  @Test
+  void theOperatorsOwnFailuresAreNotGcpErrors() {
+    assertThat(GcpErrors.isGcpError(new IllegalArgumentException("bad URI"))).isFalse();
+    assertThat(GcpErrors.isGcpError(new NullPointerException())).isFalse();
+    assertThat(GcpErrors.isTransient(new IllegalStateException())).isFalse();
   }
 }
