@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -57,13 +58,20 @@ final class OperatorCommand implements Callable<Integer> {
     Logger log = LoggerFactory.getLogger(OperatorCommand.class);
     KubernetesClient client = new KubernetesClientBuilder().build();
     OperatorFactory.Lease lease = null;
+    AtomicBoolean stopping = new AtomicBoolean();
     if (leaderElection) {
       String namespace = leaseNamespace != null && !leaseNamespace.isBlank() ? leaseNamespace : client.getNamespace();
       if (namespace == null) {
         throw new CommandLine.ParameterException(spec.commandLine(),
             "Leader election needs the Lease's namespace: set --lease-namespace or POD_NAMESPACE, or --leader-election=false.");
       }
-      lease = OperatorFactory.Lease.in(namespace);
+      // Another replica took the lease: exit, so that two never reconcile at once. Not while stopping.
+      lease = OperatorFactory.Lease.in(namespace, () -> {
+        if (!stopping.get()) {
+          log.error("Lost the Lease {}/{}; exiting so that the new leader reconciles alone.", namespace, OperatorFactory.LEASE_NAME);
+          System.exit(1);
+        }
+      });
     }
     FakeGcp fake = null;
     if (gcp == GcpMode.fake) {
@@ -79,10 +87,11 @@ final class OperatorCommand implements Callable<Integer> {
         watched.isEmpty() ? "all namespaces" : "namespaces " + String.join(",", watched), reconcile.concurrency, GoDuration.format(reconcile.resyncInterval),
         reconcile.gcpWritesPerSecond == 0 ? "unlimited" : "at most " + reconcile.gcpWritesPerSecond + "/s",
         lease == null ? "off" : "on (Lease " + lease.namespace() + "/" + OperatorFactory.LEASE_NAME + ")", process.metricsPort());
-    if (lease == null) {
-      // With leader election java-operator-sdk exits the process itself once the lease is given up.
-      Runtime.getRuntime().addShutdownHook(new Thread(process::close, "shutdown"));
-    }
+    // SIGTERM: passes in flight finish, the lease is given up for the next replica, the clients close.
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      stopping.set(true);
+      process.close();
+    }, "shutdown"));
     process.start();
     new CountDownLatch(1).await(); // until the process is stopped
     return 0;

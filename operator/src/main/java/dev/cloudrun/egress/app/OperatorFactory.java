@@ -3,6 +3,7 @@ package dev.cloudrun.egress.app;
 import dev.cloudrun.egress.reconciler.CloudRunEgressJobReconciler;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -28,18 +29,20 @@ public final class OperatorFactory {
   }
 
   /**
-   * Leader election through the Lease {@link #LEASE_NAME} in {@code namespace}. A replica that loses
-   * the lease exits (java-operator-sdk's default) so two never reconcile at once; {@code identity}
-   * null means the pod name (HOSTNAME).
+   * Leader election through the Lease {@link #LEASE_NAME} in {@code namespace}; {@code identity}
+   * null means the pod name (HOSTNAME). {@code onLoss} runs when this replica stops leading, also
+   * when it is stopped: the process decides there whether to exit (a lost lease) or not (a
+   * shutdown already under way), which java-operator-sdk's own exit-on-loss cannot tell apart.
    */
-  public record Lease(String namespace, String identity, Duration duration, Duration renewDeadline, Duration retryPeriod, boolean exitOnLoss) {
-    public static Lease in(String namespace) {
+  public record Lease(String namespace, String identity, Duration duration, Duration renewDeadline, Duration retryPeriod, Runnable onLoss) {
+    public static Lease in(String namespace, Runnable onLoss) {
       return new Lease(namespace, null, LeaderElectionConfiguration.LEASE_DURATION_DEFAULT_VALUE,
-          LeaderElectionConfiguration.RENEW_DEADLINE_DEFAULT_VALUE, LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE, true);
+          LeaderElectionConfiguration.RENEW_DEADLINE_DEFAULT_VALUE, LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE, onLoss);
     }
 
     LeaderElectionConfiguration configuration() {
-      return new LeaderElectionConfiguration(LEASE_NAME, namespace, duration, renewDeadline, retryPeriod, identity, null, exitOnLoss);
+      LeaderCallbacks callbacks = onLoss == null ? null : new LeaderCallbacks(() -> { }, onLoss, leader -> { });
+      return new LeaderElectionConfiguration(LEASE_NAME, namespace, duration, renewDeadline, retryPeriod, identity, callbacks, false);
     }
   }
 

@@ -87,8 +87,10 @@ class LeaderElectionTest {
     assertThat(gcpCalls(second)).isZero();
     assertThat(second.ready()).as("a standby is ready: its informers are synced").isTrue();
 
+    assertThat(stoppedLeading).hasValue(0);
     first.close(); // the leader dies; its lease is not renewed
     first = null;
+    assertThat(stoppedLeading).as("the stopped leader's onLoss ran (in a deployment: exit unless already stopping)").hasValue(1);
     await(() -> holder().equals("replica-b"), "replica-b to take the lease over");
     apply("02-private-ranges-only.yaml");
 
@@ -96,8 +98,12 @@ class LeaderElectionTest {
     assertThat(gcpCalls(second)).isPositive();
   }
 
+  /** Times a replica stopped leading: the hook where the process decides to exit on a lost lease. */
+  private final java.util.concurrent.atomic.AtomicInteger stoppedLeading = new java.util.concurrent.atomic.AtomicInteger();
+
   private OperatorProcess replica(String identity) {
-    var lease = new OperatorFactory.Lease(NAMESPACE, identity, Duration.ofSeconds(2), Duration.ofMillis(1500), Duration.ofMillis(200), false);
+    var lease = new OperatorFactory.Lease(NAMESPACE, identity, Duration.ofSeconds(2), Duration.ofMillis(1500), Duration.ofMillis(200),
+        stoppedLeading::incrementAndGet);
     var settings = new CloudRunEgressJobReconciler.Settings(Duration.ofMinutes(5), Duration.ofMillis(50), Duration.ofSeconds(2), 0);
     return new OperatorProcess(client, gcp.endpoint(), new OperatorFactory.Options(Set.of(), 2, lease), settings, null);
   }
