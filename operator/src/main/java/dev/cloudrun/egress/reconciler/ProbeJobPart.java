@@ -53,11 +53,7 @@ final class ProbeJobPart {
   }
 
   static String name(Pass pass) {
-    String base = pass.targets.jobName();
-    if (base.length() + SUFFIX.length() > 63) {
-      base = base.substring(0, 63 - SUFFIX.length()).replaceAll("-+$", "");
-    }
-    return "projects/" + pass.targets.project() + "/locations/" + pass.targets.region() + "/jobs/" + base + SUFFIX;
+    return pass.targets.probeJobPath(SUFFIX);
   }
 
   static Job desired(Pass pass, List<String> checks) {

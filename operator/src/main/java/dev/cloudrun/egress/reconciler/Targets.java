@@ -80,13 +80,26 @@ public record Targets(
   }
 
   private String ruleName(String suffix) {
-    String name = "crej-" + jobName + "-" + suffix;
+    return derivedName("crej-", "-" + suffix);
+  }
+
+  /** The egress probe's job, beside the job it checks. */
+  public String probeJobPath(String suffix) {
+    return "projects/" + project + "/locations/" + region + "/jobs/" + derivedName("", suffix);
+  }
+
+  /**
+   * A name made from the job's, within GCP's 63 characters: a long job name is cut and told apart
+   * from others cut alike by a hash of the whole.
+   */
+  private String derivedName(String prefix, String suffix) {
+    String name = prefix + jobName + suffix;
     if (name.length() <= 63) {
       return name;
     }
     String hash = sha256(project + "/" + region + "/" + jobName).substring(0, 8);
-    int keep = 63 - ("crej--" + hash + "-" + suffix).length();
-    return "crej-" + jobName.substring(0, keep).replaceAll("-+$", "") + "-" + hash + "-" + suffix;
+    int keep = 63 - (prefix + "-" + hash + suffix).length();
+    return prefix + jobName.substring(0, keep).replaceAll("-+$", "") + "-" + hash + suffix;
   }
 
   private static String sha256(String text) {
