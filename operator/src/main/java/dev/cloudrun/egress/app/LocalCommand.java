@@ -9,7 +9,6 @@ import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
@@ -123,17 +122,24 @@ final class LocalCommand implements Callable<Integer> {
     }
   }
 
-  /** Creates each resource, or updates it when it exists; reports what the API server refused. */
+  /**
+   * Creates each resource; one that already exists (in a real cluster, perhaps managed for real) is
+   * left alone and not touched at the end either. Reports what the API server refused.
+   */
   private static List<CloudRunEgressJob> apply(KubernetesClient client, List<ResourceFiles.Resource> resources, PrintWriter out) {
     List<CloudRunEgressJob> applied = new ArrayList<>();
     for (ResourceFiles.Resource resource : resources) {
       CloudRunEgressJob cr = resource.cr();
       String name = cr.getMetadata().getNamespace() + "/" + cr.getMetadata().getName();
       try {
-        applied.add(client.resource(cr).createOr(NonDeletingOperation::update));
+        applied.add(client.resource(cr).create());
         out.printf("  applied %-34s from %s%s%n", name, resource.file(),
             Expectation.of(cr).reason() == null ? "" : " (expected not Ready: " + Expectation.of(cr).reason() + ")");
       } catch (KubernetesClientException e) {
+        if (e.getCode() == 409) {
+          out.printf("  skipped %-34s from %s: it already exists there, and local mode leaves it alone%n", name, resource.file());
+          continue;
+        }
         out.printf("  refused %-34s from %s: %s%n", name, resource.file(),
             e.getStatus() != null && e.getStatus().getMessage() != null ? e.getStatus().getMessage() : e.getMessage());
       }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJob;
 import dev.cloudrun.egress.testing.Manifests;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
@@ -144,6 +145,28 @@ class LocalCommandTest {
       assertThat(run.out()).doesNotContain("embedded API server").contains("OK    platform-agents/my-agent-4 is Ready.",
           "Deleting the applied resources: their GCP objects existed only in the fake.");
       assertThat(client.resources(CloudRunEgressJob.class).inAnyNamespace().list().getItems()).isEmpty();
+    } finally {
+      cluster.destroy();
+    }
+  }
+
+  @Test
+  void withAKubeconfigLeavesAResourceThatAlreadyExistsAlone(@TempDir Path dir) throws IOException {
+    KubernetesMockServer cluster = crudServer();
+    try (KubernetesClient client = cluster.createClient(); InputStream crd = LocalCommand.class.getResourceAsStream(LocalCommand.CRD_RESOURCE)) {
+      client.apiextensions().v1().customResourceDefinitions().load(crd).create();
+      Path seed = Manifests.projectRoot().resolve("examples/01-seed-github-static-ip.yaml");
+      CloudRunEgressJob theirs = Serialization.unmarshal(java.nio.file.Files.readString(seed), CloudRunEgressJob.class);
+      theirs.getSpec().getJob().setImage("europe-west2-docker.pkg.dev/myproject/containers/my-agent:in-production");
+      client.resource(theirs).create();
+
+      Run run = local("--kubeconfig", kubeconfig(dir, client).toString(), seed.toString());
+
+      assertThat(run.exitCode()).as("nothing to check").isEqualTo(1);
+      assertThat(run.out()).contains("skipped platform-agents/my-agent-4", "already exists there, and local mode leaves it alone");
+      CloudRunEgressJob after = client.resources(CloudRunEgressJob.class).inNamespace("platform-agents").withName("my-agent-4").get();
+      assertThat(after).as("neither overwritten nor deleted").isNotNull();
+      assertThat(after.getSpec().getJob().getImage()).endsWith(":in-production");
     } finally {
       cluster.destroy();
     }
