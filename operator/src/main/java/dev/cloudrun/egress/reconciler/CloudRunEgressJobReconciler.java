@@ -3,6 +3,7 @@ package dev.cloudrun.egress.reconciler;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJob;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobSpec;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus;
+import dev.cloudrun.egress.api.v1alpha1.Durations;
 import dev.cloudrun.egress.api.v1alpha1.EgressSpec;
 import dev.cloudrun.egress.api.v1alpha1.NatSpec;
 import dev.cloudrun.egress.gcp.GcpClients;
@@ -267,11 +268,10 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
   }
 
   private Duration resyncInterval(CloudRunEgressJob cr) {
-    String override = ReconcileTriggers.annotation(cr, ReconcileTriggers.RESYNC_INTERVAL);
-    if (override != null && override.matches("^([0-9]+h)?([0-9]+m)?([0-9]+s)?$") && !override.isEmpty()) {
-      return Duration.ofSeconds(Math.max(10, CloudRunJobPart.seconds(override)));
-    }
-    return settings.resyncInterval();
+    // At least 10 s, so an annotation cannot turn the resync into a poll.
+    return Durations.parse(ReconcileTriggers.annotation(cr, ReconcileTriggers.RESYNC_INTERVAL))
+        .map(d -> d.compareTo(Duration.ofSeconds(10)) < 0 ? Duration.ofSeconds(10) : d)
+        .orElse(settings.resyncInterval());
   }
 
   /** ±10% so resources created together do not resync together. */

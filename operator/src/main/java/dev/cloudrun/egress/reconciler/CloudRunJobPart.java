@@ -18,20 +18,17 @@ import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.ExecutionStatus;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.JobStatus;
 import dev.cloudrun.egress.api.v1alpha1.DirectVpcSpec;
 import dev.cloudrun.egress.api.v1alpha1.EgressSpec;
+import dev.cloudrun.egress.api.v1alpha1.Durations;
 import dev.cloudrun.egress.api.v1alpha1.JobSpec;
 import dev.cloudrun.egress.gcp.Operations;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /** The Cloud Run Job (v2), created once its connector is READY, with vpcAccess from spec.egress. */
 final class CloudRunJobPart {
   static final String PART = "job";
-  private static final Pattern DURATION = Pattern.compile("^(?:(\\d+)h)?(?:(\\d+)m)?(?:(\\d+)s)?$");
-
   private CloudRunJobPart() {}
 
   static Job desired(Pass pass) {
@@ -271,15 +268,9 @@ final class CloudRunJobPart {
     return (vpc.getConnector().isEmpty() ? "Direct VPC egress" : "connector " + vpc.getConnector()) + ", egress " + vpc.getEgress();
   }
 
+  /** Seconds of a duration the CRD already validated (30s, 10m, 1h30m). */
   static long seconds(String duration) {
-    Matcher m = DURATION.matcher(duration);
-    if (!m.matches()) {
-      throw new IllegalArgumentException("not a duration: " + duration);
-    }
-    long total = 0;
-    total += m.group(1) == null ? 0 : Long.parseLong(m.group(1)) * 3600;
-    total += m.group(2) == null ? 0 : Long.parseLong(m.group(2)) * 60;
-    total += m.group(3) == null ? 0 : Long.parseLong(m.group(3));
-    return total;
+    return Durations.parse(duration).orElseThrow(() -> new IllegalArgumentException("not a duration: " + duration)).toSeconds();
   }
+
 }
