@@ -274,7 +274,7 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
         .orElse(settings.resyncInterval());
   }
 
-  /** ±10% so resources created together do not resync together. */
+  /** ±10% so resources created together do not resync together (Pass keeps lists younger than -10%). */
   private static Duration jittered(Duration interval) {
     long millis = interval.toMillis();
     return Duration.ofMillis(millis + ThreadLocalRandom.current().nextLong(-millis / 10, millis / 10 + 1));

@@ -44,7 +44,9 @@ final class Pass {
     this.cr = cr;
     this.targets = Targets.of(cr);
     this.services = services;
-    this.inventory = services.inventory().within(resyncInterval);
+    // Younger than the shortest gap between two resyncs (the interval less its 10% jitter), so
+    // that every resync observes GCP afresh and drift is found within one interval.
+    this.inventory = services.inventory().within(resyncInterval.multipliedBy(85).dividedBy(100));
     this.status = status;
     this.now = services.clock().instant();
     this.operations = status.getOperations();
