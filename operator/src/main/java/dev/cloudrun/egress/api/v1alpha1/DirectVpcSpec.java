@@ -27,5 +27,5 @@ public class DirectVpcSpec {
       value = "self.all(t, t.matches('" + CelPatterns.GCE_NAME + "'))",
       message = "spec.egress.directVpc.networkTags must be network tags: lowercase letters, digits and hyphens, starting with a letter, at most 63 each")
   @JsonPropertyDescription("Network tags on the job's instances (--network-tags); firewall rules in spec.egress.firewall target them.")
-  private List<String> networkTags;
+  private List<@Size(max = 63) String> networkTags;
 }

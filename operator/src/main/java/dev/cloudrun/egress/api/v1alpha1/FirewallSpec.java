@@ -78,7 +78,7 @@ public class FirewallSpec {
         value = "self.all(r, r.matches('" + CelPatterns.IPV4_CIDR + "'))",
         message = "spec.egress.firewall.allow[].destinationRanges must be IPv4 CIDR ranges such as 140.82.112.0/20 or 10.20.0.0/16")
     @JsonPropertyDescription("Destination IPv4 ranges, e.g. GitHub's 140.82.112.0/20.")
-    private List<String> destinationRanges;
+    private List<@Size(max = 18) String> destinationRanges;
 
     @Default("tcp")
     @JsonPropertyDescription("tcp (default), udp, icmp or all.")
@@ -89,6 +89,6 @@ public class FirewallSpec {
         value = "self.all(p, p.matches('" + CelPatterns.PORT_OR_RANGE + "'))",
         message = "spec.egress.firewall.allow[].ports must be ports 1-65535 or ranges like 8000-8080, written as strings")
     @JsonPropertyDescription("Ports or port ranges, e.g. \"443\" or \"8000-8080\". Empty: all ports of the protocol.")
-    private List<String> ports;
+    private List<@Size(max = 11) String> ports;
   }
 }

@@ -126,7 +126,7 @@ public class JobSpec {
       value = "self.all(k, self[k].matches('" + CelPatterns.LABEL_VALUE + "'))",
       message = "spec.job.labels values must be GCP label values: at most 63 lowercase letters, digits, _ and -")
   @JsonPropertyDescription("Labels on the Cloud Run Job (--labels). The operator adds its own crej-* ownership labels.")
-  private Map<String, String> labels;
+  private Map<String, @Size(max = 63) String> labels;
 
   @Size(max = 100)
   @ValidationRule(

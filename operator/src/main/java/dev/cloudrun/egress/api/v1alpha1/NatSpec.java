@@ -71,7 +71,7 @@ public class NatSpec {
       value = "self.all(s, s.matches('" + CelPatterns.GCE_NAME + "'))",
       message = "spec.egress.nat.subnetworks must be subnet names: lowercase letters, digits and hyphens, starting with a letter, at most 63 each")
   @JsonPropertyDescription("Subnets to translate when covers is ListedSubnetworks (all their IP ranges).")
-  private List<String> subnetworks;
+  private List<@Size(max = 63) String> subnetworks;
 
   public enum IpAllocation {
     Auto,
