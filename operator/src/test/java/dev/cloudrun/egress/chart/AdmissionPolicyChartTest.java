@@ -6,8 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.marcnuri.helm.LintResult;
 import dev.cloudrun.egress.testing.HelmChart;
-import dev.cloudrun.egress.testing.KubernetesCel;
 import dev.cloudrun.egress.testing.Manifests;
+import dev.cloudrun.egress.validation.KubernetesCel;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -50,7 +50,8 @@ class AdmissionPolicyChartTest {
     assertThat(policy.path("apiVersion").asText()).isEqualTo("admissionregistration.k8s.io/v1");
     assertThat(policy.at("/metadata/name").asText()).isEqualTo("crej-egress-policy");
     assertThat(policy.at("/metadata/labels/app.kubernetes.io~1instance").asText()).isEqualTo("crej");
-    assertThat(policy.at("/spec/failurePolicy").asText()).isEqualTo("Fail");
+    // Audit only: neither an expression error nor a missing EgressPolicy may refuse a job.
+    assertThat(policy.at("/spec/failurePolicy").asText()).isEqualTo("Ignore");
     assertThat(policy.at("/spec/paramKind/apiVersion").asText()).isEqualTo("egress.cloudrun.dev/v1alpha1");
     assertThat(policy.at("/spec/paramKind/kind").asText()).isEqualTo("EgressPolicy");
     JsonNode rule = policy.at("/spec/matchConstraints/resourceRules/0");
@@ -62,7 +63,7 @@ class AdmissionPolicyChartTest {
     assertThat(binding.at("/spec/policyName").asText()).isEqualTo("crej-egress-policy");
     assertThat(Manifests.texts(binding.at("/spec/validationActions"))).containsExactly("Audit");
     assertThat(binding.at("/spec/paramRef/name").asText()).isEqualTo("default");
-    assertThat(binding.at("/spec/paramRef/parameterNotFoundAction").asText()).isEqualTo("Deny");
+    assertThat(binding.at("/spec/paramRef/parameterNotFoundAction").asText()).isEqualTo("Allow");
     assertThat(binding.at("/spec/paramRef").has("selector")).isFalse();
     assertThat(binding.at("/spec/paramRef").has("namespace")).as("EgressPolicy is cluster-scoped").isFalse();
     assertThat(binding.at("/spec").has("matchResources")).isFalse();
@@ -77,6 +78,24 @@ class AdmissionPolicyChartTest {
   void bindingCarriesTheChosenValidationActions(List<String> actions) {
     JsonNode binding = renderBinding(Map.of("validationActions", actions));
     assertThat(Manifests.texts(binding.at("/spec/validationActions"))).containsExactlyElementsOf(actions);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("validActions")
+  void aMissingPolicyAndExpressionErrorsRefuseOnlyOnceViolationsAreDenied(List<String> actions) {
+    List<JsonNode> manifests = HelmChart.render(Map.of("admissionPolicy", Map.of("enabled", true, "validationActions", actions)));
+    boolean enforcing = actions.contains("Deny");
+    assertThat(HelmChart.only(manifests, "ValidatingAdmissionPolicy").at("/spec/failurePolicy").asText()).isEqualTo(enforcing ? "Fail" : "Ignore");
+    assertThat(HelmChart.only(manifests, "ValidatingAdmissionPolicyBinding").at("/spec/paramRef/parameterNotFoundAction").asText())
+        .isEqualTo(enforcing ? "Deny" : "Allow");
+  }
+
+  @Test
+  void explicitSettingsWinOverTheActions() {
+    List<JsonNode> manifests = HelmChart.render(Map.of("admissionPolicy", Map.of("enabled", true, "validationActions", List.of("Audit"),
+        "parameterNotFoundAction", "Deny", "failurePolicy", "Fail")));
+    assertThat(HelmChart.only(manifests, "ValidatingAdmissionPolicy").at("/spec/failurePolicy").asText()).isEqualTo("Fail");
+    assertThat(HelmChart.only(manifests, "ValidatingAdmissionPolicyBinding").at("/spec/paramRef/parameterNotFoundAction").asText()).isEqualTo("Deny");
   }
 
   @Test
