@@ -41,6 +41,8 @@ import picocli.CommandLine.Parameters;
     description = {
         "Runs the operator on this machine, applies the CloudRunEgressJobs in FILE|DIR (default: examples), shows their progress,"
             + " then what `kubectl get crej` and GCP would show.",
+        "Every document is first judged as an API server with the CRDs of crds/ judges `kubectl apply` (strict field validation):"
+            + " if it would refuse any, local mode prints what kubectl would print, applies nothing and exits 2.",
         "Exits 1 if a resource does not reach what it should within --timeout: Ready, or the reason in its annotation "
             + Expectation.ANNOTATION + "."})
 final class LocalCommand implements Callable<Integer> {
@@ -88,6 +90,15 @@ final class LocalCommand implements Callable<Integer> {
       resources = ResourceFiles.read(paths, out);
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+    } catch (ResourceFiles.Refused refused) {
+      // Before anything starts: a cluster would refuse these, so nothing is applied or reconciled.
+      out.flush();
+      PrintWriter err = spec.commandLine().getErr();
+      refused.refusals().forEach(err::println);
+      err.printf("%nNothing was applied: an API server with the CRDs of crds/ would refuse %d of the %d documents read (as kubectl apply"
+          + " sends them, with strict field validation). Correct them and run again.%n", refused.refusals().size(), refused.documents());
+      err.flush();
+      return 2;
     }
     if (resources.isEmpty()) {
       throw new CommandLine.ParameterException(spec.commandLine(), "No CloudRunEgressJob in " + paths + ".");

@@ -2,8 +2,12 @@ package dev.cloudrun.egress.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJob;
 import dev.cloudrun.egress.testing.Manifests;
+import dev.cloudrun.egress.validation.CrdCatalog;
+import dev.cloudrun.egress.validation.CrdValidator;
+import dev.cloudrun.egress.validation.Review;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
@@ -16,7 +20,9 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -171,6 +177,172 @@ class LocalCommandTest {
     } finally {
       cluster.destroy();
     }
+  }
+
+  /** The issue's first try, as a new user writes it: every value of the connector and the job's resources wrong. */
+  private static final String NEW_USERS_JOB = """
+      apiVersion: egress.cloudrun.dev/v1alpha1
+      kind: CloudRunEgressJob
+      metadata:
+        name: my-job
+        namespace: default
+      spec:
+        project: myproject
+        region: europe-west2
+        job:
+          image: europe-west2-docker.pkg.dev/myproject/containers/my-job:latest
+          cpu: "3"
+          memory: 512MB
+        egress:
+          vpcEgress: AllTraffic
+          network: default
+          connector:
+            name: VPC_conn
+            ipCidrRange: 10.8.0.1/28
+            minInstances: 1
+            maxInstances: 11
+      """;
+
+  /** The same job as the CRD admits it. */
+  private static final String VALID_JOB = NEW_USERS_JOB.replace("\"3\"", "\"1\"").replace("512MB", "512Mi").replace("VPC_conn", "vpc-conn")
+      .replace("10.8.0.1/28", "10.8.0.0/28").replace("minInstances: 1", "minInstances: 2").replace("maxInstances: 11", "maxInstances: 3");
+
+  @Test
+  void refusesTheNewUsersJobWithEveryMessageTheApiServerGivesBeforeStartingAnything(@TempDir Path dir) throws IOException {
+    Path file = Files.writeString(dir.resolve("my-job.yaml"), NEW_USERS_JOB);
+
+    Run run = local(file.toString());
+
+    assertThat(run.exitCode()).as(run.out() + run.err()).isEqualTo(2);
+    assertThat(run.err()).contains(file + " (document 1, CloudRunEgressJob default/my-job): The CloudRunEgressJob \"my-job\" is invalid: \n* ")
+        .contains(
+            "* spec.egress.connector.name: Invalid value: \"VPC_conn\": spec.egress.connector.name must be a connector name of at most 25",
+            "* spec.egress.connector.ipCidrRange: Invalid value: \"10.8.0.1/28\": spec.egress.connector.ipCidrRange must be an IPv4 /28"
+                + " starting on its block boundary",
+            "* spec.egress.connector.minInstances: Invalid value: 1: spec.egress.connector.minInstances in body should be greater than or equal to 2",
+            "* spec.egress.connector.maxInstances: Invalid value: 11: spec.egress.connector.maxInstances in body should be less than or equal to 10",
+            "* spec.job.cpu: Invalid value: \"3\": spec.job.cpu must be one of \"1\", \"2\", \"4\", \"6\", \"8\"",
+            "* spec.job.memory: Invalid value: \"512MB\": spec.job.memory must be a whole number of Mi or Gi",
+            "Nothing was applied: an API server with the CRDs of crds/ would refuse 1 of the 1 documents read");
+    assertNothingStarted(run);
+  }
+
+  @Test
+  void refusesAnEnumTypoAsTheApiServerDoesWithoutJacksonOrUsage(@TempDir Path dir) throws IOException {
+    Path file = Files.writeString(dir.resolve("job.yaml"), VALID_JOB.replace("vpcEgress: AllTraffic", "vpcEgress: all-traffic"));
+
+    Run run = local(file.toString());
+
+    assertThat(run.exitCode()).as(run.out() + run.err()).isEqualTo(2);
+    assertThat(run.err()).contains(file + " (document 1, CloudRunEgressJob default/my-job): The CloudRunEgressJob \"my-job\" is invalid: \n"
+        + "* spec.egress.vpcEgress: Unsupported value: \"all-traffic\": supported values: \"AllTraffic\", \"PrivateRangesOnly\"\n"
+        + "* <nil>: Invalid value: null: some validation rules were not checked because the object was invalid;"
+        + " correct the existing errors to complete validation\n");
+    assertThat(run.out() + run.err()).doesNotContain("Cannot deserialize", "com.fasterxml", "Exception");
+    assertNothingStarted(run);
+  }
+
+  @Test
+  void refusesUnknownFieldsAsStrictFieldValidationDoesAndStillShowsTheOtherErrors(@TempDir Path dir) throws IOException {
+    Path file = Files.writeString(dir.resolve("job.yaml"), VALID_JOB
+        .replace("  job:\n", "  foo: bar\n  job:\n")
+        .replace("    ipCidrRange: 10.8.0.0/28", "    ipCidrRnage: 10.8.0.0/28"));
+
+    Run run = local(file.toString());
+
+    assertThat(run.exitCode()).as(run.out() + run.err()).isEqualTo(2);
+    assertThat(run.err()).contains(file + " (document 1, CloudRunEgressJob default/my-job): Error from server (BadRequest): error when creating \""
+        + file + "\": CloudRunEgressJob in version \"v1alpha1\" cannot be handled as a CloudRunEgressJob: strict decoding error:"
+        + " unknown field \"spec.egress.connector.ipCidrRnage\", unknown field \"spec.foo\"\n"
+        + file + " (document 1, CloudRunEgressJob default/my-job, once that is fixed): The CloudRunEgressJob \"my-job\" is invalid:"
+        + " spec.egress.connector: Invalid value: spec.egress.connector must set exactly one of ipCidrRange");
+    assertNothingStarted(run);
+  }
+
+  @Test
+  void refusesEveryInvalidDocumentOfEveryFileAndAppliesNoneOfTheValidOnes(@TempDir Path dir) throws IOException {
+    Path first = Files.writeString(dir.resolve("a.yaml"), "# a comment-only document first\n---\n" + VALID_JOB
+        + "---\n" + VALID_JOB.replace("my-job", "other-job").replace("    cpu: \"1\"", "    cpu: 1"));
+    String twice = VALID_JOB.replace("name: my-job", "name: My_Job")
+        + "---\n" + VALID_JOB.replace("kind: CloudRunEgressJob", "kind: CloudRunEgressJobs")
+        + "---\n" + VALID_JOB.replace("    memory: 512Mi\n", "    memory: 512Mi\n    memory: 1Gi\n")
+        + "---\n" + VALID_JOB.replace("apiVersion: egress.cloudrun.dev/v1alpha1\n", "")
+        + "---\nmetadata: {name: my-job\n";
+    long secondMemoryLine = twice.substring(0, twice.indexOf("    memory: 1Gi")).lines().count() + 1;
+    Path second = Files.writeString(dir.resolve("b.yaml"), twice);
+    Path third = Files.writeString(dir.resolve("c.yml"), VALID_JOB.replace("  namespace: default\n", "  namespace: default\n  labels: {version: 1.0}\n"));
+
+    Run run = local(dir.toString());
+
+    assertThat(run.exitCode()).as(run.out() + run.err()).isEqualTo(2);
+    assertThat(run.err()).contains(
+        first + " (document 2, CloudRunEgressJob default/other-job): The CloudRunEgressJob \"other-job\" is invalid: \n"
+            + "* spec.job.cpu: Invalid value: \"integer\": spec.job.cpu in body must be of type string: \"integer\"\n",
+        second + " (document 1, CloudRunEgressJob default/My_Job): The CloudRunEgressJob \"My_Job\" is invalid: metadata.name: Invalid value:"
+            + " \"My_Job\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and"
+            + " end with an alphanumeric character (e.g. 'example.com', regex used for validation is"
+            + " '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')\n",
+        second + " (document 2, CloudRunEgressJobs default/my-job): error: resource mapping not found for name: \"my-job\" namespace:"
+            + " \"default\" from \"" + second + "\": no matches for kind \"CloudRunEgressJobs\" in version \"egress.cloudrun.dev/v1alpha1\"",
+        second + " (document 3): error converting YAML to JSON: yaml: unmarshal errors:\n  line " + secondMemoryLine
+            + ": key \"memory\" already set in map",
+        second + " (document 4, CloudRunEgressJob default/my-job): error: error validating \"" + second
+            + "\": error validating data: [apiVersion not set]",
+        second + " (document 5): error converting YAML to JSON: yaml: line " + twice.lines().count() + ": while parsing a flow mapping:"
+            + " expected ',' or '}', but got <stream end>",
+        third + " (document 1, CloudRunEgressJob default/my-job): error: unable to decode \"" + third + "\": json: cannot unmarshal number"
+            + " into Go struct field ObjectMeta.metadata.labels of type string",
+        "Nothing was applied: an API server with the CRDs of crds/ would refuse 7 of the 8 documents read");
+    assertThat(run.err()).doesNotContain(first + " (document 1");
+    assertNothingStarted(run);
+  }
+
+  @Test
+  void aValidFileStillRunsAndOtherKindsAreSkipped(@TempDir Path dir) throws IOException {
+    String policy = Files.readString(Manifests.projectRoot().resolve("examples/policies/01-shared-network.yaml"));
+    Path file = Files.writeString(dir.resolve("my-job.yaml"), "apiVersion: v1\nkind: Namespace\nmetadata: {name: default}\n---\n"
+        + VALID_JOB + "---\n" + policy);
+
+    Run run = local(file.toString());
+
+    assertThat(run.exitCode()).as(run.out() + run.err()).isZero();
+    assertThat(run.out()).contains(
+        "skipped Namespace default in " + file + " (local mode applies CloudRunEgressJobs only)",
+        "skipped EgressPolicy default in " + file + " (valid, but local mode applies CloudRunEgressJobs only)",
+        "applied default/my-job",
+        "OK    default/my-job is Ready.");
+    assertThat(run.err()).doesNotContain("invalid", "refuse");
+  }
+
+  @Test
+  void localModeJudgesTheValidationCorpusAsTheCrdsDo() throws IOException {
+    // What local mode runs (the committed CRDs, as the API server would) refuses every case the
+    // corpus rejects, with the message the corpus expects, and admits every case it accepts.
+    CrdCatalog crds = CrdCatalog.committed();
+    List<String> disagreements = new ArrayList<>();
+    for (String corpus : List.of("rejected.yaml", "egress-policies-rejected.yaml", "accepted.yaml")) {
+      try (InputStream in = LocalCommandTest.class.getResourceAsStream("/crd-corpus/" + corpus)) {
+        for (JsonNode c : Manifests.readAll(in).get(0)) {
+          JsonNode base = Manifests.example(c.path("base").asText());
+          JsonNode old = c.has("old") ? Manifests.mergePatch(base, c.get("old")) : null;
+          JsonNode object = Manifests.mergePatch(base, c.path("patch"));
+          CrdValidator validator = crds.forResource(object.path("apiVersion").asText(), object.path("kind").asText()).orElseThrow();
+          Review review = old == null ? validator.reviewCreate(object) : validator.reviewUpdate(old, object);
+          String expected = c.path("error").asText(null);
+          String printed = String.join("\n", review.kubectlErrors("f.yaml"));
+          if (expected == null ? !review.admitted() : review.admitted() || !printed.contains(expected)) {
+            disagreements.add(corpus + ": " + c.path("name").asText() + " -> " + (review.admitted() ? "admitted" : printed));
+          }
+        }
+      }
+    }
+    assertThat(disagreements).isEmpty();
+  }
+
+  /** Neither the embedded API server, nor the fake GCP, nor the operator started; nothing applied. */
+  private static void assertNothingStarted(Run run) {
+    assertThat(run.out()).doesNotContain("Kubernetes:", "GCP:", "applied", "Reconciling");
+    assertThat(run.out() + run.err()).doesNotContain("Usage:", "--timeout");
   }
 
   private static KubernetesMockServer crudServer() {

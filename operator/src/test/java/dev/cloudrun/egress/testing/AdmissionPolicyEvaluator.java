@@ -2,6 +2,7 @@ package dev.cloudrun.egress.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cloudrun.egress.validation.KubernetesCel;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;

@@ -2,6 +2,7 @@ package dev.cloudrun.egress.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJob;
+import dev.cloudrun.egress.validation.CrdValidator;
 import java.nio.file.Path;
 
 /** The CRDs the build generated from the model (see dev.cloudrun.egress.build.GenerateCrds). */

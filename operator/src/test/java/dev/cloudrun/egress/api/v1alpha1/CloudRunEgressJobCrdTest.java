@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.cloudrun.egress.testing.Crds;
-import dev.cloudrun.egress.testing.KubernetesCel;
 import dev.cloudrun.egress.testing.Manifests;
 import dev.cloudrun.egress.testing.Schemas;
+import dev.cloudrun.egress.validation.KubernetesCel;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -3,9 +3,9 @@ package dev.cloudrun.egress.api.v1alpha1;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.cloudrun.egress.testing.CrdValidator;
 import dev.cloudrun.egress.testing.Crds;
 import dev.cloudrun.egress.testing.Manifests;
+import dev.cloudrun.egress.validation.CrdValidator;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
@@ -37,7 +37,8 @@ class CloudRunEgressJobValidationTest {
   @ParameterizedTest(name = "rejects {0}")
   @MethodSource("rejected")
   void rejects(Case c) {
-    List<String> errors = validate(c);
+    // exactly one error of the object; the server adds a note when that error kept it from running the rules
+    List<String> errors = validate(c).stream().filter(e -> !e.endsWith(CrdValidator.RULES_SKIPPED)).toList();
     assertThat(errors).as("errors for '%s'", c.name()).hasSize(1);
     assertThat(errors.get(0)).contains(c.error());
   }

@@ -1,4 +1,4 @@
-package dev.cloudrun.egress.testing;
+package dev.cloudrun.egress.validation;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.cel.common.CelAbstractSyntaxTree;
