@@ -47,6 +47,10 @@ final class OperatorCommand implements Callable<Integer> {
       description = "real: the GCP APIs with Application Default Credentials (Workload Identity). fake: the in-process fake, seeded like local mode. Default: ${DEFAULT-VALUE}.")
   GcpMode gcp;
 
+  @Option(names = "--gcp-endpoint", paramLabel = "URL", defaultValue = "${env:CREJ_GCP_ENDPOINT}",
+      description = "Talk to a GCP emulator at this URL (REST, no credentials) instead of googleapis.com. Env CREJ_GCP_ENDPOINT.")
+  String gcpEndpoint;
+
   /** Empty: all namespaces. */
   Set<String> watchedNamespaces() {
     return Set.copyOf(namespaces.stream().map(String::trim).filter(n -> !n.isEmpty()).toList());
@@ -74,14 +78,21 @@ final class OperatorCommand implements Callable<Integer> {
       });
     }
     FakeGcp fake = null;
+    if (gcp == GcpMode.fake && gcpEndpoint != null) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--gcp fake and --gcp-endpoint exclude each other: choose one.");
+    }
+    String endpoint = gcpEndpoint;
     if (gcp == GcpMode.fake) {
       fake = FakeGcp.builder().clock(FakeClock.scaled(1)).start();
       ExamplesGcp.seed(fake);
-      log.warn("GCP is the in-process fake at {}: nothing reaches Google.", fake.endpoint());
+      endpoint = fake.endpoint();
+      log.warn("GCP is the in-process fake at {}: nothing reaches Google.", endpoint);
+    } else if (endpoint != null) {
+      log.warn("GCP is the emulator at {}: nothing reaches Google.", endpoint);
     }
     Set<String> watched = watchedNamespaces();
     CloudRunEgressJobReconciler.Settings settings = reconcile.settings(CloudRunEgressJobReconciler.Settings.defaults().pollInterval());
-    OperatorProcess process = new OperatorProcess(client, fake == null ? null : fake.endpoint(),
+    OperatorProcess process = new OperatorProcess(client, endpoint,
         new OperatorFactory.Options(watched, reconcile.concurrency, lease), settings, metricsPort);
     log.info("Watching {}; {} concurrent reconciles; resync every {}; GCP writes {}; leader election {}; metrics on :{}",
         watched.isEmpty() ? "all namespaces" : "namespaces " + String.join(",", watched), reconcile.concurrency, GoDuration.format(reconcile.resyncInterval),

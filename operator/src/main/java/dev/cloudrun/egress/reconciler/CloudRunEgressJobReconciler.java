@@ -143,8 +143,8 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
     Conditions.set(status.getConditions(), Conditions.READY, false, blocking.reason(), blocking.message(), generation, pass.now);
     LOG.debug("{}/{}: deletion waits on {}: {}; {} operations, {} conditions", cr.getMetadata().getNamespace(), cr.getMetadata().getName(),
         blocking.reason(), blocking.message(), status.getOperations().size(), status.getConditions().size());
-    if (!Objects.equals(status, before)) {
-      writeStatus(cr, status, context);
+    if (!Objects.equals(status, before) && !writeStatus(cr, before, status, context)) {
+      return DeleteControl.noFinalizerRemoval().rescheduleAfter(settings.pollInterval());
     }
     services.metrics().operationsInFlight(cr, status.getOperations());
     Duration next = blocking.progress() == PartResult.Progress.BLOCKED ? settings.errorCeiling()
@@ -180,7 +180,7 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
    */
   @Override
   public ErrorStatusUpdateControl<CloudRunEgressJob> updateErrorStatus(CloudRunEgressJob cr, Context<CloudRunEgressJob> context, Exception e) {
-    if (e instanceof KubernetesClientException k && k.getCode() == 409) {
+    if (isConflict(e)) {
       LOG.debug("{}/{}: status write conflicted with a newer version; retrying", cr.getMetadata().getNamespace(), cr.getMetadata().getName());
     } else if (GcpErrors.isTransient(e)) {
       services.events().warning(cr, "GcpUnavailable", "GCP is unavailable or throttling (" + GcpErrors.describe(e) + "); retrying with backoff.");
@@ -188,6 +188,16 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
       services.events().warning(cr, "ReconcileFailed", "The reconcile failed (" + e.getMessage() + "); retrying with backoff.");
     }
     return ErrorStatusUpdateControl.noStatusUpdate();
+  }
+
+  /** A 409 anywhere in the cause chain: java-operator-sdk hands the reconciler's exception over wrapped. */
+  private static boolean isConflict(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof KubernetesClientException k && k.getCode() == 409) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Part conditions, then Ready (all parts ready and the egress diagnosis positive), Reconciling and Stalled for kstatus. */
@@ -235,8 +245,8 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
 
   private UpdateControl<CloudRunEgressJob> finish(CloudRunEgressJob cr, CloudRunEgressJobStatus before, CloudRunEgressJobStatus status,
       Duration next, Context<CloudRunEgressJob> context) {
-    if (!Objects.equals(before, status)) {
-      writeStatus(cr, status, context);
+    if (!Objects.equals(before, status) && !writeStatus(cr, before, status, context)) {
+      return UpdateControl.<CloudRunEgressJob>noUpdate().rescheduleAfter(settings.pollInterval());
     }
     services.metrics().operationsInFlight(cr, status.getOperations());
     return UpdateControl.<CloudRunEgressJob>noUpdate().rescheduleAfter(next);
@@ -244,23 +254,44 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
 
   /**
    * Replaces the status whole (the operator owns all of it), guarded by the resourceVersion this
-   * pass read: if the pass worked from a stale copy the write is refused and the pass retried,
-   * rather than a patch computed against the stale copy landing on the wrong list entries.
+   * pass read, so a pass that worked from a stale status never lands its lists on the wrong entries.
+   * A write refused with 409 because only the metadata or spec changed since (a label, an
+   * annotation, a user's edit) is made again on the newest version: what the pass recorded, the
+   * operations it started among it, must not be lost, and it is still true. If another writer
+   * changed the status, nothing is written: returns false, and the pass runs again on that version.
    */
-  private static void writeStatus(CloudRunEgressJob cr, CloudRunEgressJobStatus status, Context<CloudRunEgressJob> context) {
-    CloudRunEgressJob update = new CloudRunEgressJob();
-    update.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder()
-        .withName(cr.getMetadata().getName())
-        .withNamespace(cr.getMetadata().getNamespace())
-        .withResourceVersion(cr.getMetadata().getResourceVersion())
-        .build());
-    update.setSpec(cr.getSpec());
-    update.setStatus(status);
-    CloudRunEgressJob written = context.getClient().resource(update).updateStatus();
-    // The next pass (often due at once) may start before the informer has seen this write: it must
-    // read this version, or it would start the recorded operations a second time.
-    context.eventSourceRetriever().getControllerEventSource()
-        .handleRecentResourceUpdate(io.javaoperatorsdk.operator.processing.event.ResourceID.fromResource(cr), written, cr);
+  private static boolean writeStatus(CloudRunEgressJob cr, CloudRunEgressJobStatus before, CloudRunEgressJobStatus status,
+      Context<CloudRunEgressJob> context) {
+    CloudRunEgressJob read = cr;
+    for (int attempt = 1; ; attempt++) {
+      CloudRunEgressJob update = new CloudRunEgressJob();
+      update.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder()
+          .withName(read.getMetadata().getName())
+          .withNamespace(read.getMetadata().getNamespace())
+          .withResourceVersion(read.getMetadata().getResourceVersion())
+          .build());
+      update.setSpec(read.getSpec());
+      update.setStatus(status);
+      try {
+        CloudRunEgressJob written = context.getClient().resource(update).updateStatus();
+        // The next pass (often due at once) may start before the informer has seen this write: it must
+        // read this version, or it would start the recorded operations a second time.
+        context.eventSourceRetriever().getControllerEventSource()
+            .handleRecentResourceUpdate(io.javaoperatorsdk.operator.processing.event.ResourceID.fromResource(cr), written, read);
+        return true;
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 409 || attempt == 3) {
+          throw e;
+        }
+      }
+      CloudRunEgressJob newest = context.getClient().resource(cr).get();
+      CloudRunEgressJobStatus stored = newest == null ? null : copy(newest.getStatus(), context);
+      if (newest == null || !Objects.equals(stored, before)) {
+        LOG.debug("{}/{}: the status changed since this pass read it; the pass runs again", cr.getMetadata().getNamespace(), cr.getMetadata().getName());
+        return false;
+      }
+      read = newest;
+    }
   }
 
   private static long generation(CloudRunEgressJob cr) {
