@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cloudrun.egress.testing.CrdCorpus;
+import dev.cloudrun.egress.testing.CrdCorpus.Case;
 import dev.cloudrun.egress.testing.Crds;
 import dev.cloudrun.egress.testing.Manifests;
 import dev.cloudrun.egress.testing.RealApiServer;
@@ -38,13 +40,6 @@ class AdmissionOnRealApiServerIT {
   private static final RealApiServer SERVER = RealApiServer.shared();
   private static final AtomicInteger NAMES = new AtomicInteger();
   private static KubernetesClient client;
-
-  record Case(String name, String kind, JsonNode old, JsonNode object, String error) {
-    @Override
-    public String toString() {
-      return name;
-    }
-  }
 
   @BeforeAll
   static void installCrdsAndNamespaces() throws IOException {
@@ -151,24 +146,11 @@ class AdmissionOnRealApiServerIT {
     return Manifests.YAML.convertValue(copy, GenericKubernetesResource.class);
   }
 
-  static Stream<Arguments> rejected() throws IOException {
-    return Stream.concat(load("rejected.yaml"), load("egress-policies-rejected.yaml")).map(Arguments::of);
+  static Stream<Arguments> rejected() {
+    return Stream.concat(CrdCorpus.load("rejected.yaml").stream(), CrdCorpus.load("egress-policies-rejected.yaml").stream()).map(Arguments::of);
   }
 
-  static Stream<Arguments> accepted() throws IOException {
-    return load("accepted.yaml").map(Arguments::of);
-  }
-
-  private static Stream<Case> load(String file) throws IOException {
-    List<Case> cases = new ArrayList<>();
-    try (InputStream in = AdmissionOnRealApiServerIT.class.getResourceAsStream("/crd-corpus/" + file)) {
-      for (JsonNode c : Manifests.readAll(in).get(0)) {
-        JsonNode base = Manifests.example(c.path("base").asText());
-        JsonNode old = c.has("old") ? Manifests.mergePatch(base, c.get("old")) : null;
-        JsonNode object = Manifests.mergePatch(base, c.path("patch"));
-        cases.add(new Case(c.path("name").asText(), object.path("kind").asText(), old, object, c.path("error").asText(null)));
-      }
-    }
-    return cases.stream();
+  static Stream<Arguments> accepted() {
+    return CrdCorpus.load("accepted.yaml").stream().map(Arguments::of);
   }
 }

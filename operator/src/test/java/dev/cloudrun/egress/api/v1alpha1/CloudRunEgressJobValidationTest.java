@@ -3,6 +3,8 @@ package dev.cloudrun.egress.api.v1alpha1;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.cloudrun.egress.testing.CrdCorpus;
+import dev.cloudrun.egress.testing.CrdCorpus.Case;
 import dev.cloudrun.egress.testing.Crds;
 import dev.cloudrun.egress.testing.Manifests;
 import dev.cloudrun.egress.validation.CrdValidator;
@@ -27,13 +29,6 @@ class CloudRunEgressJobValidationTest {
 
   private static final CrdValidator VALIDATOR = Crds.cloudRunEgressJobValidator();
 
-  record Case(String name, JsonNode old, JsonNode object, String error) {
-    @Override
-    public String toString() {
-      return name;
-    }
-  }
-
   @ParameterizedTest(name = "rejects {0}")
   @MethodSource("rejected")
   void rejects(Case c) {
@@ -51,7 +46,7 @@ class CloudRunEgressJobValidationTest {
 
   @Test
   void corpusRejectsByEveryRule() throws IOException {
-    List<Case> rejected = load("rejected.yaml");
+    List<Case> rejected = CrdCorpus.load("rejected.yaml");
     assertThat(rejected).hasSizeGreaterThanOrEqualTo(40);
     Set<String> reported = new HashSet<>();
     for (Case c : rejected) {
@@ -85,23 +80,10 @@ class CloudRunEgressJobValidationTest {
   }
 
   static Stream<Arguments> rejected() throws IOException {
-    return load("rejected.yaml").stream().map(Arguments::of);
+    return CrdCorpus.load("rejected.yaml").stream().map(Arguments::of);
   }
 
   static Stream<Arguments> accepted() throws IOException {
-    return load("accepted.yaml").stream().map(Arguments::of);
-  }
-
-  private static List<Case> load(String file) throws IOException {
-    List<Case> cases = new ArrayList<>();
-    try (InputStream in = CloudRunEgressJobValidationTest.class.getResourceAsStream("/crd-corpus/" + file)) {
-      for (JsonNode c : Manifests.readAll(in).get(0)) {
-        JsonNode base = Manifests.example(c.path("base").asText());
-        JsonNode old = c.has("old") ? Manifests.mergePatch(base, c.get("old")) : null;
-        JsonNode object = Manifests.mergePatch(base, c.path("patch"));
-        cases.add(new Case(c.path("name").asText(), old, object, c.path("error").asText(null)));
-      }
-    }
-    return cases;
+    return CrdCorpus.load("accepted.yaml").stream().map(Arguments::of);
   }
 }

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.cloudrun.egress.testing.Crds;
+import dev.cloudrun.egress.testing.CrdCorpus;
+import dev.cloudrun.egress.testing.CrdCorpus.Case;
 import dev.cloudrun.egress.testing.Manifests;
 import dev.cloudrun.egress.testing.Schemas;
 import dev.cloudrun.egress.validation.CrdValidator;
@@ -28,12 +30,6 @@ class EgressPolicyCrdTest {
   private final JsonNode crd = Crds.egressPolicy();
   private final JsonNode schema = VALIDATOR.schema();
 
-  record Case(String name, JsonNode policy, String error) {
-    @Override
-    public String toString() {
-      return name;
-    }
-  }
 
   @Test
   void clusterScopedInTheOperatorsGroup() {
@@ -117,7 +113,7 @@ class EgressPolicyCrdTest {
   @MethodSource("rejected")
   void rejects(Case c) {
     // exactly one error of the object; the server adds a note when that error kept it from running the rules
-    List<String> errors = VALIDATOR.validateCreate(c.policy()).stream().filter(e -> !e.endsWith(CrdValidator.RULES_SKIPPED)).toList();
+    List<String> errors = VALIDATOR.validateCreate(c.object()).stream().filter(e -> !e.endsWith(CrdValidator.RULES_SKIPPED)).toList();
     assertThat(errors).as("errors for '%s'", c.name()).hasSize(1);
     assertThat(errors.get(0)).contains(c.error());
   }
@@ -126,7 +122,7 @@ class EgressPolicyCrdTest {
   void corpusRejectsByEveryRule() throws IOException {
     Set<String> reported = new HashSet<>();
     for (Case c : load()) {
-      reported.addAll(VALIDATOR.validateCreate(c.policy()));
+      reported.addAll(VALIDATOR.validateCreate(c.object()));
     }
     assertThat(VALIDATOR.rulesNeverReported(reported)).as("CEL rules no rejected case exercises").isEmpty();
   }
@@ -135,14 +131,7 @@ class EgressPolicyCrdTest {
     return load().stream();
   }
 
-  private static List<Case> load() throws IOException {
-    List<Case> cases = new ArrayList<>();
-    try (InputStream in = EgressPolicyCrdTest.class.getResourceAsStream("/crd-corpus/egress-policies-rejected.yaml")) {
-      for (JsonNode c : Manifests.readAll(in).get(0)) {
-        JsonNode policy = Manifests.mergePatch(Manifests.example(c.path("base").asText()), c.path("patch"));
-        cases.add(new Case(c.path("name").asText(), policy, c.path("error").asText()));
-      }
-    }
-    return cases;
+  private static List<Case> load() {
+    return CrdCorpus.load("egress-policies-rejected.yaml");
   }
 }
