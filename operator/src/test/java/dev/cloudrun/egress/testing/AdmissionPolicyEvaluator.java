@@ -3,6 +3,7 @@ package dev.cloudrun.egress.testing;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cloudrun.egress.validation.KubernetesCel;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -14,9 +15,13 @@ import java.util.Map;
  * does: match constraints (operations, resource, the binding's namespace selector), the param
  * (parameterNotFoundAction when there is none), matchConditions, variables in order (each exposed to
  * later expressions as variables.NAME), then every validation, whose message is its
- * messageExpression when that yields a string. Expressions that fail to evaluate are handled by
- * failurePolicy. Variables are evaluated eagerly rather than lazily, so one that fails counts even
- * if nothing reads it: stricter than the API server, never laxer.
+ * messageExpression when that yields a usable string (see {@link #message}). Expressions that fail
+ * to evaluate are handled by failurePolicy. Variables are evaluated eagerly rather than lazily, so
+ * one that fails counts even if nothing reads it: stricter than the API server, never laxer.
+ *
+ * <p>A missing param under parameterNotFoundAction Deny is what the plugin calls a configuration
+ * error: failurePolicy alone decides it (Fail refuses whatever the binding's validationActions,
+ * Ignore admits), before matchConditions are even looked at.
  */
 public final class AdmissionPolicyEvaluator {
 
@@ -35,36 +40,59 @@ public final class AdmissionPolicyEvaluator {
     return policy;
   }
 
+  public JsonNode binding() {
+    return binding;
+  }
+
   /** What the API server was asked to do; oldObject only on UPDATE, params null when none exists. */
   public record Request(String operation, String resource, JsonNode object, JsonNode oldObject,
       JsonNode params, Map<String, String> namespaceLabels) {}
 
   /**
    * The outcome: whether the policy applied at all, the messages of the validations that failed,
-   * the values of the variables (empty if it did not apply), and the binding's actions.
+   * the values of the variables (empty if it did not apply), the binding's actions, and whether the
+   * one violation is a configuration error (a missing param under failurePolicy Fail), which the
+   * plugin refuses whatever the actions and neither warns about nor audits.
    */
   public record Decision(boolean applied, List<String> violations, Map<String, Object> variables,
-      List<String> actions) {
+      List<String> actions, boolean configurationError) {
+    public Decision(boolean applied, List<String> violations, Map<String, Object> variables, List<String> actions) {
+      this(applied, violations, variables, actions, false);
+    }
+
     public boolean denied() {
-      return !violations.isEmpty() && actions.contains("Deny");
+      return configurationError || !violations.isEmpty() && actions.contains("Deny");
+    }
+
+    /** What the API server refuses the request with: the first violation, as its plugin does. */
+    public String refusal() {
+      return denied() ? violations.get(0) : null;
     }
 
     public List<String> warnings() {
-      return actions.contains("Warn") ? violations : List.of();
+      return !configurationError && actions.contains("Warn") ? violations : List.of();
     }
   }
+
+  /** The plugin's wording of a missing param under parameterNotFoundAction Deny (with failurePolicy Fail). */
+  public static final String NO_PARAMS =
+      "failed to configure binding: no params found for policy binding with `Deny` parameterNotFoundAction";
+
+  /** The plugin ignores a messageExpression result longer than this, in UTF-8 bytes (MaxEvaluatedMessageExpressionSizeBytes). */
+  public static final int MAX_MESSAGE_BYTES = 5 * 1024;
 
   public Decision admit(Request request) {
     List<String> actions = Manifests.texts(binding.at("/spec/validationActions"));
     if (!matchesConstraints(request) || !matchesNamespace(request.namespaceLabels())) {
       return new Decision(false, List.of(), Map.of(), actions);
     }
-    if (request.params() == null) {
-      boolean deny = "Deny".equals(binding.at("/spec/paramRef/parameterNotFoundAction").asText());
-      List<String> violations = deny
-          ? List.of("no params found for policy binding with Deny parameterNotFoundAction")
-          : List.of();
-      return new Decision(deny, violations, Map.of(), actions);
+    if (request.params() == null && policy.at("/spec/paramKind").isObject() && binding.at("/spec/paramRef").isObject()) {
+      // Deny is the API server's default for parameterNotFoundAction.
+      boolean deny = !"Allow".equals(binding.at("/spec/paramRef/parameterNotFoundAction").asText());
+      if (deny && !"Ignore".equals(policy.at("/spec/failurePolicy").asText())) {
+        return new Decision(true, List.of(NO_PARAMS), Map.of(), actions, true);
+      }
+      return new Decision(false, List.of(), Map.of(), actions);
     }
     Map<String, Object> inputs = inputs(request);
     List<String> violations = new ArrayList<>();
@@ -138,7 +166,9 @@ public final class AdmissionPolicyEvaluator {
     if (request.oldObject() != null) {
       inputs.put("oldObject", KubernetesCel.toCel(request.oldObject()));
     }
-    inputs.put("params", KubernetesCel.toCel(request.params()));
+    if (request.params() != null) {
+      inputs.put("params", KubernetesCel.toCel(request.params()));
+    }
     inputs.put("request", KubernetesCel.toCel(admission));
     inputs.put("namespaceObject", KubernetesCel.toCel(namespaceObject));
     return inputs;
@@ -156,19 +186,47 @@ public final class AdmissionPolicyEvaluator {
     }
   }
 
-  private static String message(JsonNode validation, Map<String, Object> inputs) {
+  /**
+   * A failed validation's message as the plugin picks it: the messageExpression's result, trimmed,
+   * unless it is not a string, fails, is empty, is longer than {@link #MAX_MESSAGE_BYTES} in UTF-8 or
+   * holds a line break; then the static message, trimmed; without one, "failed expression: " and the
+   * expression.
+   */
+  public static String message(JsonNode validation, Map<String, Object> inputs) {
     if (validation.has("messageExpression")) {
       try {
         Object message = CEL.evalCel(validation.get("messageExpression").asText(), inputs);
-        if (message instanceof String text && !text.isBlank()) {
-          return text;
+        if (message instanceof String text && usableMessage(trimSpace(text))) {
+          return trimSpace(text);
         }
       } catch (Exception e) {
         // The API server falls back to the static message too.
       }
     }
-    return validation.has("message")
-        ? validation.get("message").asText()
-        : "failed expression: " + validation.path("expression").asText();
+    String message = trimSpace(validation.path("message").asText(""));
+    return !message.isEmpty() ? message : "failed expression: " + trimSpace(validation.path("expression").asText());
+  }
+
+  /** Go's strings.TrimSpace: Unicode white space (unicode.IsSpace) off both ends. */
+  static String trimSpace(String text) {
+    int start = 0;
+    int end = text.length();
+    while (start < end && isGoSpace(text.charAt(start))) {
+      start++;
+    }
+    while (end > start && isGoSpace(text.charAt(end - 1))) {
+      end--;
+    }
+    return text.substring(start, end);
+  }
+
+  private static boolean isGoSpace(char c) {
+    return Character.isSpaceChar(c) || "\t\n\u000B\f\r\u0085".indexOf(c) >= 0;
+  }
+
+  /** Whether the plugin keeps a (trimmed) messageExpression result rather than falling back. */
+  public static boolean usableMessage(String trimmed) {
+    return !trimmed.isEmpty() && trimmed.getBytes(StandardCharsets.UTF_8).length <= MAX_MESSAGE_BYTES
+        && trimmed.indexOf('\n') < 0;
   }
 }

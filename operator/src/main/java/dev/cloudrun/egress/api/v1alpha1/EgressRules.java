@@ -17,6 +17,19 @@ import lombok.Data;
 public class EgressRules {
   /** Longest list a policy may hold; the admission policy's messages print lists up to this size. */
   public static final int MAX_VALUES = 32;
+  /**
+   * Fewer image registry prefixes, each up to 200 characters: a denial prints the job's image (up to
+   * 1024 characters) and every allowed prefix, and the API server replaces a message longer than
+   * 5 KiB with the rule's static text. 16 such prefixes keep it under, with room for the longest
+   * EgressPolicy and namespace names.
+   */
+  public static final int MAX_IMAGE_REGISTRIES = 16;
+  /**
+   * The beginning of an image reference as spec.job.image writes it (lowercase registry host, an
+   * optional port, path segments) ending with /: ASCII only, so a prefix's length in characters is
+   * its length in the denial's bytes.
+   */
+  static final String IMAGE_PREFIX = "^[a-z0-9]+([._-][a-z0-9]+)*([.:][a-z0-9-]+)*(/[a-zA-Z0-9._-]+)*/$";
 
   @Size(max = MAX_VALUES)
   @ValidationRule(
@@ -37,7 +50,8 @@ public class EgressRules {
       value = "self.all(n, n.matches('" + CelPatterns.GCE_NAME + "') || n.matches('" + CelPatterns.NETWORK_PATH + "'))",
       message = "allowedNetworks must be network names such as default, or projects/HOST/global/networks/NAME, written as jobs write spec.egress.network")
   @JsonPropertyDescription("VPC networks a job's traffic may enter (spec.egress.network), written as the job writes them.")
-  private List<@Size(max = 200) String> allowedNetworks;
+  // 119: the longest projects/HOST/global/networks/NAME the pattern admits (9 + 30 + 17 + 63).
+  private List<@Size(max = 119) String> allowedNetworks;
 
   @JsonPropertyDescription("The spec.egress.vpcEgress every job must use: AllTraffic (public traffic through NAT) or PrivateRangesOnly.")
   private EgressSpec.VpcEgress requiredVpcEgress;
@@ -97,12 +111,12 @@ public class EgressRules {
 
   @Data
   public static class JobRules {
-    @Size(max = MAX_VALUES)
+    @Size(max = MAX_IMAGE_REGISTRIES)
     @ValidationRule(
-        value = "self.all(p, p.endsWith('/'))",
-        message = "job.allowedImageRegistries prefixes must end with / (e.g. europe-west2-docker.pkg.dev/myproject/), otherwise a longer host name such as europe-west2-docker.pkg.dev.example.com would match too")
-    @JsonPropertyDescription("Prefixes a job's image (spec.job.image) must start with, e.g. europe-west2-docker.pkg.dev/myproject/. Each ends with /.")
-    private List<@Size(max = 255) String> allowedImageRegistries;
+        value = "self.all(p, p.matches('" + IMAGE_PREFIX + "'))",
+        message = "job.allowedImageRegistries prefixes must end with / (e.g. europe-west2-docker.pkg.dev/myproject/), otherwise a longer host name such as europe-west2-docker.pkg.dev.example.com would match too; and they must begin an image reference as spec.job.image writes it (lowercase registry host, optional :port, path segments)")
+    @JsonPropertyDescription("Prefixes a job's image (spec.job.image) must start with, e.g. europe-west2-docker.pkg.dev/myproject/. Each ends with /; up to 16 of up to 200 characters.")
+    private List<@Size(max = 200) String> allowedImageRegistries;
 
     @Size(max = 300)
     @ValidationRule(

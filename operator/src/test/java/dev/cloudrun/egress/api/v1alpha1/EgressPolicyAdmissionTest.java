@@ -19,8 +19,10 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.IntStream;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -126,6 +128,64 @@ class EgressPolicyAdmissionTest {
     Decision decision = lenient.admit(request(Manifests.example("03-direct-vpc-egress"), null, null));
     assertThat(decision.denied()).isFalse();
     assertThat(decision.violations()).isEmpty();
+  }
+
+  @Test
+  void aMissingPolicyIsAConfigurationErrorThatFailurePolicyAloneDecides() {
+    JsonNode job = Manifests.example("03-direct-vpc-egress");
+    Decision auditFail = HelmChart.admissionPolicy(Map.of("validationActions", List.of("Audit"),
+        "parameterNotFoundAction", "Deny", "failurePolicy", "Fail")).admit(request(job, null, null));
+    assertThat(auditFail.denied()).as("refused under [Audit]: the API server does not audit configuration errors").isTrue();
+    assertThat(auditFail.refusal()).isEqualTo(AdmissionPolicyEvaluator.NO_PARAMS);
+    assertThat(auditFail.warnings()).isEmpty();
+
+    Decision warnFail = HelmChart.admissionPolicy(Map.of("validationActions", List.of("Warn"),
+        "parameterNotFoundAction", "Deny", "failurePolicy", "Fail")).admit(request(job, null, null));
+    assertThat(warnFail.denied()).isTrue();
+    assertThat(warnFail.warnings()).isEmpty();
+
+    Decision denyIgnore = HelmChart.admissionPolicy(Map.of("validationActions", List.of("Deny"),
+        "parameterNotFoundAction", "Deny", "failurePolicy", "Ignore")).admit(request(job, null, null));
+    assertThat(denyIgnore.denied()).isFalse();
+    assertThat(denyIgnore.violations()).isEmpty();
+
+    Decision chartDefaults = HelmChart.admissionPolicy(Map.of()).admit(request(job, null, null));
+    assertThat(chartDefaults.denied()).as("[Audit] by default: a missing EgressPolicy refuses nothing").isFalse();
+  }
+
+  static Stream<Arguments> messageExpressionResults() {
+    String limit = "x".repeat(AdmissionPolicyEvaluator.MAX_MESSAGE_BYTES);
+    String twoByteLimit = "\u00e9".repeat(AdmissionPolicyEvaluator.MAX_MESSAGE_BYTES / 2);
+    return Stream.of(
+        Arguments.of(limit, limit),
+        Arguments.of(limit + "x", "static text"),
+        Arguments.of(twoByteLimit, twoByteLimit),
+        Arguments.of(twoByteLimit + "\u00e9", "static text"),
+        Arguments.of(" \t" + limit + "  ", limit),
+        Arguments.of("two\nlines", "static text"),
+        Arguments.of("one line\n", "one line"),
+        Arguments.of("   ", "static text"),
+        Arguments.of(null, "static text"));
+  }
+
+  /** The API server's rules (validating/validator.go): trimmed, at most 5 KiB in UTF-8, no line break, else the static message. */
+  @ParameterizedTest
+  @MethodSource("messageExpressionResults")
+  void messageExpressionsFallBackToTheStaticMessageAsTheApiServerDoes(String result, String expected) {
+    JsonNode policy = Manifests.YAML.valueToTree(Map.of("spec", Map.of(
+        "matchConstraints", POLICY.policy().at("/spec/matchConstraints"),
+        "validations", List.of(Map.of("expression", "false", "message", " static text ",
+            "messageExpression", "string(object.metadata.annotations['message'])")))));
+    JsonNode binding = Manifests.YAML.valueToTree(Map.of("spec", Map.of("validationActions", List.of("Deny"))));
+    ObjectNode job = (ObjectNode) Manifests.example("05-existing-connector");
+    if (result != null) {
+      ((ObjectNode) job.get("metadata")).putObject("annotations").put("message", result);
+    }
+
+    Decision decision = new AdmissionPolicyEvaluator(policy, binding)
+        .admit(new Request("CREATE", "cloudrunegressjobs", job, null, null, Map.of()));
+
+    assertThat(decision.refusal()).isEqualTo(expected);
   }
 
   @Test

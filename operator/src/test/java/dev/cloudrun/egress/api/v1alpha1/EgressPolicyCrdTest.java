@@ -17,8 +17,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
+import org.assertj.core.api.InstanceOfAssertFactories;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -116,6 +118,30 @@ class EgressPolicyCrdTest {
     List<String> errors = VALIDATOR.validateCreate(c.object()).stream().filter(e -> !e.endsWith(CrdValidator.RULES_SKIPPED)).toList();
     assertThat(errors).as("errors for '%s'", c.name()).hasSize(1);
     assertThat(errors.get(0)).contains(c.error());
+  }
+
+  /**
+   * Registry prefixes are the ASCII beginnings of image references: a denial prints every allowed
+   * prefix, and its length in bytes must stay under the API server's 5 KiB for messages.
+   */
+  @Test
+  void imageRegistryPrefixesAreBeginningsOfImageReferences() {
+    for (String prefix : List.of("europe-west2-docker.pkg.dev/myproject/", "docker.io/library/", "localhost:5000/", "ghcr.io/",
+        "europe-west2-docker.pkg.dev/my-project/team_a/Images/")) {
+      assertThat(VALIDATOR.validateCreate(withRegistry(prefix))).as(prefix).isEmpty();
+    }
+    for (String prefix : List.of("europe-west2-docker.pkg.dev/proj\u00e9t/", "Europe-west2-docker.pkg.dev/myproject/",
+        "europe-west2-docker.pkg.dev/my project/", "/myproject/", "europe-west2-docker.pkg.dev")) {
+      assertThat(VALIDATOR.validateCreate(withRegistry(prefix))).as(prefix)
+          .singleElement(InstanceOfAssertFactories.STRING).contains("job.allowedImageRegistries prefixes must end with /");
+    }
+    assertThat(VALIDATOR.validateCreate(withRegistry("europe-west2-docker.pkg.dev/" + "a".repeat(171) + "/"))).isEmpty();
+    assertThat(VALIDATOR.validateCreate(withRegistry("europe-west2-docker.pkg.dev/" + "a".repeat(172) + "/"))).isNotEmpty();
+  }
+
+  private static JsonNode withRegistry(String prefix) {
+    return Manifests.mergePatch(Manifests.example("policies/01-shared-network"), Manifests.YAML.valueToTree(
+        Map.of("spec", Map.of("defaults", Map.of("job", Map.of("allowedImageRegistries", List.of(prefix)))))));
   }
 
   @Test
