@@ -260,8 +260,9 @@ public final class RealApiServer {
       last = ready.err();
       sleep(200);
     }
+    IllegalStateException notReady = new IllegalStateException("the API server was not ready in 60 s: " + last + "\n" + tail(work.resolve("apiserver.log")));
     stop();
-    throw new IllegalStateException("the API server was not ready in 60 s: " + last + "\n" + tail(work.resolve("apiserver.log")));
+    throw notReady;
   }
 
   private Path writeKubeconfig(Path pki) throws IOException {
@@ -284,6 +285,7 @@ public final class RealApiServer {
     return file;
   }
 
+  /** Stops the server then etcd, by their process handles, and deletes their data. */
   private void stop() {
     for (Process p : new Process[] {apiServer, etcd}) {
       if (p != null && p.isAlive()) {
@@ -297,6 +299,11 @@ public final class RealApiServer {
           Thread.currentThread().interrupt();
         }
       }
+    }
+    try (var files = Files.walk(work)) {
+      files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+    } catch (IOException e) {
+      // a temporary directory left behind is not worth failing the run for
     }
   }
 

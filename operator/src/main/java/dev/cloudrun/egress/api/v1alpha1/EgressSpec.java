@@ -26,7 +26,7 @@ public class EgressSpec {
   private VpcEgress vpcEgress = VpcEgress.PrivateRangesOnly;
 
   @Required
-  @Size(max = 200)
+  @Size(max = 119) // the longest network path: projects/ + 30 + /global/networks/ + 63
   @ValidationRule(
       value = "self.matches('" + CelPatterns.GCE_NAME + "') || self.matches('" + CelPatterns.NETWORK_PATH + "')",
       message = "spec.egress.network must be a VPC network name such as default, or projects/HOST_PROJECT/global/networks/NAME for a Shared VPC")
