@@ -34,18 +34,19 @@ public final class RealApiServer {
 
   private static RealApiServer shared;
   private static RealApiServer withAdmissionPolicies;
+  /** A server that failed to start fails every later test at once, instead of each trying again for a minute. */
+  private static RuntimeException startFailure;
 
-  private final Path work;
-  private final int apiPort;
-  private final Process etcd;
-  private final Process apiServer;
-  private final Path kubeconfig;
+  private Path work;
+  private int apiPort;
+  private Process etcd;
+  private Process apiServer;
+  private Path kubeconfig;
 
   /** The server most tests share, without admission policies. */
   public static synchronized RealApiServer shared() {
     if (shared == null) {
-      shared = new RealApiServer(false);
-      Runtime.getRuntime().addShutdownHook(new Thread(shared::stop, "stop-kube-apiserver"));
+      shared = start(false);
     }
     return shared;
   }
@@ -56,10 +57,21 @@ public final class RealApiServer {
    */
   public static synchronized RealApiServer withAdmissionPolicies() {
     if (withAdmissionPolicies == null) {
-      withAdmissionPolicies = new RealApiServer(true);
-      Runtime.getRuntime().addShutdownHook(new Thread(withAdmissionPolicies::stop, "stop-kube-apiserver-vap"));
+      withAdmissionPolicies = start(true);
     }
     return withAdmissionPolicies;
+  }
+
+  private static RealApiServer start(boolean admissionPolicies) {
+    if (startFailure != null) {
+      throw new IllegalStateException("the API server failed to start earlier in this run", startFailure);
+    }
+    try {
+      return new RealApiServer(admissionPolicies);
+    } catch (RuntimeException e) {
+      startFailure = e;
+      throw e;
+    }
   }
 
   private RealApiServer(boolean admissionPolicies) {
@@ -68,6 +80,8 @@ public final class RealApiServer {
       throw new IllegalStateException("No API server at " + binary + ": build it with `bash operator/src/test/kube-apiserver/setup.sh "
           + CACHE + "` (root on Debian), or run the tier through `mvn -B verify -Papiserver`, which does.");
     }
+    // Child processes outlive the JVM unless stopped: the hook is in place before the first one starts.
+    Runtime.getRuntime().addShutdownHook(new Thread(this::stop, "stop-kube-apiserver"));
     try {
       work = Files.createTempDirectory("kube-apiserver");
       int etcdPort = freePort();
@@ -93,7 +107,11 @@ public final class RealApiServer {
       kubeconfig = writeKubeconfig(pki);
       awaitReady();
     } catch (IOException e) {
+      stop();
       throw new UncheckedIOException(e);
+    } catch (RuntimeException e) {
+      stop();
+      throw e;
     }
   }
 
@@ -113,6 +131,8 @@ public final class RealApiServer {
           .waitUntilCondition(crd -> crd != null && crd.getStatus() != null && crd.getStatus().getConditions().stream()
               .anyMatch(c -> c.getType().equals("Established") && c.getStatus().equals("True")), 60, TimeUnit.SECONDS);
     }
+    // kubectl cached the discovery from before the group existed; api-resources refreshes it (explain would not).
+    kubectl("api-resources", "--api-group=egress.cloudrun.dev");
   }
 
   /** Creates these namespaces if missing: the server admits objects only in namespaces that exist (NamespaceLifecycle). */
@@ -143,7 +163,8 @@ public final class RealApiServer {
 
   /** Runs the real kubectl (from the same Debian Kubernetes release as the server) against it. */
   public Result kubectl(String... args) {
-    List<String> command = new ArrayList<>(List.of(CACHE.resolve("bin/kubectl").toString(), "--kubeconfig", kubeconfig.toString()));
+    List<String> command = new ArrayList<>(List.of(CACHE.resolve("bin/kubectl").toString(), "--kubeconfig", kubeconfig.toString(),
+        "--cache-dir", work.resolve("kubectl-cache").toString()));
     command.addAll(List.of(args));
     return run(command);
   }
@@ -159,15 +180,21 @@ public final class RealApiServer {
 
   private static Result run(List<String> command) {
     try {
-      Process p = new ProcessBuilder(command).start();
-      p.getOutputStream().close();
-      var out = p.getInputStream().readAllBytes();
-      var err = p.getErrorStream().readAllBytes();
-      if (!p.waitFor(2, TimeUnit.MINUTES)) {
-        p.destroyForcibly();
-        throw new IllegalStateException("timed out: " + command);
+      // Files, not pipes: a child that fills one pipe while we read the other would never finish.
+      Path out = Files.createTempFile("command", ".out");
+      Path err = Files.createTempFile("command", ".err");
+      try {
+        Process p = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        p.getOutputStream().close();
+        if (!p.waitFor(2, TimeUnit.MINUTES)) {
+          p.destroyForcibly();
+          throw new IllegalStateException("timed out: " + command);
+        }
+        return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
+      } finally {
+        Files.deleteIfExists(out);
+        Files.deleteIfExists(err);
       }
-      return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8), new String(err, StandardCharsets.UTF_8));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (InterruptedException e) {
@@ -260,9 +287,7 @@ public final class RealApiServer {
       last = ready.err();
       sleep(200);
     }
-    IllegalStateException notReady = new IllegalStateException("the API server was not ready in 60 s: " + last + "\n" + tail(work.resolve("apiserver.log")));
-    stop();
-    throw notReady;
+    throw new IllegalStateException("the API server was not ready in 60 s: " + last + "\n" + tail(work.resolve("apiserver.log")));
   }
 
   private Path writeKubeconfig(Path pki) throws IOException {
@@ -285,7 +310,7 @@ public final class RealApiServer {
     return file;
   }
 
-  /** Stops the server then etcd, by their process handles, and deletes their data. */
+  /** Stops the server then etcd, by their process handles, and deletes their data. Idempotent. */
   private void stop() {
     for (Process p : new Process[] {apiServer, etcd}) {
       if (p != null && p.isAlive()) {
@@ -299,6 +324,9 @@ public final class RealApiServer {
           Thread.currentThread().interrupt();
         }
       }
+    }
+    if (work == null || !Files.exists(work)) {
+      return;
     }
     try (var files = Files.walk(work)) {
       files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
@@ -320,13 +348,14 @@ public final class RealApiServer {
     }
   }
 
-  private static int freePort() throws IOException {
+  /** A port free on loopback now (another process may take it before it is bound: rare enough here). */
+  public static int freePort() throws IOException {
     try (ServerSocket socket = new ServerSocket(0)) {
       return socket.getLocalPort();
     }
   }
 
-  private static void sleep(long millis) {
+  public static void sleep(long millis) {
     try {
       Thread.sleep(millis);
     } catch (InterruptedException e) {

@@ -33,7 +33,8 @@ class KubectlOnRealApiServerIT {
   }
 
   @AfterAll
-  static void close() {
+  static void deleteWhatThisClassMade() {
+    client.resources(CloudRunEgressJob.class).inNamespace(NAMESPACE).delete();
     client.close();
   }
 
