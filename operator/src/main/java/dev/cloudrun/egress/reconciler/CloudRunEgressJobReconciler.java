@@ -257,8 +257,10 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
    * pass read, so a pass that worked from a stale status never lands its lists on the wrong entries.
    * A write refused with 409 because only the metadata or spec changed since (a label, an
    * annotation, a user's edit) is made again on the newest version: what the pass recorded, the
-   * operations it started among it, must not be lost, and it is still true. If another writer
-   * changed the status, nothing is written: returns false, and the pass runs again on that version.
+   * operations it started among it, must not be lost, and it is still true (after a spec change its
+   * conditions keep the generation they were computed for, and the new generation gets its own
+   * pass). If another writer changed the status, or the resource keeps changing, nothing is
+   * written: returns false, and the pass runs again on the newest version.
    */
   private static boolean writeStatus(CloudRunEgressJob cr, CloudRunEgressJobStatus before, CloudRunEgressJobStatus status,
       Context<CloudRunEgressJob> context) {
@@ -276,12 +278,19 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
         CloudRunEgressJob written = context.getClient().resource(update).updateStatus();
         // The next pass (often due at once) may start before the informer has seen this write: it must
         // read this version, or it would start the recorded operations a second time.
+        // java-operator-sdk keeps it only when the version given as "previous" is the one its informer
+        // holds: after a retry that is not necessarily the version this write was made on.
+        var id = io.javaoperatorsdk.operator.processing.event.ResourceID.fromResource(cr);
         context.eventSourceRetriever().getControllerEventSource()
-            .handleRecentResourceUpdate(io.javaoperatorsdk.operator.processing.event.ResourceID.fromResource(cr), written, read);
+            .handleRecentResourceUpdate(id, written, context.getPrimaryCache().get(id).orElse(read));
         return true;
       } catch (KubernetesClientException e) {
-        if (e.getCode() != 409 || attempt == 3) {
+        if (e.getCode() != 409) {
           throw e;
+        }
+        if (attempt == 3) {
+          LOG.debug("{}/{}: the resource keeps changing under the status write; the pass runs again", cr.getMetadata().getNamespace(), cr.getMetadata().getName());
+          return false;
         }
       }
       CloudRunEgressJob newest = context.getClient().resource(cr).get();
