@@ -25,7 +25,7 @@ public final class CrdCatalog {
     this.validators = List.copyOf(validators);
   }
 
-  /** The committed CRDs, judged as the newest Kubernetes release judges. */
+  /** The committed CRDs, judged in the words of Kubernetes 1.36's API server (see ServerMessages). */
   public static CrdCatalog committed() {
     return fromClasspath(COMMITTED);
   }

@@ -181,7 +181,7 @@ public final class CrdValidator {
     }
     errors.addAll(new OpenApiValidation().validate(openApiSchema, self));
     if (errors.stream().anyMatch(e -> BLOCKING.contains(e.type()))) {
-      errors.add(FieldError.invalid("<nil>", ServerMessages.nil(), RULES_SKIPPED));
+      errors.add(FieldError.invalid("<nil>", null, RULES_SKIPPED));
     } else {
       reviewRules(openApiSchema, self, old, "", errors);
     }

@@ -29,7 +29,7 @@ final class OpenApiValidation {
         errors.add(typeInvalid(name, type, "null"));
       }
       if (schema.has("enum")) {
-        errors.add(notSupported(name, ServerMessages.nil(), schema.get("enum")));
+        errors.add(notSupported(name, null, schema.get("enum")));
       }
       return;
     }

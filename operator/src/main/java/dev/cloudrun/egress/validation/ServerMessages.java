@@ -21,11 +21,6 @@ final class ServerMessages {
     return "must have at most " + max + (max == 1 ? " item" : " items");
   }
 
-  /** A nil bad value, rendered as JSON null. */
-  static Object nil() {
-    return null;
-  }
-
   /** The bad value of a failed x-kubernetes-validations rule: the value itself, nothing for objects and lists. */
   static Object ruleValue(JsonNode schema, JsonNode self) {
     String type = schema.path("type").asText("");
