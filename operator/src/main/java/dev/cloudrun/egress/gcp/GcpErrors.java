@@ -18,14 +18,33 @@ public final class GcpErrors {
 
   private GcpErrors() {}
 
-  /** 429, 5xx and Compute's "rate limit exceeded" 403: worth retrying with backoff. */
-  /** Whether GCP answered the call with an error (as opposed to a failure of the operator itself). */
-  public static boolean isGcpError(Throwable error) {
-    return error instanceof ConnectorPatcher.ConnectorPatchException || apiException(error) != null;
+  /**
+   * A 409 on a call that creates nothing (an update, a delete): another change of the same object
+   * raced this one. Worth retrying with backoff, unlike a 409 on an insert ("already exists"), which
+   * over REST arrives with the same code and is read by the caller.
+   */
+  public static final class ConcurrentChange extends RuntimeException {
+    private ConcurrentChange(RuntimeException conflict) {
+      super(describe(conflict), conflict);
+    }
   }
 
+  public static ConcurrentChange concurrentChange(RuntimeException conflict) {
+    return new ConcurrentChange(conflict);
+  }
+
+  /** Whether GCP answered the call with an error (as opposed to a failure of the operator itself). */
+  public static boolean isGcpError(Throwable error) {
+    return cause(error, ConnectorPatcher.ConnectorPatchException.class) != null || apiException(error) != null;
+  }
+
+  /** 429, 5xx, Compute's "rate limit exceeded" 403 and a {@link ConcurrentChange}: worth retrying with backoff. */
   public static boolean isTransient(Throwable error) {
-    if (error instanceof ConnectorPatcher.ConnectorPatchException patch) {
+    if (cause(error, ConcurrentChange.class) != null) {
+      return true;
+    }
+    ConnectorPatcher.ConnectorPatchException patch = cause(error, ConnectorPatcher.ConnectorPatchException.class);
+    if (patch != null) {
       return patch.status == 429 || patch.status >= 500;
     }
     ApiException api = apiException(error);
@@ -92,9 +111,14 @@ public final class GcpErrors {
   }
 
   public static ApiException apiException(Throwable error) {
+    return cause(error, ApiException.class);
+  }
+
+  /** The first {@code type} in the cause chain: java-operator-sdk hands a failed pass's exception over wrapped. */
+  public static <T extends Throwable> T cause(Throwable error, Class<T> type) {
     for (Throwable t = error; t != null; t = t.getCause()) {
-      if (t instanceof ApiException api) {
-        return api;
+      if (type.isInstance(t)) {
+        return type.cast(t);
       }
     }
     return null;

@@ -64,7 +64,7 @@ final class AddressPart {
           .setNetworkTier("PREMIUM")
           .setDescription(Ownership.description(pass.cr))
           .build();
-      return pass.change(PART, "create", target, () -> pass.regionalOperation(pass.services.gcp().addresses.insertCallable().call(
+      return pass.create(PART, target, () -> pass.regionalOperation(pass.services.gcp().addresses.insertCallable().call(
           InsertAddressRequest.newBuilder()
               .setProject(pass.targets.networkProject())
               .setRegion(pass.targets.region())
@@ -72,7 +72,6 @@ final class AddressPart {
               .setRequestId(pass.requestId(PART, target))
               .build()).getName()));
     }
-    pass.forgetCreateIntent(PART, target);
     boolean usable = ref.getExisting() || Ownership.managed(observed.getDescription()) || pass.cr.getSpec().getAdoptExisting();
     if (!usable) {
       return PartResult.blocked("NotOwned", "Address " + target + " exists but this operator did not reserve it; it is left untouched."
@@ -107,7 +106,7 @@ final class AddressPart {
       if (observed == null || ref.getExisting() || !Ownership.managed(observed.getDescription())) {
         continue;
       }
-      pending = pass.change(PART, "delete", target, () -> pass.regionalOperation(pass.services.gcp().addresses.deleteCallable().call(
+      pending = pass.change(PART, Pass.DELETE, target, () -> pass.regionalOperation(pass.services.gcp().addresses.deleteCallable().call(
           DeleteAddressRequest.newBuilder()
               .setProject(pass.targets.networkProject())
               .setRegion(pass.targets.region())

@@ -68,6 +68,7 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
 
   @Override
   public UpdateControl<CloudRunEgressJob> reconcile(CloudRunEgressJob cr, Context<CloudRunEgressJob> context) {
+    services.metrics().passed(cr);
     CloudRunEgressJobStatus before = copy(cr.getStatus(), context);
     CloudRunEgressJobStatus status = copy(cr.getStatus(), context);
     long generation = generation(cr);
@@ -78,19 +79,25 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
       status.setLastForcedReconcile(ReconcileTriggers.annotation(cr, ReconcileTriggers.FORCE_RECONCILE));
     }
 
-    AddressPart.Addresses addresses = guarded(cr, () -> AddressPart.reconcile(pass, claims), failed -> new AddressPart.Addresses(failed, List.of(), List.of()));
-    PartResult connector = guarded(cr, () -> ConnectorPart.reconcile(pass, claims), failed -> failed);
-    PartResult nat = guarded(cr, () -> RouterNatPart.reconcile(pass, claims, addresses), failed -> failed);
-    PartResult firewall = guarded(cr, () -> FirewallPart.reconcile(pass), failed -> failed);
-    PartResult job = guarded(cr, () -> CloudRunJobPart.reconcile(pass, connector), failed -> failed);
+    AddressPart.Addresses addresses = guarded(cr, pass, List.of(AddressPart.PART), () -> AddressPart.reconcile(pass, claims),
+        failed -> new AddressPart.Addresses(failed, List.of(), List.of()));
+    PartResult connector = guarded(cr, pass, List.of(ConnectorPart.PART), () -> ConnectorPart.reconcile(pass, claims), failed -> failed);
+    PartResult nat = guarded(cr, pass, List.of(RouterNatPart.PART), () -> RouterNatPart.reconcile(pass, claims, addresses), failed -> failed);
+    PartResult firewall = guarded(cr, pass, List.of(FirewallPart.PART), () -> FirewallPart.reconcile(pass), failed -> failed);
+    PartResult job = guarded(cr, pass, List.of(CloudRunJobPart.PART), () -> CloudRunJobPart.reconcile(pass, connector), failed -> failed);
     boolean partsReady = List.of(connector, nat, firewall, job).stream().allMatch(PartResult::isReady);
-    DiagnosisPart.Outcome diagnosis = guarded(cr, () -> DiagnosisPart.reconcile(pass, connector, addresses, partsReady),
-        failed -> new DiagnosisPart.Outcome(failed, false, null, false));
+    DiagnosisPart.Outcome diagnosis = guarded(cr, pass, List.of(ProbeJobPart.PART, ProbeJobPart.RUN),
+        () -> DiagnosisPart.reconcile(pass, connector, addresses, partsReady), failed -> new DiagnosisPart.Outcome(failed, false, null, false));
+    // What no part drove: intents and operations whose target the spec no longer implies.
+    PartResult leftOver = guarded(cr, pass, List.of(), () -> {
+      pass.settleTheRest();
+      return PartResult.ready("Settled", "Nothing is left over.");
+    }, failed -> failed);
     LOG.debug("{}/{}: connector {} {}, nat {} {}, firewall {} {}, job {} {}; operations {}", cr.getMetadata().getNamespace(), cr.getMetadata().getName(),
         connector.progress(), connector.reason(), nat.progress(), nat.reason(), firewall.progress(), firewall.reason(), job.progress(), job.reason(),
         pass.operations().stream().map(o -> o.getAction() + " " + o.getTarget() + (o.getName().isEmpty() ? " (intended)" : "")).toList());
     status.setEgressIPs(fixedEgressIps(cr.getSpec(), addresses));
-    List<PartResult> parts = List.of(connector, nat, firewall, job, diagnosis.result());
+    List<PartResult> parts = List.of(connector, nat, firewall, job, diagnosis.result(), leftOver);
     summarize(status, generation, pass, parts, connector, nat, firewall, job);
     boolean moving = !pass.operations().isEmpty() || parts.stream().anyMatch(r -> r.progress() == PartResult.Progress.PROGRESSING);
     boolean stalled = parts.stream().anyMatch(r -> r.progress() == PartResult.Progress.BLOCKED);
@@ -98,11 +105,12 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
     Duration next = refused ? settings.errorCeiling() // never sooner, even with other parts' operations or a probe in flight
         : soonerForProbe(diagnosis, pass.now, moving ? (pass.operations().stream().anyMatch(o -> o.getName().isEmpty()) ? Duration.ZERO : settings.pollInterval())
             : stalled ? settings.errorCeiling() : jittered(resyncInterval(cr)));
-    return finish(cr, before, status, next, context);
+    return finish(cr, before, status, next, pass, context);
   }
 
   @Override
   public DeleteControl cleanup(CloudRunEgressJob cr, Context<CloudRunEgressJob> context) {
+    services.metrics().passed(cr);
     if (cr.getSpec().getDeletionPolicy() == CloudRunEgressJobSpec.DeletionPolicy.Abandon) {
       services.events().normal(cr, "Abandoned", "deletionPolicy is Abandon: every GCP object is left in place.");
       services.metrics().forget(cr);
@@ -113,24 +121,35 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
     Pass pass = new Pass(cr, services, status, resyncInterval(cr));
     Claims claims = new Claims(context.getPrimaryCache().list().toList());
     // Reverse order: each step waits for the one before it.
-    List<java.util.function.Supplier<PartResult>> steps = List.of(
-        () -> ProbeJobPart.delete(pass),
-        () -> CloudRunJobPart.delete(pass),
-        () -> FirewallPart.delete(pass),
-        () -> RouterNatPart.delete(pass, claims),
-        () -> AddressPart.delete(pass, claims),
-        () -> ConnectorPart.delete(pass, claims));
+    List<DeletionStep> steps = List.of(
+        new DeletionStep(ProbeJobPart.PART, () -> ProbeJobPart.delete(pass)),
+        new DeletionStep(CloudRunJobPart.PART, () -> CloudRunJobPart.delete(pass)),
+        new DeletionStep(FirewallPart.PART, () -> FirewallPart.delete(pass)),
+        new DeletionStep(RouterNatPart.PART, () -> RouterNatPart.delete(pass, claims)),
+        new DeletionStep(AddressPart.PART, () -> AddressPart.delete(pass, claims)),
+        new DeletionStep(ConnectorPart.PART, () -> ConnectorPart.delete(pass, claims)));
     PartResult blocking = null;
     try {
-      for (var step : steps) {
-        PartResult result = step.get();
+      for (DeletionStep step : steps) {
+        if (blocking != null) {
+          pass.keep(step.part()); // not reached: its operations are settled when it is, with its objects re-read
+          continue;
+        }
+        PartResult result = step.delete().get();
         if (!result.isReady()) {
           blocking = result;
-          break;
         }
       }
+      pass.settleTheRest();
     } catch (RuntimeException e) {
-      String message = "Deletion waits: GCP answered " + GcpErrors.describe(e) + ". Retrying with backoff.";
+      if (GcpErrors.isTransient(e) || !GcpErrors.isGcpError(e)) {
+        // Retried by java-operator-sdk with backoff (2 s doubling), which does not call
+        // updateErrorStatus for a cleanup: the event is made here.
+        reportFailure(cr, e);
+        throw e;
+      }
+      String message = "Deletion waits: GCP refused a request: " + GcpErrors.describe(e) + ". Fix the cause; the operator retries every "
+          + settings.errorCeiling().toSeconds() + " s.";
       services.events().warning(cr, "DeleteFailed", message);
       blocking = PartResult.blocked("DeleteFailed", message);
     }
@@ -143,28 +162,35 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
     Conditions.set(status.getConditions(), Conditions.READY, false, blocking.reason(), blocking.message(), generation, pass.now);
     LOG.debug("{}/{}: deletion waits on {}: {}; {} operations, {} conditions", cr.getMetadata().getNamespace(), cr.getMetadata().getName(),
         blocking.reason(), blocking.message(), status.getOperations().size(), status.getConditions().size());
-    if (!Objects.equals(status, before) && !writeStatus(cr, before, status, context)) {
+    boolean statusChanged = !Objects.equals(status, before);
+    if (statusChanged && !writeStatus(cr, before, status, context)) {
       return DeleteControl.noFinalizerRemoval().rescheduleAfter(settings.pollInterval());
     }
     services.metrics().operationsInFlight(cr, status.getOperations());
     Duration next = blocking.progress() == PartResult.Progress.BLOCKED ? settings.errorCeiling()
         : pass.operations().stream().anyMatch(o -> o.getName().isEmpty()) ? Duration.ZERO : settings.pollInterval();
-    return DeleteControl.noFinalizerRemoval().rescheduleAfter(next);
+    return DeleteControl.noFinalizerRemoval().rescheduleAfter(paced(next, statusChanged, pass));
   }
+
+  /** One step of the deletion, by the part whose objects it deletes. */
+  private record DeletionStep(String part, java.util.function.Supplier<PartResult> delete) {}
 
   /**
    * One part's step. A permanent GCP error (400, 403, 404...) will not go away by retrying soon: it
-   * becomes that part's condition and an event, the other parts go on, and the pass comes back at
-   * the error ceiling. A transient one (429, 5xx) fails the pass, which java-operator-sdk retries
-   * with backoff.
+   * becomes that part's condition and an event, the other parts go on, what the part has in
+   * status.operations ({@code parts}) is kept as it is, and the pass comes back at the error
+   * ceiling. A transient one (429, 5xx, a concurrent change) fails the pass, which java-operator-sdk
+   * retries with backoff.
    */
-  private <T> T guarded(CloudRunEgressJob cr, java.util.function.Supplier<T> step, java.util.function.Function<PartResult, T> onError) {
+  private <T> T guarded(CloudRunEgressJob cr, Pass pass, List<String> parts, java.util.function.Supplier<T> step,
+      java.util.function.Function<PartResult, T> onError) {
     try {
       return step.get();
     } catch (RuntimeException e) {
       if (GcpErrors.isTransient(e) || !GcpErrors.isGcpError(e)) {
         throw e; // a bug is not GCP's refusal: it fails the pass, retried with backoff and reported as ReconcileFailed
       }
+      parts.forEach(pass::keep);
       PartResult failed = PartResult.blocked(GCP_ERROR, "GCP refused a request: " + GcpErrors.describe(e)
           + ". Fix the cause (permissions, quota, the spec); the operator retries every " + settings.errorCeiling().toSeconds() + " s.");
       services.events().warning(cr, GCP_ERROR, failed.message());
@@ -182,12 +208,22 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
   public ErrorStatusUpdateControl<CloudRunEgressJob> updateErrorStatus(CloudRunEgressJob cr, Context<CloudRunEgressJob> context, Exception e) {
     if (isConflict(e)) {
       LOG.debug("{}/{}: status write conflicted with a newer version; retrying", cr.getMetadata().getNamespace(), cr.getMetadata().getName());
+    } else {
+      reportFailure(cr, e);
+    }
+    return ErrorStatusUpdateControl.noStatusUpdate();
+  }
+
+  /** The event of a failed pass, which java-operator-sdk retries with backoff. */
+  private void reportFailure(CloudRunEgressJob cr, Exception e) {
+    if (GcpErrors.cause(e, GcpErrors.ConcurrentChange.class) != null) {
+      services.events().warning(cr, "GcpConflict", "Another change of the same GCP object raced this one ("
+          + GcpErrors.describe(e) + "); retrying with backoff.");
     } else if (GcpErrors.isTransient(e)) {
       services.events().warning(cr, "GcpUnavailable", "GCP is unavailable or throttling (" + GcpErrors.describe(e) + "); retrying with backoff.");
     } else {
       services.events().warning(cr, "ReconcileFailed", "The reconcile failed (" + e.getMessage() + "); retrying with backoff.");
     }
-    return ErrorStatusUpdateControl.noStatusUpdate();
   }
 
   /** A 409 anywhere in the cause chain: java-operator-sdk hands the reconciler's exception over wrapped. */
@@ -244,12 +280,24 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
   }
 
   private UpdateControl<CloudRunEgressJob> finish(CloudRunEgressJob cr, CloudRunEgressJobStatus before, CloudRunEgressJobStatus status,
-      Duration next, Context<CloudRunEgressJob> context) {
-    if (!Objects.equals(before, status) && !writeStatus(cr, before, status, context)) {
+      Duration next, Pass pass, Context<CloudRunEgressJob> context) {
+    boolean statusChanged = !Objects.equals(before, status);
+    if (statusChanged && !writeStatus(cr, before, status, context)) {
       return UpdateControl.<CloudRunEgressJob>noUpdate().rescheduleAfter(settings.pollInterval());
     }
     services.metrics().operationsInFlight(cr, status.getOperations());
-    return UpdateControl.<CloudRunEgressJob>noUpdate().rescheduleAfter(next);
+    return UpdateControl.<CloudRunEgressJob>noUpdate().rescheduleAfter(paced(next, statusChanged, pass));
+  }
+
+  /**
+   * The one rule that keeps a resource from spinning, whatever its parts asked for: a pass that
+   * changed nothing in GCP and nothing in status would find the same next time, so it comes back no
+   * sooner than the poll interval. Only a pass that moved something (recorded an intent, started
+   * an operation) may come back at once, to take the next step.
+   */
+  private Duration paced(Duration next, boolean statusChanged, Pass pass) {
+    Duration atLeast = statusChanged || pass.changedGcp() ? Duration.ZERO : settings.pollInterval();
+    return next.compareTo(atLeast) < 0 ? atLeast : next;
   }
 
   /**

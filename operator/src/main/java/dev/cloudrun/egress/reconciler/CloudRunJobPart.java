@@ -138,14 +138,13 @@ final class CloudRunJobPart {
   static PartResult converge(Pass pass, String part, Job desired, Job observed) {
     String name = desired.getName();
     if (observed == null) {
-      return pass.change(part, "create", name, () -> pass.services.gcp().jobs.createJobCallable().call(CreateJobRequest.newBuilder()
+      return pass.create(part, name, () -> pass.services.gcp().jobs.createJobCallable().call(CreateJobRequest.newBuilder()
           .setParent("projects/" + pass.targets.project() + "/locations/" + pass.targets.region())
           .setJobId(name.substring(name.lastIndexOf('/') + 1))
           .setJob(desired.toBuilder().clearName())
           .build()).getName());
     }
-    pass.forgetCreateIntent(part, name);
-    if (!Ownership.ownedBy(observed.getLabelsMap(), pass.cr) && !pass.intendedToCreate(part, name) && !pass.cr.getSpec().getAdoptExisting()) {
+    if (!Ownership.ownedBy(observed.getLabelsMap(), pass.cr) && !pass.cr.getSpec().getAdoptExisting()) {
       return PartResult.blocked("NotOwned", "Cloud Run job " + name + " exists but was not created by this operator for this resource;"
           + " it is left untouched. Delete or rename it, set spec.job.name to another name, or spec.adoptExisting: true to manage it.");
     }
@@ -185,7 +184,7 @@ final class CloudRunJobPart {
     if (observed == null || !Ownership.ownedBy(observed.getLabelsMap(), pass.cr)) {
       return PartResult.ready("Deleted", "Cloud Run job " + name + (observed == null ? " is gone." : " is not this resource's and was left in place."));
     }
-    return pass.change(part, "delete", name, () -> pass.services.gcp().jobs.deleteJobCallable()
+    return pass.change(part, Pass.DELETE, name, () -> pass.services.gcp().jobs.deleteJobCallable()
         .call(DeleteJobRequest.newBuilder().setName(name).build()).getName());
   }
 

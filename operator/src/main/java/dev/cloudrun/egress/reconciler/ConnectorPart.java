@@ -67,18 +67,25 @@ final class ConnectorPart {
       return PartResult.progressing("WaitingForSharedConnector", "Connector " + name + " is being created for "
           + Ownership.owner(claims.definer(Claims.CONNECTOR, pass.cr)) + ", which shares it; this job uses it once it is READY.");
     }
+    Connector desired = desired(pass);
     if (observed == null) {
-      status.setManaged(true);
-      Connector desired = desired(pass);
-      return pass.change(PART, "create", name, () -> pass.services.gcp().connectors.createConnectorCallable().call(
+      PartResult creating = pass.create(PART, name, () -> pass.services.gcp().connectors.createConnectorCallable().call(
           CreateConnectorRequest.newBuilder()
               .setParent("projects/" + pass.targets.connectorProject() + "/locations/" + pass.targets.region())
               .setConnectorId(pass.targets.connectorName())
               .setConnector(desired.toBuilder().clearName())
               .build()).getName());
+      if (pass.started(PART, name)) {
+        status.setManaged(true); // GCP accepted this resource's create: the connector is ours
+      }
+      return creating;
     }
-    pass.forgetCreateIntent(PART, name);
-    boolean managed = Boolean.TRUE.equals(status.getManaged()) || pass.intendedToCreate(PART, name)
+    // A connector carries no marker: found while this resource's create is recorded, it is ours if
+    // it is what that create asked for (the create started, then the record of it was lost); one that
+    // differs was made by someone else in between, even if our create was answered 409.
+    boolean createdByUs = pass.intendedToCreate(PART, name)
+        && immutableDifferences(desired, observed).isEmpty() && mutableDifferences(desired, observed).isEmpty();
+    boolean managed = Boolean.TRUE.equals(status.getManaged()) || createdByUs
         || claims.recordedAsManaged(Claims.CONNECTOR, pass.cr, s -> s.getConnector() != null && Boolean.TRUE.equals(s.getConnector().getManaged()))
         || pass.cr.getSpec().getAdoptExisting();
     status.setManaged(managed);
@@ -86,7 +93,6 @@ final class ConnectorPart {
       return PartResult.blocked("NotOwned", "Connector " + name + " exists but this operator did not create it; it is left untouched."
           + " Set spec.egress.connector.existing: true to use it as it is, or spec.adoptExisting: true to manage it.");
     }
-    Connector desired = desired(pass);
     List<String> immutable = immutableDifferences(desired, observed);
     if (!immutable.isEmpty()) {
       return PartResult.blocked("ReplacementRequired", "Connector " + name + " cannot change " + String.join(", ", immutable)
@@ -121,7 +127,7 @@ final class ConnectorPart {
     if (others > 0) {
       return PartResult.ready("Kept", "Connector " + name + " is kept: " + others + " other CloudRunEgressJob(s) still use it.");
     }
-    return pass.change(PART, "delete", name, () -> pass.services.gcp().connectors.deleteConnectorCallable()
+    return pass.change(PART, Pass.DELETE, name, () -> pass.services.gcp().connectors.deleteConnectorCallable()
         .call(DeleteConnectorRequest.newBuilder().setName(name).build()).getName());
   }
 

@@ -72,7 +72,10 @@ final class DiagnosisPart {
     return new Outcome(result, run != null && run.running(), run == null ? null : run.nextRun(), run != null && run.refused());
   }
 
-  /** The probe, or null when it is off (its job is then deleted). A GCP refusal is reported in status, not thrown. */
+  /**
+   * The probe, or null when it is off (its job is then deleted). GCP's refusal is reported in
+   * status, not thrown; anything else (throttling, a failure of the operator itself) fails the pass.
+   */
   private static ProbeJobPart.Run probe(Pass pass, PartResult connector, List<Prediction> predictions, ProbeStatus previous) {
     CloudRunEgressJobSpec spec = pass.cr.getSpec();
     if (spec.getDiagnosis() == null || spec.getDiagnosis().getProbe() == null || !spec.getDiagnosis().getProbe().getEnabled()) {
@@ -84,9 +87,11 @@ final class DiagnosisPart {
     try {
       return ProbeJobPart.reconcile(pass, connector, names, checks, key(spec, predictions), previous);
     } catch (RuntimeException e) {
-      if (GcpErrors.isTransient(e)) {
+      if (GcpErrors.isTransient(e) || !GcpErrors.isGcpError(e)) {
         throw e;
       }
+      pass.keep(ProbeJobPart.PART);
+      pass.keep(ProbeJobPart.RUN);
       ProbeStatus status = previous != null ? previous : new ProbeStatus();
       status.setMessage("GCP refused a request of the probe: " + GcpErrors.describe(e) + ". The conditions rest on the prediction alone.");
       pass.services.events().warning(pass.cr, "ProbeError", status.getMessage());

@@ -110,14 +110,13 @@ final class FirewallPart {
     }
     Firewall observed = observedAll.get(desired.getName());
     if (observed == null) {
-      return pass.change(PART, "create", target, () -> pass.globalOperation(pass.services.gcp().firewalls.insertCallable().call(
+      return pass.create(PART, target, () -> pass.globalOperation(pass.services.gcp().firewalls.insertCallable().call(
           InsertFirewallRequest.newBuilder()
               .setProject(pass.targets.networkProject())
               .setFirewallResource(desired)
               .setRequestId(pass.requestId(PART, target))
               .build()).getName()));
     }
-    pass.forgetCreateIntent(PART, target);
     if (!Ownership.ownedBy(observed.getDescription(), pass.cr) && !pass.cr.getSpec().getAdoptExisting()) {
       return PartResult.blocked("NotOwned", "Firewall rule " + target + " exists but was not created by this operator for this resource;"
           + " it is left untouched. Rename or delete it, or set spec.adoptExisting: true to manage it.");
@@ -139,16 +138,22 @@ final class FirewallPart {
   static PartResult delete(Pass pass) {
     Map<String, Firewall> observedAll = pass.inventory.firewalls(pass.targets.networkProject());
     PartResult pending = null;
+    // A rule whose create is in flight may not be in the list yet: its operation is settled and the
+    // rule re-read here, so that it is deleted too instead of outliving the resource.
+    for (var op : pass.operations()) {
+      String name = op.getTarget().substring(op.getTarget().lastIndexOf('/') + 1);
+      if (op.getPart().equals(PART) && !observedAll.containsKey(name)) {
+        Optional<PartResult> settling = pass.settle(PART, op.getTarget(), Operations.Api.COMPUTE,
+            () -> Pass.reread(observedAll, name, () -> pass.services.gcp().firewalls.get(pass.targets.networkProject(), name)));
+        if (settling.isPresent()) {
+          pending = settling.get();
+        }
+      }
+    }
     for (Firewall rule : ownedRules(pass, observedAll)) {
       PartResult result = deleteOne(pass, observedAll, rule.getName());
       if (!result.isReady()) {
         pending = result;
-      }
-    }
-    // Operations whose rule already vanished from the list still need settling.
-    for (var op : pass.operations()) {
-      if (op.getPart().equals(PART) && pending == null) {
-        pending = pass.settle(PART, op.getTarget(), Operations.Api.COMPUTE, () -> { }).orElse(null);
       }
     }
     return pending != null ? pending : PartResult.ready("Deleted", "Firewall rules of this resource are gone.");
@@ -164,7 +169,7 @@ final class FirewallPart {
     if (!observedAll.containsKey(name)) {
       return PartResult.ready("Deleted", "Firewall rule " + target + " is gone.");
     }
-    return pass.change(PART, "delete", target, () -> pass.globalOperation(pass.services.gcp().firewalls.deleteCallable().call(
+    return pass.change(PART, Pass.DELETE, target, () -> pass.globalOperation(pass.services.gcp().firewalls.deleteCallable().call(
         DeleteFirewallRequest.newBuilder()
             .setProject(pass.targets.networkProject())
             .setFirewall(name)

@@ -2,6 +2,7 @@ package dev.cloudrun.egress.reconciler;
 
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJob;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.OperationStatus;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.List;
@@ -10,6 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /** The operator's own metrics, beside java-operator-sdk's and the GCP call timer (gcp.GcpCallMetrics). */
 final class Metrics {
+  private static final String PASSES = "crej.reconcile.passes";
   private final MeterRegistry registry;
   /** Started, unfinished GCP operations per resource (namespace/name), as its last pass left them. */
   private final Map<String, Integer> operationsInFlight = new ConcurrentHashMap<>();
@@ -20,6 +22,23 @@ final class Metrics {
         .description("GCP long-running operations the operator started and has not seen finish")
         .strongReference(true)
         .register(registry);
+  }
+
+  /**
+   * One reconcile or cleanup pass of the resource. Labelled by resource so that one resource
+   * requeued in a loop stands out: one series per CloudRunEgressJob (removed when it is deleted),
+   * which is as many series as resources and no more.
+   */
+  void passed(CloudRunEgressJob cr) {
+    passCounter(cr).increment();
+  }
+
+  double passes(CloudRunEgressJob cr) {
+    return passCounter(cr).count();
+  }
+
+  private Counter passCounter(CloudRunEgressJob cr) {
+    return registry.counter(PASSES, "namespace", cr.getMetadata().getNamespace(), "name", cr.getMetadata().getName());
   }
 
   /** One drift correction on a part (connector, router, firewall, address, job). */
@@ -40,5 +59,6 @@ final class Metrics {
   /** The resource is gone. */
   void forget(CloudRunEgressJob cr) {
     operationsInFlight.remove(Ownership.owner(cr));
+    registry.remove(passCounter(cr));
   }
 }

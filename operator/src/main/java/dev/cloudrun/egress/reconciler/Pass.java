@@ -10,9 +10,11 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.function.Supplier;
 
@@ -22,14 +24,31 @@ import java.util.function.Supplier;
  *
  * <p>Every change goes through three steps across passes: the intent is written to
  * status.operations first, then the operation is started and its name recorded, then it is polled
- * until done. A restart at any point resumes from status: an object found while an intent is
- * recorded is ours (no duplicate, no lost ownership), and a started operation is polled, never
- * started again.
+ * until done. A restart at any point resumes from status: a started operation is polled, never
+ * started again, and an object found while its create intent is recorded is judged by its part
+ * (ours when it carries the operator's marker, or, for connectors and NATs, which carry none, when
+ * it is what the recorded create asked for).
+ *
+ * <p>Each pass, the parts drive the entries they still want (they record, start, wait on them);
+ * {@link #settleTheRest} then settles every other entry: an intent never started is dropped, a
+ * started operation is polled until it finishes and then dropped. So an entry whose target the
+ * spec no longer implies (renamed, removed, now {@code existing}) neither lingers in status nor
+ * keeps the resource requeued. status.operations holds at most {@link #MAX_OPERATIONS} entries.
  */
 final class Pass {
+  /**
+   * The most entries status.operations holds (the CRD's maxItems): more than any one spec needs (16
+   * addresses, 21 firewall rules and as many stale ones, the connector, router, job and probe).
+   * Past it a new change is not recorded: it waits, and is recorded once an entry is settled;
+   * started operations are never dropped to make room.
+   */
+  static final int MAX_OPERATIONS = CloudRunEgressJobStatus.MAX_OPERATIONS;
+  static final String CREATE = "create";
   static final String UPDATE = "update";
   /** An update undoing a change made outside the operator. */
   static final String CORRECT = "correct";
+  static final String DELETE = "delete";
+  private static final Runnable NOTHING = () -> { };
   final CloudRunEgressJob cr;
   final Targets targets;
   final Services services;
@@ -39,6 +58,11 @@ final class Pass {
   final Instant now;
   private final List<OperationStatus> operations;
   private final Map<String, Runnable> rereads = new HashMap<>();
+  /** Entries (part and target) a part drove this pass: {@link #settleTheRest} leaves them alone. */
+  private final Set<String> driven = new HashSet<>();
+  /** Parts that did not run to their end this pass: what they have in status.operations is kept as it is. */
+  private final Set<String> keptParts = new HashSet<>();
+  private boolean gcpChanged;
 
   Pass(CloudRunEgressJob cr, Services services, CloudRunEgressJobStatus status, java.time.Duration resyncInterval) {
     this.cr = cr;
@@ -57,9 +81,14 @@ final class Pass {
     return operations.stream().filter(o -> o.getPart().equals(part) && o.getTarget().equals(target)).findFirst();
   }
 
-  /** True when this resource recorded the intent to create the target: finding it means it is ours. */
+  /** True when this resource recorded the intent to create the target (started or not). */
   boolean intendedToCreate(String part, String target) {
-    return operation(part, target).filter(o -> o.getAction().equals("create")).isPresent();
+    return operation(part, target).filter(o -> o.getAction().equals(CREATE)).isPresent();
+  }
+
+  /** True when this resource's change of the target was accepted by GCP (its operation's name is recorded). */
+  boolean started(String part, String target) {
+    return operation(part, target).filter(o -> !o.getName().isEmpty()).isPresent();
   }
 
   /**
@@ -67,11 +96,12 @@ final class Pass {
    * (then {@code onDone} re-reads the object); otherwise what the part reports meanwhile.
    */
   Optional<PartResult> settle(String part, String target, Operations.Api api, Runnable onDone) {
-    rereads.put(part + " " + target, onDone);
+    rereads.put(key(part, target), onDone);
     Optional<OperationStatus> op = operation(part, target).filter(o -> !o.getName().isEmpty());
     if (op.isEmpty()) {
       return Optional.empty();
     }
+    driven.add(key(part, target));
     Operations.State state = services.operations().poll(api, op.get().getName());
     if (state instanceof Operations.Running) {
       return Optional.of(PartResult.progressing(progressReason(op.get().getAction()),
@@ -90,44 +120,140 @@ final class Pass {
 
   /**
    * Moves a change one step: records the intent on the first call, starts the operation on the
-   * next (the supplier calls GCP and returns the operation name), then waits for it. When GCP says
-   * the change was already made, the target is re-read with what {@link #settle} was given.
+   * next (the supplier calls GCP and returns the operation name), then waits for it. A 404 on a
+   * delete means the target is gone already. A 409 means another change of the target raced this
+   * one: it is retried with backoff (creates by insert, whose 409 means something else, go through
+   * {@link #create}).
    */
   PartResult change(String part, String action, String target, Supplier<String> start) {
-    Optional<OperationStatus> op = operation(part, target);
-    if (op.isEmpty() || !op.get().getAction().equals(action)) {
-      op.ifPresent(operations::remove);
-      OperationStatus intent = new OperationStatus();
-      intent.setPart(part);
-      intent.setAction(action);
-      intent.setTarget(target);
-      intent.setName("");
-      intent.setStartTime(now.toString());
-      operations.add(intent);
-      return PartResult.progressing(progressReason(action), "About to " + action + " " + target + ".");
+    return step(part, action, target, start, false);
+  }
+
+  /**
+   * Moves the creation of the target by an insert one step, as {@link #change}. A 409 says that an
+   * object of that name exists, not whose it is: it is re-read, the intent is kept, and the part
+   * judges it like any object it finds (NotOwned unless it is ours).
+   */
+  PartResult create(String part, String target, Supplier<String> start) {
+    return step(part, CREATE, target, start, true);
+  }
+
+  private PartResult step(String part, String action, String target, Supplier<String> start, boolean insert) {
+    Optional<OperationStatus> op = operation(part, target).filter(o -> o.getAction().equals(action));
+    if (op.isEmpty()) {
+      return intend(part, action, target);
     }
+    driven.add(key(part, target));
     if (op.get().getName().isEmpty()) {
       services.writeBudget().acquire();
+      String name;
       try {
-        op.get().setName(start.get());
+        name = start.get();
       } catch (RuntimeException e) {
-        // The target is already as the change wants it (deleted before, or created by a pass whose
-        // record was lost): nothing to wait for, the next observation shows it.
-        boolean alreadyDone = action.equals("delete") ? GcpErrors.isNotFound(e) : action.equals("create") && GcpErrors.isConflict(e);
-        if (!alreadyDone) {
+        if (action.equals(DELETE) && GcpErrors.isNotFound(e)) {
+          operations.remove(op.get());
+          rereads.getOrDefault(key(part, target), NOTHING).run();
+          return PartResult.progressing(progressReason(action), target + " was already gone.");
+        }
+        if (!GcpErrors.isConflict(e)) {
           throw e;
         }
-        if (action.equals("delete")) {
-          operations.remove(op.get());
+        if (!insert) {
+          throw GcpErrors.concurrentChange(e);
         }
-        rereads.getOrDefault(part + " " + target, () -> { }).run();
-        return PartResult.progressing(progressReason(action), target + " was already " + (action.equals("delete") ? "gone" : "there") + ".");
+        rereads.getOrDefault(key(part, target), NOTHING).run();
+        return PartResult.progressing(progressReason(action), target + " exists already; whether it is this resource's is judged from what was found.");
       }
+      op.get().setName(name);
+      gcpChanged = true;
       if (!action.equals(CORRECT)) { // a correction is reported as DriftCorrected by correctDrift
         services.events().normal(cr, capitalize(action) + "Started", capitalize(action) + " of " + target + " started.");
       }
     }
     return PartResult.progressing(progressReason(action), "Waiting for GCP to " + action + " " + target + ".");
+  }
+
+  /**
+   * Records the intent to {@code action} the target, replacing an entry for another action on it,
+   * when status.operations has room; the change starts on a later pass.
+   */
+  PartResult intend(String part, String action, String target) {
+    driven.add(key(part, target));
+    Optional<OperationStatus> op = operation(part, target);
+    if (op.isPresent() && op.get().getAction().equals(action)) {
+      return PartResult.progressing(progressReason(action), "About to " + action + " " + target + ".");
+    }
+    op.ifPresent(operations::remove);
+    if (operations.size() >= MAX_OPERATIONS) {
+      return PartResult.progressing(progressReason(action), "Waiting to " + action + " " + target + ": " + MAX_OPERATIONS
+          + " changes are in status.operations already, the most it holds; this one is recorded once one of them is settled.");
+    }
+    OperationStatus intent = new OperationStatus();
+    intent.setPart(part);
+    intent.setAction(action);
+    intent.setTarget(target);
+    intent.setName("");
+    intent.setStartTime(now.toString());
+    operations.add(intent);
+    return PartResult.progressing(progressReason(action), "About to " + action + " " + target + ".");
+  }
+
+  /** A change that is not a GCP operation (a probe run) finished starting: its entry goes. */
+  void done(String part, String target) {
+    operation(part, target).ifPresent(operations::remove);
+  }
+
+  /** A part changed something in GCP outside {@link #change} (a probe run). */
+  void markGcpChanged() {
+    gcpChanged = true;
+  }
+
+  /** Whether this pass changed anything in GCP: a pass that did not, and left status as it was, is not repeated at once. */
+  boolean changedGcp() {
+    return gcpChanged;
+  }
+
+  /**
+   * The part did not run to its end this pass (its step failed, or a deletion did not reach it):
+   * {@link #settleTheRest} keeps its entries as they are, for the part to settle when it runs.
+   */
+  void keep(String part) {
+    keptParts.add(part);
+  }
+
+  /**
+   * Settles every entry of status.operations that no part drove this pass although it ran to its
+   * end: its target is no longer implied by the spec (every part settles the operations on the
+   * targets it still wants, and drives their intents, itself). An intent never started is dropped;
+   * a started operation is polled, and dropped once it finished (a failure is reported as an
+   * event: nothing needs it any more).
+   */
+  void settleTheRest() {
+    for (OperationStatus op : new ArrayList<>(operations)) {
+      if (driven.contains(key(op.getPart(), op.getTarget())) || keptParts.contains(op.getPart())) {
+        continue;
+      }
+      if (!op.getName().isEmpty()) {
+        Operations.State state = services.operations().poll(api(op.getPart()), op.getName());
+        if (state instanceof Operations.Running) {
+          continue;
+        }
+        if (state instanceof Operations.Failed failed) {
+          services.events().warning(cr, "OperationFailed", "GCP could not " + op.getAction() + " " + op.getTarget()
+              + ", which the spec no longer names: " + failed.message());
+        }
+      }
+      operations.remove(op);
+    }
+  }
+
+  /** Which API a part's operations belong to (Run and Serverless VPC Access operation names look alike). */
+  private static Operations.Api api(String part) {
+    return switch (part) {
+      case ConnectorPart.PART -> Operations.Api.VPC_ACCESS;
+      case CloudRunJobPart.PART, ProbeJobPart.PART -> Operations.Api.RUN;
+      default -> Operations.Api.COMPUTE;
+    };
   }
 
   /**
@@ -183,20 +309,19 @@ final class Pass {
     }
   }
 
-  /** Drops an intent to create the target once the target exists: the create is no longer needed. */
-  void forgetCreateIntent(String part, String target) {
-    operation(part, target).filter(o -> o.getName().isEmpty() && o.getAction().equals("create")).ifPresent(operations::remove);
-  }
-
   List<OperationStatus> operations() {
     return new ArrayList<>(operations);
   }
 
+  private static String key(String part, String target) {
+    return part + " " + target;
+  }
+
   private static String progressReason(String action) {
     return switch (action) {
-      case "create" -> "Creating";
+      case CREATE -> "Creating";
       case UPDATE, CORRECT -> "Updating";
-      case "delete" -> "Deleting";
+      case DELETE -> "Deleting";
       default -> "Progressing";
     };
   }

@@ -39,13 +39,17 @@ import java.util.Optional;
  */
 final class ProbeJobPart {
   static final String PART = "probe";
+  /** The part of a run's intent in status.operations (PART is the probe job's own changes). */
+  static final String RUN = "probe-run";
   static final String SUFFIX = "-egress-probe";
   static final String SCRIPT = script();
 
   private ProbeJobPart() {}
 
-  /** What a pass learned: the probe's status (null when it is off), and whether an execution runs. */
-  /** The probe's state after this pass; {@code refused} when GCP refused one of its requests for good. */
+  /**
+   * The probe's state after this pass: its status, whether an execution runs (or is about to),
+   * when the next one is due, and {@code refused} when GCP refused one of its requests for good.
+   */
   record Run(ProbeStatus status, boolean running, Instant nextRun, boolean refused) {
     Run(ProbeStatus status, boolean running, Instant nextRun) {
       this(status, running, nextRun, false);
@@ -111,8 +115,8 @@ final class ProbeJobPart {
     Instant nextRun = status.getStartTime() == null ? pass.now
         : Instant.parse(status.getStartTime()).plusSeconds(CloudRunJobPart.seconds(pass.cr.getSpec().getDiagnosis().getProbe().getInterval()));
     boolean due = status.getExecution() == null || !key.equals(status.getSpecHash()) || !nextRun.isAfter(pass.now);
-    if (!running && due) {
-      start(pass, status, name, key);
+    if (!running && (due || pass.operation(RUN, name).isPresent())) {
+      run(pass, status, name, key);
       return new Run(status, true, null);
     }
     if (running) {
@@ -130,22 +134,58 @@ final class ProbeJobPart {
     return new Run(status, false, null);
   }
 
-  private static void start(Pass pass, ProbeStatus status, String job, String key) {
-    pass.services.writeBudget().acquire();
-    com.google.longrunning.Operation operation = pass.services.gcp().jobs.runJobCallable().call(RunJobRequest.newBuilder().setName(job).build());
-    String execution;
-    try {
-      execution = operation.getMetadata().unpack(Execution.class).getName();
-    } catch (InvalidProtocolBufferException e) {
-      throw new IllegalStateException("Cloud Run answered jobs.run for " + job + " without an Execution: " + e.getMessage(), e);
+  /**
+   * Runs the probe like any change, in two passes: the first records the intent in
+   * status.operations, the next starts the execution and records it in status.diagnosis.probe
+   * instead. If the write of that record was lost (a crash, a write that lost to another writer),
+   * the intent is still there: the job's latest execution, when it is not the one recorded, is the
+   * one that pass started, and it is followed instead of starting another.
+   */
+  private static void run(Pass pass, ProbeStatus status, String job, String key) {
+    if (pass.operation(RUN, job).isEmpty()) {
+      status.setMessage(pass.intend(RUN, "run", job).message());
+      return;
     }
+    pass.intend(RUN, "run", job); // drives the recorded intent
+    String execution = unrecordedExecution(pass, status, job);
+    if (execution == null) {
+      pass.services.writeBudget().acquire();
+      com.google.longrunning.Operation operation = pass.services.gcp().jobs.runJobCallable().call(RunJobRequest.newBuilder().setName(job).build());
+      pass.markGcpChanged();
+      try {
+        execution = operation.getMetadata().unpack(Execution.class).getName();
+      } catch (InvalidProtocolBufferException e) {
+        throw new IllegalStateException("Cloud Run answered jobs.run for " + job + " without an Execution: " + e.getMessage(), e);
+      }
+      pass.services.events().normal(pass.cr, "ProbeStarted", "Egress probe execution " + execution + " started.");
+    } else {
+      pass.services.events().normal(pass.cr, "ProbeStarted", "Egress probe execution " + execution
+          + " was started by an earlier pass whose record was lost; it is followed instead of starting another.");
+    }
+    pass.done(RUN, job);
     status.setExecution(execution);
     status.setSpecHash(key);
     status.setStartTime(pass.now.toString());
     status.setCompletionTime(null);
     status.setResults(new ArrayList<>());
     status.setMessage("Execution " + execution + " started.");
-    pass.services.events().normal(pass.cr, "ProbeStarted", "Egress probe execution " + execution + " started.");
+  }
+
+  /**
+   * The job's latest execution when it is not the one status records: with a run intent recorded,
+   * that is the run a pass started before its record was lost (the probe job is the operator's; an
+   * execution someone started by hand would be followed alike, and it ran the same job). It is
+   * recorded for this pass's key, which is the key it was started for unless the spec changed in
+   * between. Read afresh, as the listed job may predate the run.
+   */
+  private static String unrecordedExecution(Pass pass, ProbeStatus status, String job) {
+    Job current = pass.services.gcp().jobs.getJob(job);
+    if (!current.hasLatestCreatedExecution()) {
+      return null;
+    }
+    String latest = current.getLatestCreatedExecution().getName();
+    String name = latest.contains("/executions/") ? latest : job + "/executions/" + latest;
+    return name.equals(status.getExecution()) ? null : name;
   }
 
   /** Reads the execution; once it completed, each task's exit code by task index. True when done. */

@@ -110,45 +110,58 @@ final class RouterNatPart {
         return PartResult.blocked("NotFound", "Router " + routerPath + " does not exist, and spec.egress.nat.useExistingRouter is true:"
             + " create it, or set useExistingRouter: false to let the operator create it.");
       }
-      status.setManaged(true);
       Router create = Router.newBuilder()
           .setName(spec.getRouter())
           .setNetwork(pass.targets.networkPath())
           .setDescription(Ownership.description(pass.cr))
           .addNats(desired)
           .build();
-      return pass.change(PART, "create", routerPath, () -> pass.regionalOperation(pass.services.gcp().routers.insertCallable().call(
-          InsertRouterRequest.newBuilder()
+      return markedManagedOnceStarted(pass, status, routerPath, pass.create(PART, routerPath, () -> pass.regionalOperation(
+          pass.services.gcp().routers.insertCallable().call(InsertRouterRequest.newBuilder()
               .setProject(pass.targets.networkProject())
               .setRegion(pass.targets.region())
               .setRouterResource(create)
               .setRequestId(pass.requestId(PART, routerPath))
-              .build()).getName()));
+              .build()).getName())));
     }
-    pass.forgetCreateIntent(PART, routerPath);
     boolean routerOurs = Ownership.managed(router.getDescription());
     if (!spec.getUseExistingRouter() && !routerOurs && !pass.cr.getSpec().getAdoptExisting()) {
       return PartResult.blocked("NotOwned", "Router " + routerPath + " exists but this operator did not create it; it is left untouched."
           + " Set spec.egress.nat.useExistingRouter: true to add the NAT to it, or spec.adoptExisting: true to manage it.");
     }
-    boolean natOurs = routerOurs || Boolean.TRUE.equals(status.getManaged()) || pass.intendedToCreate(PART, routerPath)
+    // A NAT carries no marker: found while this resource's create is recorded, it is ours if it is
+    // what that create asked for.
+    boolean createdByUs = observed != null && pass.intendedToCreate(PART, routerPath) && differences(desired, observed).isEmpty();
+    boolean natOurs = routerOurs || Boolean.TRUE.equals(status.getManaged()) || createdByUs
         || claims.recordedAsManaged(Claims.NAT, pass.cr, s -> s.getNat() != null && Boolean.TRUE.equals(s.getNat().getManaged()))
         || pass.cr.getSpec().getAdoptExisting();
     if (observed != null && !natOurs) {
       return PartResult.blocked("NotOwned", natName + " exists but this operator did not create it; it is left untouched."
           + " Set spec.egress.nat.existing: true to use it as it is, or spec.adoptExisting: true to manage it.");
     }
-    status.setManaged(true); // a claimant of a NAT the operator manages deletes it if it is the last one
-    List<String> drift = observed == null ? List.of("nat") : differences(desired, observed);
-    if (drift.isEmpty()) {
-      return PartResult.ready("Ready", natName + " translates " + desired.getSourceSubnetworkIpRangesToNat()
-          + (addresses.ips().isEmpty() ? " with automatically allocated IPs." : " to " + String.join(", ", addresses.ips()) + "."));
-    }
     Supplier<String> write = () -> rewriteNats(pass, spec.getRouter(), nats -> {
       nats.removeIf(n -> n.getName().equals(spec.getName()));
       nats.add(desired);
     });
-    return observed == null ? pass.change(PART, "create", routerPath, write) : pass.correctDrift(PART, natName, drift, routerPath, write);
+    if (observed == null) {
+      // Added by a routers.update, whose 409 is a concurrent change of the router, never "already there".
+      return markedManagedOnceStarted(pass, status, routerPath, pass.change(PART, Pass.CREATE, routerPath, write));
+    }
+    status.setManaged(true); // a claimant of a NAT the operator manages deletes it if it is the last one
+    List<String> drift = differences(desired, observed);
+    if (drift.isEmpty()) {
+      return PartResult.ready("Ready", natName + " translates " + desired.getSourceSubnetworkIpRangesToNat()
+          + (addresses.ips().isEmpty() ? " with automatically allocated IPs." : " to " + String.join(", ", addresses.ips()) + "."));
+    }
+    return pass.correctDrift(PART, natName, drift, routerPath, write);
+  }
+
+  /** The NAT is recorded as managed once GCP accepted this resource's create, not when the intent is recorded. */
+  private static PartResult markedManagedOnceStarted(Pass pass, NatStatus status, String routerPath, PartResult creating) {
+    if (pass.started(PART, routerPath)) {
+      status.setManaged(true);
+    }
+    return creating;
   }
 
   /** Removes the NAT (and the router, when the operator created it and nothing else is on it). */
@@ -174,7 +187,7 @@ final class RouterNatPart {
     }
     boolean onlyOurNat = router.getNatsList().stream().allMatch(n -> n.getName().equals(spec.getName()));
     if (Ownership.managed(router.getDescription()) && onlyOurNat) {
-      return pass.change(PART, "delete", routerPath, () -> pass.regionalOperation(pass.services.gcp().routers.deleteCallable().call(
+      return pass.change(PART, Pass.DELETE, routerPath, () -> pass.regionalOperation(pass.services.gcp().routers.deleteCallable().call(
           DeleteRouterRequest.newBuilder()
               .setProject(pass.targets.networkProject())
               .setRegion(pass.targets.region())
@@ -185,7 +198,7 @@ final class RouterNatPart {
     if (natOf(router, spec.getName()) == null) {
       return PartResult.ready("Deleted", "NAT " + spec.getName() + " is gone.");
     }
-    return pass.change(PART, "update", routerPath,
+    return pass.change(PART, Pass.UPDATE, routerPath,
         () -> rewriteNats(pass, spec.getRouter(), nats -> nats.removeIf(n -> n.getName().equals(spec.getName()))));
   }
 

@@ -10,7 +10,6 @@ import dev.cloudrun.egress.testing.Manifests;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.mockwebserver.Context;
@@ -33,6 +32,8 @@ final class OperatorHarness implements AutoCloseable {
   /** Sent by the operator's client only, so the API server can tell its requests from the test's. */
   static final String OPERATOR_USER_AGENT = "cloudrun-egress-operator-under-test";
   final KubernetesMockServer kubernetes;
+  /** The mock API's dispatcher, which counts status writes. */
+  private final dev.cloudrun.egress.testing.OptimisticLockingDispatcher kubernetesApi;
   /** The test's own client. */
   final KubernetesClient client;
   final FakeGcp gcp;
@@ -49,7 +50,7 @@ final class OperatorHarness implements AutoCloseable {
   }
 
   /** Against this Kubernetes API, e.g. an {@link dev.cloudrun.egress.testing.AuthorizingDispatcher} holding the operator to RBAC. */
-  OperatorHarness(KubernetesCrudDispatcher kubernetesApi) {
+  OperatorHarness(dev.cloudrun.egress.testing.OptimisticLockingDispatcher kubernetesApi) {
     this(new CloudRunEgressJobReconciler.Settings(Duration.ofSeconds(2), Duration.ofMillis(50), Duration.ofSeconds(2), 0), 300, kubernetesApi);
   }
 
@@ -57,8 +58,9 @@ final class OperatorHarness implements AutoCloseable {
     this(settings, speed, new dev.cloudrun.egress.testing.OptimisticLockingDispatcher());
   }
 
-  OperatorHarness(CloudRunEgressJobReconciler.Settings settings, double speed, KubernetesCrudDispatcher kubernetesApi) {
+  OperatorHarness(CloudRunEgressJobReconciler.Settings settings, double speed, dev.cloudrun.egress.testing.OptimisticLockingDispatcher kubernetesApi) {
     this.settings = settings;
+    this.kubernetesApi = kubernetesApi;
     kubernetes = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), kubernetesApi, false);
     kubernetes.init();
     client = kubernetes.createClient();
@@ -94,6 +96,44 @@ final class OperatorHarness implements AutoCloseable {
   void crash() {
     operatorClient.close();
     stop();
+  }
+
+  /** Status writes of the resource the API server accepted (only the operator writes status). */
+  long statusWrites(CloudRunEgressJob cr) {
+    return kubernetesApi.statusWrites("/namespaces/" + cr.getMetadata().getNamespace() + "/cloudrunegressjobs/" + cr.getMetadata().getName());
+  }
+
+  /** Reconcile and cleanup passes the operator made over the resource (its crej_reconcile_passes_total). */
+  long passes(CloudRunEgressJob cr) {
+    return (long) services.metrics().passes(cr);
+  }
+
+  /** What the operator did about one resource over a window of wall-clock time. */
+  record Activity(long passes, long statusWrites, Duration window) {
+    double passesPerSecond() {
+      return passes * 1000.0 / window.toMillis();
+    }
+
+    @Override
+    public String toString() {
+      return String.format("%d passes (%.0f/s) and %d status writes in %d ms", passes, passesPerSecond(), statusWrites, window.toMillis());
+    }
+  }
+
+  /** Watches the resource for {@code window}: its passes and status writes meanwhile. */
+  Activity activity(CloudRunEgressJob cr, Duration window) {
+    long passes = passes(cr);
+    long writes = statusWrites(cr);
+    sleep(window.toMillis());
+    return new Activity(passes(cr) - passes, statusWrites(cr) - writes, window);
+  }
+
+  /** The next status write of the resource that {@code lost} accepts loses to another writer's (409): it is not stored. */
+  void loseNextStatusWrite(CloudRunEgressJob cr, Predicate<CloudRunEgressJob> lost) {
+    kubernetesApi.loseNextStatusWrite(body -> {
+      CloudRunEgressJob written = Serialization.unmarshal(body, CloudRunEgressJob.class);
+      return written.getMetadata().getName().equals(cr.getMetadata().getName()) && lost.test(written);
+    });
   }
 
   /** Applies every CloudRunEgressJob in an examples/ file. */

@@ -112,6 +112,61 @@ class ResilienceTest {
     assertThat(harness.get(seed).getStatus().getDiagnosis().getProbe().getMessage()).contains("Injected fault 400");
   }
 
+  /**
+   * Issue 12, a probe run started before it is recorded: the status write that records the run
+   * loses to another writer (409, the status changed meanwhile, so the pass runs again on the
+   * other writer's version), and the next pass must find the execution it started instead of
+   * starting a second one. A crash between jobs.run and the write loses it the same way.
+   */
+  @Test
+  void probeRunStartedBeforeRecorded_aLostStatusWriteDoesNotStartASecondRun() {
+    CloudRunEgressJob probed = OperatorHarness.readExample("06-seed-egress-diagnosis.yaml").get(0);
+    harness.loseNextStatusWrite(probed, c -> c.getStatus().getDiagnosis() != null && c.getStatus().getDiagnosis().getProbe() != null
+        && c.getStatus().getDiagnosis().getProbe().getExecution() != null);
+    probed = harness.client.resource(probed).create();
+
+    CloudRunEgressJob done = harness.await(probed, c -> c.getStatus() != null && c.getStatus().getDiagnosis() != null
+        && c.getStatus().getDiagnosis().getProbe() != null && c.getStatus().getDiagnosis().getProbe().getCompletionTime() != null,
+        Duration.ofSeconds(60));
+    OperatorHarness.sleep(500);
+    assertThat(harness.gcp.calls().count("run", "jobs.run")).as("probe executions started").isEqualTo(1);
+    String job = done.getStatus().getDiagnosis().getProbe().getJob();
+    assertThat(done.getStatus().getDiagnosis().getProbe().getExecution())
+        .isEqualTo(job + "/executions/" + harness.gcp.job(job).orElseThrow().getLatestCreatedExecution().getName());
+  }
+
+  /**
+   * Issue 12, non-GCP exceptions in DiagnosisPart reported as "GCP refused": a failure of the
+   * operator itself (here a probe timeout the CRD would have refused, which the mock API accepts)
+   * fails the pass, reported as ReconcileFailed and retried with backoff.
+   */
+  @Test
+  void diagnosisBugIsReconcileFailedNotGcpRefused() {
+    CloudRunEgressJob seed = OperatorHarness.readExample("01-seed-github-static-ip.yaml").get(0);
+    DiagnosisSpec diagnosis = new DiagnosisSpec();
+    diagnosis.setProbe(new DiagnosisSpec.ProbeSpec());
+    diagnosis.getProbe().setEnabled(true);
+    diagnosis.getProbe().setTimeout("ten seconds");
+    seed.getSpec().setDiagnosis(diagnosis);
+    seed = harness.client.resource(seed).create();
+
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (warnings().stream().noneMatch(m -> m.contains("not a duration: ten seconds")) && System.nanoTime() < deadline) {
+      OperatorHarness.sleep(50);
+    }
+    assertThat(warnings()).anyMatch(m -> m.startsWith("ReconcileFailed: ") && m.contains("not a duration: ten seconds"));
+    assertThat(warnings()).noneMatch(m -> m.contains("GCP refused"));
+    CloudRunEgressJob current = harness.get(seed);
+    assertThat(current.getStatus() == null || current.getStatus().getDiagnosis() == null || current.getStatus().getDiagnosis().getProbe() == null
+        || current.getStatus().getDiagnosis().getProbe().getMessage() == null
+        || !current.getStatus().getDiagnosis().getProbe().getMessage().contains("GCP refused")).isTrue();
+  }
+
+  private java.util.List<String> warnings() {
+    return harness.client.v1().events().inNamespace("platform-agents").list().getItems().stream()
+        .filter(e -> "Warning".equals(e.getType())).map(e -> e.getReason() + ": " + e.getMessage()).toList();
+  }
+
   private static Optional<OperationStatus> connectorOperation(CloudRunEgressJob cr) {
     return cr.getStatus() == null ? Optional.empty()
         : cr.getStatus().getOperations().stream().filter(o -> o.getPart().equals("connector") && o.getAction().equals("create")).findFirst();

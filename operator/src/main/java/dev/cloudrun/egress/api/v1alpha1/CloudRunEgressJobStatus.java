@@ -1,6 +1,7 @@
 package dev.cloudrun.egress.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Size;
 import io.fabric8.kubernetes.api.model.Condition;
 import java.util.ArrayList;
 import java.util.List;
@@ -9,6 +10,8 @@ import lombok.Data;
 /** What the operator observed in GCP, and its verdict in conditions. Written only by the operator. */
 @Data
 public class CloudRunEgressJobStatus {
+  /** The most entries status.operations holds; the operator records no intent past it. */
+  public static final int MAX_OPERATIONS = 64;
 
   @JsonPropertyDescription("metadata.generation of the spec this status describes.")
   private Long observedGeneration;
@@ -37,24 +40,26 @@ public class CloudRunEgressJobStatus {
   @JsonPropertyDescription("Value of the egress.cloudrun.dev/reconcile-requested-at annotation the operator last acted on (by listing GCP afresh).")
   private String lastForcedReconcile;
 
-  @JsonPropertyDescription("GCP long-running operations started by the operator and not yet finished; resumed after a restart, never started twice.")
+  @JsonPropertyDescription("Changes the operator intends (name empty) or started in GCP and has not seen finish; resumed after a restart, never started twice."
+      + " At most " + MAX_OPERATIONS + ": past that a new change waits until one is settled.")
+  @Size(max = MAX_OPERATIONS)
   private List<OperationStatus> operations = new ArrayList<>();
 
   @Data
   public static class OperationStatus {
-    @JsonPropertyDescription("Which part the operation changes: connector, address, router, firewall or job.")
+    @JsonPropertyDescription("Which part the operation changes: connector, address, router, firewall, job, probe (the probe job) or probe-run (a run of it).")
     private String part;
 
-    @JsonPropertyDescription("create, update or delete.")
+    @JsonPropertyDescription("create, update, correct (an update undoing drift), delete, or run (probe-run).")
     private String action;
 
     @JsonPropertyDescription("Full name of the GCP object the operation changes.")
     private String target;
 
-    @JsonPropertyDescription("Operation name to poll: projects/P/locations/L/operations/ID, or projects/P/regions/R/operations/NAME and projects/P/global/operations/NAME for Compute Engine.")
+    @JsonPropertyDescription("Operation name to poll: projects/P/locations/L/operations/ID, or projects/P/regions/R/operations/NAME and projects/P/global/operations/NAME for Compute Engine. Empty while the change is only intended.")
     private String name;
 
-    @JsonPropertyDescription("When the operator started it (RFC 3339).")
+    @JsonPropertyDescription("When the operator recorded the intent (RFC 3339).")
     private String startTime;
   }
 
