@@ -238,7 +238,7 @@ final class CloudRunJobPart {
     if (!dt.getEncryptionKey().equals(ot.getEncryptionKey())) {
       fields.add("encryptionKey");
     }
-    if (!dt.getVpcAccess().equals(ot.getVpcAccess())) {
+    if (!withConnectorPath(dt.getVpcAccess(), desired.getName()).equals(withConnectorPath(ot.getVpcAccess(), desired.getName()))) {
       fields.add("vpcAccess");
     }
     if (ot.getContainersCount() != 1) {
@@ -260,6 +260,14 @@ final class CloudRunJobPart {
       }
     }
     return fields;
+  }
+
+  /** Cloud Run answers a connector of the job's project and region by its short name (ledger J2): compare full paths. */
+  private static VpcAccess withConnectorPath(VpcAccess vpc, String jobName) {
+    if (vpc.getConnector().isEmpty() || vpc.getConnector().startsWith("projects/")) {
+      return vpc;
+    }
+    return vpc.toBuilder().setConnector(jobName.substring(0, jobName.indexOf("/jobs/")) + "/connectors/" + vpc.getConnector()).build();
   }
 
   private static String vpcSummary(Job job) {

@@ -158,10 +158,12 @@ final class ConnectorPart {
 
   private static List<String> immutableDifferences(Connector desired, Connector observed) {
     List<String> fields = new ArrayList<>();
-    if (!desired.getIpCidrRange().equals(observed.getIpCidrRange())) {
+    // A subnet connector sets neither network nor range: GCP fills network from the subnet (ledger row 1)
+    // and may fill the range (9e). The subnet comparison below still catches a switch between the two forms.
+    if (!desired.getIpCidrRange().isEmpty() && !desired.getIpCidrRange().equals(observed.getIpCidrRange())) {
       fields.add("ipCidrRange (" + observed.getIpCidrRange() + " → " + desired.getIpCidrRange() + ")");
     }
-    if (!desired.getNetwork().equals(observed.getNetwork())) {
+    if (!desired.getNetwork().isEmpty() && !desired.getNetwork().equals(observed.getNetwork())) {
       fields.add("network (" + observed.getNetwork() + " → " + desired.getNetwork() + ")");
     }
     if (!desired.getSubnet().getName().equals(observed.getSubnet().getName())) {
@@ -179,10 +181,9 @@ final class ConnectorPart {
     if (!desired.getMachineType().equals(observed.getMachineType())) {
       mask.add("machineType");
     }
-    if (desired.getMinInstances() != observed.getMinInstances()) {
+    // Both bounds together, as gcloud asks and Terraform sends (ledger row 4).
+    if (desired.getMinInstances() != observed.getMinInstances() || desired.getMaxInstances() != observed.getMaxInstances()) {
       mask.add("minInstances");
-    }
-    if (desired.getMaxInstances() != observed.getMaxInstances()) {
       mask.add("maxInstances");
     }
     return mask;

@@ -60,6 +60,7 @@ final class FirewallPart {
         .setDescription(Ownership.description(pass.cr))
         .setDirection("EGRESS")
         .setPriority(priority)
+        .setDisabled(false) // sent, so a patch re-enables a rule disabled out of band (ledger row 2: merge patch)
         .addAllTargetTags(tags);
   }
 

@@ -102,7 +102,7 @@ class LocalCommandTest {
         "Connector projects/myproject/locations/europe-west2/connectors/vpc-conn-europe\n      READY, 10.8.0.0/28 on default, e2-micro x 2-3 instances",
         "NAT egress-nat: MANUAL_ONLY [github-egress-ip], translates ALL_SUBNETWORKS_ALL_IP_RANGES",
         "Firewall rule crej-my-agent-4-deny-all\n      EGRESS deny all to [0.0.0.0/0], priority 950, targets [vpc-connector-europe-west2-vpc-conn-europe]",
-        "vpcAccess connector projects/myproject/locations/europe-west2/connectors/vpc-conn-europe, egress ALL_TRAFFIC");
+        "vpcAccess connector vpc-conn-europe, egress ALL_TRAFFIC"); // as Cloud Run answers it (docs/gcp-fidelity.md J2)
     assertThat(examples.out()).containsPattern("Static address github-egress-ip\n +203\\.0\\.113\\.\\d+ \\(IN_USE\\)");
   }
 

@@ -108,7 +108,7 @@ class SeedJobTest {
     TaskTemplate task = job.getTemplate().getTemplate();
     Container container = task.getContainers(0);
     assertThat(container.getImage()).isEqualTo("europe-west2-docker.pkg.dev/myproject/containers/my-agent:latest"); // --image
-    assertThat(task.getVpcAccess().getConnector()).isEqualTo("projects/myproject/locations/europe-west2/connectors/vpc-conn-europe"); // --vpc-connector
+    assertThat(task.getVpcAccess().getConnector()).isEqualTo("vpc-conn-europe"); // --vpc-connector (Cloud Run answers the short name: ledger J2)
     assertThat(task.getVpcAccess().getEgress()).isEqualTo(VpcAccess.VpcEgress.ALL_TRAFFIC); // --vpc-egress=all-traffic
     assertThat(task.getMaxRetries()).isEqualTo(3); // --max-retries=3
     assertThat(task.getTimeout().getSeconds()).isEqualTo(600); // --task-timeout=10m

@@ -171,8 +171,11 @@ public final class EgressProbeSimulation implements TaskBehaviour {
       this.region = name[3];
       VpcAccess vpc = task.getVpcAccess();
       if (!vpc.getConnector().isEmpty()) {
-        String[] connector = vpc.getConnector().split("/");
-        Optional<Connector> found = state.connector(vpc.getConnector());
+        // Cloud Run keeps a connector of the job's project and region by its short name (ledger J2).
+        String path = vpc.getConnector().startsWith("projects/") ? vpc.getConnector()
+            : job.getName().substring(0, job.getName().indexOf("/jobs/")) + "/connectors/" + vpc.getConnector();
+        String[] connector = path.split("/");
+        Optional<Connector> found = state.connector(path);
         usable = found.isPresent() && found.get().getState() == Connector.State.READY && connector[3].equals(region);
         if (usable) {
           Connector c = found.get();

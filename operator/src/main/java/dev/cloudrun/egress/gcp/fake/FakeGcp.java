@@ -44,7 +44,7 @@ public final class FakeGcp implements GcpState, AutoCloseable {
     Simulation simulation = new Simulation(clock, latencies);
     compute = new ComputeApi(simulation, faults);
     run = new RunApi(simulation, faults, this);
-    vpcAccess = new VpcAccessApi(simulation, faults, compute, run);
+    vpcAccess = new VpcAccessApi(simulation, faults, compute);
     Routes routes = new Routes();
     compute.register(routes);
     run.register(routes);

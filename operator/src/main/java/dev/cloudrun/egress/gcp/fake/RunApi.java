@@ -26,7 +26,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 
@@ -50,8 +49,6 @@ public final class RunApi {
   private final Store<Execution> executions = new Store<>();
   private final Store<Task> tasks = new Store<>();
   private final LongRunningOperations operations = new LongRunningOperations();
-  /** Connector name to the jobs whose template uses it: a connector in use cannot be deleted. */
-  private final Map<String, Set<String>> connectorUsers = new HashMap<>();
   /** Execution name to the run operation that completes with it. */
   private final Map<String, String> runOperations = new HashMap<>();
   private volatile TaskBehaviour taskBehaviour = TaskBehaviour.SUCCEED;
@@ -117,10 +114,6 @@ public final class RunApi {
     return sim.locked(() -> List.copyOf(tasks.under(executionName + "/tasks/")));
   }
 
-  Set<String> jobsUsingConnector(String connector) {
-    return Set.copyOf(connectorUsers.getOrDefault(connector, Set.of()));
-  }
-
   // ---- jobs ----
 
   private Message createJob(Routes.Request r) {
@@ -180,6 +173,13 @@ public final class RunApi {
     }
     if (!task.hasTimeout()) {
       task.setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(600));
+    }
+    String connector = task.getVpcAccess().getConnector();
+    String sameLocation = base.getName().substring(0, base.getName().indexOf("/jobs/")) + "/connectors/";
+    if (connector.startsWith(sameLocation)) {
+      // Ledger J2: Cloud Run answers a connector of the job's own project and region by its short name
+      // (magic-modules#10332). What it answers for another project's connector is UNSOURCED: kept as sent.
+      task.setVpcAccess(task.getVpcAccess().toBuilder().setConnector(connector.substring(sameLocation.length())));
     }
     Job.Builder job = base.toBuilder().clearLabels().putAllLabels(spec.getLabelsMap()).clearAnnotations()
         .putAllAnnotations(spec.getAnnotationsMap()).setClient(spec.getClient()).setClientVersion(spec.getClientVersion())
@@ -264,13 +264,6 @@ public final class RunApi {
   }
 
   private Job putJob(Job job) {
-    dropConnectorUse(job.getName());
-    String connector = job.getTemplate().getTemplate().getVpcAccess().getConnector();
-    if (!connector.isEmpty()) {
-      String full = connector.startsWith("projects/") ? connector
-          : job.getName().substring(0, job.getName().indexOf("/jobs/")) + "/connectors/" + connector;
-      connectorUsers.computeIfAbsent(full, c -> new TreeSet<>()).add(job.getName());
-    }
     return jobs.put(job.getName(), job);
   }
 
@@ -281,12 +274,7 @@ public final class RunApi {
       tasks.removeUnder(execution.getName() + "/tasks/");
     }
     executions.removeUnder(name + "/executions/");
-    dropConnectorUse(name);
     jobs.remove(name);
-  }
-
-  private void dropConnectorUse(String jobName) {
-    connectorUsers.values().removeIf(users -> users.remove(jobName) && users.isEmpty());
   }
 
   // ---- executions and tasks ----

@@ -9,8 +9,12 @@ import com.google.protobuf.Empty;
 import com.google.protobuf.Message;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 
@@ -25,15 +29,15 @@ public final class VpcAccessApi {
   private final Simulation sim;
   private final Faults faults;
   private final ComputeApi compute;
-  private final RunApi run;
   private final Store<Connector> connectors = new Store<>();
   private final LongRunningOperations operations = new LongRunningOperations();
+  /** The updateMask of every accepted patch, by connector, as sent. */
+  private final Map<String, List<String>> updateMasks = new ConcurrentHashMap<>();
 
-  VpcAccessApi(Simulation sim, Faults faults, ComputeApi compute, RunApi run) {
+  VpcAccessApi(Simulation sim, Faults faults, ComputeApi compute) {
     this.sim = sim;
     this.faults = faults;
     this.compute = compute;
-    this.run = run;
   }
 
   void register(Routes routes) {
@@ -63,6 +67,11 @@ public final class VpcAccessApi {
     return sim.locked(() -> connectors.get(name));
   }
 
+  /** The {@code updateMask} query of each patch of the connector that was accepted, oldest first, as the client sent it. */
+  public List<String> updateMasks(String name) {
+    return List.copyOf(updateMasks.getOrDefault(name, List.of()));
+  }
+
   // ---- handlers ----
 
   private Message create(Routes.Request r) {
@@ -79,10 +88,16 @@ public final class VpcAccessApi {
     OperationMetadata started = started("CreateConnector", name);
     Operation operation = operations.start(parent(r), started);
     Optional<ApiError> failure = faults.takeOperationFailure(API, r.method());
+    if (failure.isEmpty() && connector.getMaxInstances() == 0) {
+      // Ledger 8b: no instance default since 2022; the operation fails with code 3 (magic-modules#6541,
+      // cloud-foundation-fabric#2706). Whether the connector is left behind in ERROR is UNSOURCED.
+      failure = Optional.of(ApiError.invalid("Operation failed: A Connector must specify either max_throughput or max_instances."));
+    }
+    Optional<ApiError> outcome = failure;
     sim.after(Latencies.Kind.CONNECTOR_CREATE, () -> {
-      Connector.State state = failure.isPresent() ? Connector.State.ERROR : Connector.State.READY;
+      Connector.State state = outcome.isPresent() ? Connector.State.ERROR : Connector.State.READY;
       Connector done = connectors.get(name).map(c -> connectors.put(name, c.toBuilder().setState(state).build())).orElse(connector);
-      finish(operation, started, failure, done);
+      finish(operation, started, outcome, done);
     });
     return operations.get(operation.getName());
   }
@@ -130,7 +145,10 @@ public final class VpcAccessApi {
           + ". Delete and recreate the connector to reduce them.");
     }
     checkInstances(updated.getMinInstances(), updated.getMaxInstances());
+    // Ledger 9a: throughput follows the instances, also after a patch.
+    updated.setMinThroughput(updated.getMinInstances() * 100).setMaxThroughput(updated.getMaxInstances() * 100);
     connectors.put(name, updated.setState(Connector.State.UPDATING).build());
+    updateMasks.computeIfAbsent(name, n -> new CopyOnWriteArrayList<>()).add(r.query("updateMask"));
     OperationMetadata started = started("UpdateConnector", name);
     Operation operation = operations.start(parent(r), started);
     Optional<ApiError> failure = faults.takeOperationFailure(API, r.method());
@@ -142,19 +160,15 @@ public final class VpcAccessApi {
     return operations.get(operation.getName());
   }
 
-  /** A connector still used by a job cannot go: the operation fails with FAILED_PRECONDITION at once. */
+  /**
+   * Ledger row 7: no public source shows GCP refusing to delete a connector that a job still names
+   * (the docs only warn against it), so the fake deletes it like any other connector.
+   */
   private Message delete(Routes.Request r) {
     String name = name(r);
     Connector current = connectors.require(name, notFound(name));
     OperationMetadata started = started("DeleteConnector", name);
     Operation operation = operations.start(parent(r), started);
-    Set<String> users = run.jobsUsingConnector(name);
-    if (!users.isEmpty()) {
-      ApiError inUse = ApiError.failedPrecondition("Connector '" + name + "' is in use by " + users.size()
-          + " job(s), e.g. '" + users.iterator().next() + "'. Remove it from them before deleting it.");
-      finish(operation, started, Optional.of(inUse), null);
-      return operations.get(operation.getName());
-    }
     connectors.put(name, current.toBuilder().setState(Connector.State.DELETING).build());
     Optional<ApiError> failure = faults.takeOperationFailure(API, r.method());
     sim.after(Latencies.Kind.CONNECTOR_DELETE, () -> {
@@ -192,8 +206,8 @@ public final class VpcAccessApi {
     if (byRange == bySubnet) {
       throw ApiError.invalid("Exactly one of (network and ip_cidr_range) or subnet must be specified.");
     }
-    Connector.Builder connector = spec.toBuilder().setName(name).setState(Connector.State.CREATING)
-        .clearConnectedProjects().addConnectedProjects(project)
+    // Ledger 9c: connectedProjects is output only and reads empty on a connector no service uses.
+    Connector.Builder connector = spec.toBuilder().setName(name).setState(Connector.State.CREATING).clearConnectedProjects()
         .setMachineType(spec.getMachineType().isEmpty() ? "e2-micro" : checkMachineType(spec.getMachineType()));
     if (byRange) {
       if (spec.getNetwork().isEmpty() || spec.getIpCidrRange().isEmpty()) {
@@ -205,6 +219,8 @@ public final class VpcAccessApi {
         throw ApiError.invalid("Invalid IP CIDR range '" + spec.getIpCidrRange() + "': it must be an unused /28 range such as 10.8.0.0/28.");
       }
       checkRangeIsFree(project, networkKey, range);
+      // Ledger V1: GCP keeps the network's short name, even when a path was sent.
+      connector.setNetwork(lastSegment(networkKey));
     } else {
       String subnetProject = spec.getSubnet().getProjectId().isEmpty() ? project : spec.getSubnet().getProjectId();
       Subnetwork subnet = compute.subnetwork(subnetProject, region, spec.getSubnet().getName()).orElseThrow(() -> ApiError.invalid(
@@ -218,13 +234,29 @@ public final class VpcAccessApi {
           .findFirst().ifPresent(c -> {
             throw ApiError.invalid("Subnet '" + subnet.getName() + "' is already used by connector '" + c.getName() + "'.");
           });
+      // Ledger row 1: GCP fills network (short name) on a connector made from a subnet (MM default_from_api).
+      connector.setNetwork(lastSegment(subnet.getNetwork()));
     }
-    int min = spec.getMinInstances() != 0 ? spec.getMinInstances() : 2;
-    int max = spec.getMaxInstances() != 0 ? spec.getMaxInstances() : 10;
+    return withInstances(connector, spec).build();
+  }
+
+  /**
+   * Ledger 8b and 9a: nothing is defaulted. Instances win over throughput, and throughput is always
+   * instances x 100; throughput alone gives the instances (min throughput defaults to 200). With
+   * neither maximum the create is accepted and its operation fails ({@link #create}).
+   */
+  private static Connector.Builder withInstances(Connector.Builder connector, Connector spec) {
+    int max = spec.getMaxInstances() != 0 ? spec.getMaxInstances() : spec.getMaxThroughput() / 100;
+    int min = spec.getMinInstances() != 0 || spec.getMaxInstances() != 0 ? spec.getMinInstances()
+        : (spec.getMinThroughput() != 0 ? spec.getMinThroughput() : 200) / 100;
+    if (max == 0) {
+      return connector.setMinInstances(spec.getMinInstances()).setMaxInstances(0).setMinThroughput(0).setMaxThroughput(0);
+    }
+    if (min == 0) {
+      throw ApiError.invalid("min must be greater than or equal to 2");
+    }
     checkInstances(min, max);
-    return connector.setMinInstances(min).setMaxInstances(max)
-        .setMinThroughput(spec.getMinThroughput() != 0 ? spec.getMinThroughput() : min * 100)
-        .setMaxThroughput(spec.getMaxThroughput() != 0 ? spec.getMaxThroughput() : max * 100).build();
+    return connector.setMinInstances(min).setMaxInstances(max).setMinThroughput(min * 100).setMaxThroughput(max * 100);
   }
 
   /** The /28 must not overlap a subnet of the network nor another connector's range in it. */
@@ -236,7 +268,7 @@ public final class VpcAccessApi {
       }
     }
     for (Connector other : connectors.under("projects/" + project + "/")) {
-      if (!other.getIpCidrRange().isEmpty() && networkKey(project, other.getNetwork()).equals(networkKey)
+      if (!other.getIpCidrRange().isEmpty() && other.getNetwork().equals(lastSegment(networkKey))
           && Cidr.parse(other.getIpCidrRange()).overlaps(range)) {
         throw ApiError.invalid("IP range " + range + " conflicts with connector '" + other.getName() + "' ("
             + other.getIpCidrRange() + ") in network '" + networkKey + "'.");
@@ -283,6 +315,10 @@ public final class VpcAccessApi {
 
   private static String name(Routes.Request r) {
     return parent(r) + "/connectors/" + r.path("connector");
+  }
+
+  private static String lastSegment(String path) {
+    return path.substring(path.lastIndexOf('/') + 1);
   }
 
   private static String projectOf(String name) {

@@ -365,6 +365,22 @@ class ComputeApiTest {
     assertThat(firewalls.list(P).iterateAll()).isEmpty();
   }
 
+  /** Ledger row 2: a merge patch leaves a disabled rule disabled unless the body sends "disabled": false. */
+  @Test
+  void aDisabledRuleStaysDisabledUntilAPatchSendsDisabledFalse() throws Exception {
+    gcp.latencies().setAll(Duration.ZERO);
+    insertFirewall(Firewall.newBuilder().setName("deny-all").setNetwork("vpc").setDirection("EGRESS")
+        .addDenied(Denied.newBuilder().setIPProtocol("all")).build());
+    gcp.compute().editFirewall(P, "deny-all", f -> f.toBuilder().setDisabled(true).build());
+
+    firewalls.patchAsync(P, "deny-all", Firewall.newBuilder().setPriority(1500).build()).get();
+    assertThat(firewalls.get(P, "deny-all").getDisabled()).isTrue();
+
+    firewalls.patchAsync(P, "deny-all", Firewall.newBuilder().setDisabled(false).build()).get();
+    assertThat(firewalls.get(P, "deny-all").getDisabled()).isFalse();
+    assertThat(firewalls.get(P, "deny-all").getPriority()).isEqualTo(1500);
+  }
+
   @Test
   void outOfBandChangesShowUpAsDrift() throws Exception {
     gcp.latencies().setAll(Duration.ZERO);

@@ -113,7 +113,7 @@ class EgressProbeSimulationTest {
   private String connector(String region, String id, String range) {
     clients.connectors.createConnectorCallable().call(CreateConnectorRequest.newBuilder()
         .setParent("projects/" + PROJECT + "/locations/" + region).setConnectorId(id)
-        .setConnector(Connector.newBuilder().setNetwork("vpc").setIpCidrRange(range)).build());
+        .setConnector(Connector.newBuilder().setNetwork("vpc").setIpCidrRange(range).setMinInstances(2).setMaxInstances(3)).build());
     gcp.clock().advance(Duration.ofSeconds(90));
     return "projects/" + PROJECT + "/locations/" + region + "/connectors/" + id;
   }

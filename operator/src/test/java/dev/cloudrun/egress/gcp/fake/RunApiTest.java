@@ -99,6 +99,26 @@ class RunApiTest {
     assertThat(job.getTemplate().getTemplate().getVpcAccess().getEgress()).isEqualTo(VpcAccess.VpcEgress.ALL_TRAFFIC);
   }
 
+  /** Ledger J2: a connector of the job's own project and region comes back by its short name, on create and update. */
+  @Test
+  void aConnectorPathInTheJobsProjectAndRegionIsAnsweredByItsShortName() throws Exception {
+    gcp.latencies().setAll(Duration.ZERO);
+
+    Job created = jobs.createJobAsync(PARENT, withVpcAccess(VpcAccess.newBuilder()
+        .setConnector(PARENT + "/connectors/conn").setEgress(VpcAccess.VpcEgress.ALL_TRAFFIC).build()), "agent").get();
+    Job updated = jobs.updateJobAsync(withVpcAccess(VpcAccess.newBuilder().setConnector(PARENT + "/connectors/other")
+        .setEgress(VpcAccess.VpcEgress.ALL_TRAFFIC).build()).toBuilder().setName(JOB).build()).get();
+    // Another project's (or region's) connector: what Cloud Run answers is unsourced, so the fake keeps it as sent.
+    String elsewhere = "projects/host/locations/europe-west2/connectors/shared";
+    Job remote = jobs.createJobAsync(PARENT, withVpcAccess(VpcAccess.newBuilder().setConnector(elsewhere)
+        .setEgress(VpcAccess.VpcEgress.ALL_TRAFFIC).build()), "remote").get();
+
+    assertThat(created.getTemplate().getTemplate().getVpcAccess().getConnector()).isEqualTo("conn");
+    assertThat(updated.getTemplate().getTemplate().getVpcAccess().getConnector()).isEqualTo("other");
+    assertThat(jobs.getJob(JOB).getTemplate().getTemplate().getVpcAccess().getConnector()).isEqualTo("other");
+    assertThat(remote.getTemplate().getTemplate().getVpcAccess().getConnector()).isEqualTo(elsewhere);
+  }
+
   @Test
   void missingAndDuplicateJobs() {
     create("agent", job());

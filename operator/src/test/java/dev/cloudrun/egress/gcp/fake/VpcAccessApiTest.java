@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.api.gax.rpc.AbortedException;
-import com.google.api.gax.rpc.FailedPreconditionException;
 import com.google.api.gax.rpc.InvalidArgumentException;
 import com.google.api.gax.rpc.NotFoundException;
 import com.google.cloud.run.v2.Container;
@@ -27,7 +26,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.concurrent.ExecutionException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -80,17 +78,70 @@ class VpcAccessApiTest {
     assertThat(client.getConnector(PARENT + "/connectors/conn")).isEqualTo(connector);
   }
 
+  /** Ledger 8c, 9a, 9c, V1: what GCP fills, recomputes and shortens on a create. */
   @Test
   void createFillsTheDefaultsTheApiApplies() throws Exception {
     gcp.latencies().setAll(Duration.ZERO);
+    Connector sent = byRange("10.8.0.0/28").toBuilder().setNetwork("projects/p/global/networks/vpc")
+        .setMinInstances(3).setMaxInstances(5).setMinThroughput(900).setMaxThroughput(1000).build();
 
-    Connector connector = client.createConnectorAsync(PARENT, "conn", byRange("10.8.0.0/28")).get();
+    Connector connector = client.createConnectorAsync(PARENT, "conn", sent).get();
 
     assertThat(connector.getState()).isEqualTo(Connector.State.READY);
     assertThat(connector.getMachineType()).isEqualTo("e2-micro");
-    assertThat(connector.getMinInstances()).isEqualTo(2);
-    assertThat(connector.getMaxInstances()).isEqualTo(10);
-    assertThat(connector.getConnectedProjectsList()).containsExactly("p");
+    assertThat(connector.getNetwork()).as("V1: the short name").isEqualTo("vpc");
+    assertThat(connector.getMinInstances()).isEqualTo(3);
+    assertThat(connector.getMaxInstances()).isEqualTo(5);
+    assertThat(connector.getMinThroughput()).as("9a: instances x 100, the sent throughput ignored").isEqualTo(300);
+    assertThat(connector.getMaxThroughput()).isEqualTo(500);
+    assertThat(connector.getConnectedProjectsList()).as("9c: no service uses it yet").isEmpty();
+  }
+
+  /** Ledger 8b: no instance defaults; without a maximum the create is accepted and its operation fails with code 3. */
+  @Test
+  void createWithoutMaxInstancesOrMaxThroughputFailsInItsOperation() throws Exception {
+    gcp.latencies().setAll(Duration.ZERO);
+    Operation operation = create("conn", Connector.newBuilder().setNetwork("vpc").setIpCidrRange("10.8.0.0/28").build());
+
+    Operation done = poll(operation);
+    assertThat(done.getDone()).isTrue();
+    assertThat(done.getError().getCode()).isEqualTo(com.google.rpc.Code.INVALID_ARGUMENT_VALUE);
+    assertThat(done.getError().getMessage()).isEqualTo("Operation failed: A Connector must specify either max_throughput or max_instances.");
+    assertThat(client.getConnector(PARENT + "/connectors/conn").getState()).isEqualTo(Connector.State.ERROR);
+    assertThatThrownBy(() -> create("conn2", byRange("10.8.0.16/28").toBuilder().clearMinInstances().build()))
+        .isInstanceOf(InvalidArgumentException.class).cause().hasMessageContaining("min must be greater than or equal to 2");
+  }
+
+  /** Ledger 9a: throughput alone gives the instances (400/800 -> 4/8; the minimum defaults to 200). */
+  @Test
+  void throughputAloneGivesTheInstances() throws Exception {
+    gcp.latencies().setAll(Duration.ZERO);
+    Connector base = Connector.newBuilder().setNetwork("vpc").build();
+
+    Connector both = client.createConnectorAsync(PARENT, "conn", base.toBuilder().setIpCidrRange("10.8.0.0/28")
+        .setMinThroughput(400).setMaxThroughput(800).build()).get();
+    Connector maxOnly = client.createConnectorAsync(PARENT, "conn2", base.toBuilder().setIpCidrRange("10.8.0.16/28")
+        .setMaxThroughput(1000).build()).get();
+
+    assertThat(both.getMinInstances()).isEqualTo(4);
+    assertThat(both.getMaxInstances()).isEqualTo(8);
+    assertThat(maxOnly.getMinInstances()).isEqualTo(2);
+    assertThat(maxOnly.getMaxInstances()).isEqualTo(10);
+    assertThat(maxOnly.getMinThroughput()).isEqualTo(200);
+  }
+
+  /** Ledger row 1: GCP fills network, as a short name, on a connector made from a subnet. */
+  @Test
+  void aConnectorMadeFromASubnetGetsTheSubnetsNetwork() throws Exception {
+    gcp.latencies().setAll(Duration.ZERO);
+    gcp.seedSubnetwork("p", "europe-west2", "conn-subnet", "vpc", "10.9.0.0/28");
+
+    Connector connector = client.createConnectorAsync(PARENT, "conn", Connector.newBuilder()
+        .setSubnet(Subnet.newBuilder().setName("conn-subnet")).setMinInstances(2).setMaxInstances(3).build()).get();
+
+    assertThat(connector.getNetwork()).isEqualTo("vpc");
+    assertThat(client.getConnector(PARENT + "/connectors/conn").getNetwork()).isEqualTo("vpc");
+    assertThat(connector.getIpCidrRange()).as("9e is unsourced: the fake leaves the range empty").isEmpty();
   }
 
   @Test
@@ -169,7 +220,7 @@ class VpcAccessApiTest {
   @Test
   void aConnectorCanUseAnExisting28SubnetOnlyOnce() {
     gcp.seedSubnetwork("p", "europe-west2", "conn-subnet", "vpc", "10.9.0.0/28");
-    Connector bySubnet = Connector.newBuilder().setSubnet(Subnet.newBuilder().setName("conn-subnet")).build();
+    Connector bySubnet = Connector.newBuilder().setSubnet(Subnet.newBuilder().setName("conn-subnet")).setMinInstances(2).setMaxInstances(10).build();
 
     assertThat(create("conn", bySubnet).getDone()).isFalse();
     assertThatThrownBy(() -> create("conn2", bySubnet))
@@ -233,8 +284,9 @@ class VpcAccessApiTest {
     assertThatThrownBy(() -> client.getConnector(PARENT + "/connectors/conn")).isInstanceOf(NotFoundException.class);
   }
 
+  /** Ledger row 7: no public source shows GCP refusing to delete a connector a job still names. */
   @Test
-  void aConnectorUsedByAJobCannotBeDeleted() throws Exception {
+  void aConnectorUsedByAJobIsDeletedLikeAnyOther() throws Exception {
     gcp.latencies().setAll(Duration.ZERO);
     create("conn", byRange("10.8.0.0/28"));
     try (JobsClient jobs = JobsClient.create(gcp.configure(JobsSettings.newHttpJsonBuilder()).build())) {
@@ -242,14 +294,10 @@ class VpcAccessApiTest {
           .newBuilder().addContainers(Container.newBuilder().setImage("busybox"))
           .setVpcAccess(VpcAccess.newBuilder().setConnector("conn")))).build(), "agent").get();
 
-      assertThatThrownBy(() -> client.deleteConnectorAsync(PARENT + "/connectors/conn").get())
-          .isInstanceOf(ExecutionException.class).cause().isInstanceOf(FailedPreconditionException.class)
-          .hasMessageContaining("in use by 1 job(s)");
-      assertThat(client.getConnector(PARENT + "/connectors/conn").getState()).isEqualTo(Connector.State.READY);
+      assertThat(client.deleteConnectorAsync(PARENT + "/connectors/conn").get()).isEqualTo(Empty.getDefaultInstance());
 
-      jobs.deleteJobAsync(PARENT + "/jobs/agent").get();
-      client.deleteConnectorAsync(PARENT + "/connectors/conn").get();
       assertThatThrownBy(() -> client.getConnector(PARENT + "/connectors/conn")).isInstanceOf(NotFoundException.class);
+      assertThat(jobs.getJob(PARENT + "/jobs/agent").getTemplate().getTemplate().getVpcAccess().getConnector()).isEqualTo("conn");
     }
   }
 
@@ -282,6 +330,9 @@ class VpcAccessApiTest {
     assertThat(updating.getMaxInstances()).isEqualTo(8);
     assertThat(updating.getMachineType()).isEqualTo("e2-standard-4");
     assertThat(updating.getNetwork()).isEqualTo("vpc");
+    assertThat(updating.getMinThroughput()).as("ledger 9a: recomputed from the instances").isEqualTo(300);
+    assertThat(updating.getMaxThroughput()).isEqualTo(800);
+    assertThat(gcp.vpcAccess().updateMasks(PARENT + "/connectors/conn")).containsExactly("minInstances,maxInstances,machineType");
     gcp.clock().advance(Duration.ofSeconds(30));
     assertThat(client.getConnector(PARENT + "/connectors/conn").getState()).isEqualTo(Connector.State.READY);
   }
@@ -337,8 +388,9 @@ class VpcAccessApiTest {
     return client.getHttpJsonOperationsClient().getOperation(operation.getName());
   }
 
+  /** GCP defaults no instances (ledger 8b): every create names them, as gcloud's defaults would. */
   private static Connector byRange(String range) {
-    return Connector.newBuilder().setNetwork("vpc").setIpCidrRange(range).build();
+    return Connector.newBuilder().setNetwork("vpc").setIpCidrRange(range).setMinInstances(2).setMaxInstances(10).build();
   }
 
   /** The Java client has no patch: send what a REST client sends, a POST overridden to PATCH. */
