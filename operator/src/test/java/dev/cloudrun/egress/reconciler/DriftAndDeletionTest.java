@@ -11,7 +11,6 @@ import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobSpec;
 import io.fabric8.kubernetes.api.model.Event;
 import java.time.Duration;
 import java.util.List;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -48,13 +47,13 @@ class DriftAndDeletionTest {
             .setImage("europe-west2-docker.pkg.dev/myproject/containers/someone-elses:latest")))).build());
 
     // Resync is 2 s in this harness: every change must be undone well within a few resyncs.
-    awaitTrue(() -> harness.gcp.connector(CONNECTOR).map(c -> c.getMachineType().equals("e2-micro")
+    OperatorHarness.awaitTrue(() -> harness.gcp.connector(CONNECTOR).map(c -> c.getMachineType().equals("e2-micro")
         && c.getState() == Connector.State.READY).orElse(false));
-    awaitTrue(() -> harness.gcp.firewall("myproject", "crej-my-agent-4-allow-github").map(f -> f.getAllowed(0).getIPProtocol().equals("tcp")).orElse(false));
-    awaitTrue(() -> harness.gcp.firewall("myproject", "crej-my-agent-4-deny-all").isPresent());
-    awaitTrue(() -> harness.gcp.router("myproject", "europe-west2", "egress-router-europe-west2")
+    OperatorHarness.awaitTrue(() -> harness.gcp.firewall("myproject", "crej-my-agent-4-allow-github").map(f -> f.getAllowed(0).getIPProtocol().equals("tcp")).orElse(false));
+    OperatorHarness.awaitTrue(() -> harness.gcp.firewall("myproject", "crej-my-agent-4-deny-all").isPresent());
+    OperatorHarness.awaitTrue(() -> harness.gcp.router("myproject", "europe-west2", "egress-router-europe-west2")
         .map(r -> r.getNats(0).getSourceSubnetworkIpRangesToNat().equals("ALL_SUBNETWORKS_ALL_IP_RANGES")).orElse(false));
-    awaitTrue(() -> harness.gcp.job(JOB).map(j -> j.getTemplate().getTemplate().getContainers(0).getImage().endsWith("/my-agent:latest")).orElse(false));
+    OperatorHarness.awaitTrue(() -> harness.gcp.job(JOB).map(j -> j.getTemplate().getTemplate().getContainers(0).getImage().endsWith("/my-agent:latest")).orElse(false));
 
     harness.awaitCondition(seed, Conditions.READY, "True");
     List<String> drift = events("DriftCorrected");
@@ -75,7 +74,7 @@ class DriftAndDeletionTest {
     CloudRunEgressJob current = harness.get(seed);
     current.getSpec().getJob().setMaxRetries(5);
     harness.client.resource(current).update();
-    awaitTrue(() -> harness.gcp.job(JOB).map(j -> j.getTemplate().getTemplate().getMaxRetries() == 5).orElse(false));
+    OperatorHarness.awaitTrue(() -> harness.gcp.job(JOB).map(j -> j.getTemplate().getTemplate().getMaxRetries() == 5).orElse(false));
     harness.awaitCondition(current, Conditions.READY, "True");
     assertThat(events("UpdateStarted")).anyMatch(m -> m.contains("jobs/my-agent-4"));
     assertThat(events("DriftCorrected")).isEmpty();
@@ -150,16 +149,5 @@ class DriftAndDeletionTest {
       }
     }
     throw new AssertionError("no event mentions " + fragment + " in " + messages);
-  }
-
-  private static void awaitTrue(BooleanSupplier check) {
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (System.nanoTime() < deadline) {
-      if (check.getAsBoolean()) {
-        return;
-      }
-      OperatorHarness.sleep(20);
-    }
-    throw new AssertionError("condition not reached in 30 s");
   }
 }

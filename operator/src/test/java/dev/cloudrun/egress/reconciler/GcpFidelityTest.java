@@ -5,9 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.cloud.vpcaccess.v1.Connector;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJob;
 import io.fabric8.kubernetes.api.model.Event;
-import java.time.Duration;
 import java.util.List;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -66,7 +64,7 @@ class GcpFidelityTest {
 
     harness.gcp.compute().editFirewall("myproject", "crej-my-agent-4-deny-all", f -> f.toBuilder().setDisabled(true).build());
 
-    awaitTrue(() -> harness.gcp.firewall("myproject", "crej-my-agent-4-deny-all").map(f -> !f.getDisabled()).orElse(false));
+    OperatorHarness.awaitTrue(() -> harness.gcp.firewall("myproject", "crej-my-agent-4-deny-all").map(f -> !f.getDisabled()).orElse(false));
     harness.awaitCondition(seed, Conditions.READY, "True");
     OperatorHarness.sleep(RESYNCS * 2_000L);
     assertThat(harness.gcp.calls().count("compute", "firewalls.patch")).isEqualTo(1);
@@ -85,7 +83,7 @@ class GcpFidelityTest {
     current.getSpec().getEgress().getConnector().setMaxInstances(5);
     harness.client.resource(current).update();
 
-    awaitTrue(() -> harness.gcp.connector(CONNECTOR).map(c -> c.getMaxInstances() == 5 && c.getState() == Connector.State.READY).orElse(false));
+    OperatorHarness.awaitTrue(() -> harness.gcp.connector(CONNECTOR).map(c -> c.getMaxInstances() == 5 && c.getState() == Connector.State.READY).orElse(false));
     harness.awaitCondition(current, Conditions.READY, "True");
     assertThat(harness.gcp.vpcAccess().updateMasks(CONNECTOR)).containsExactly("minInstances,maxInstances");
     Connector patched = harness.gcp.connector(CONNECTOR).orElseThrow();
@@ -104,16 +102,5 @@ class GcpFidelityTest {
   private List<String> events(String reason) {
     return harness.client.v1().events().inNamespace("platform-agents").list().getItems().stream()
         .filter(e -> reason.equals(e.getReason())).map(Event::getMessage).toList();
-  }
-
-  private static void awaitTrue(BooleanSupplier check) {
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (System.nanoTime() < deadline) {
-      if (check.getAsBoolean()) {
-        return;
-      }
-      OperatorHarness.sleep(20);
-    }
-    throw new AssertionError("condition not reached in 30 s");
   }
 }

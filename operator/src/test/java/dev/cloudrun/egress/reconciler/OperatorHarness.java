@@ -206,6 +206,18 @@ final class OperatorHarness implements AutoCloseable {
     return cr.getStatus().getConditions().stream().filter(c -> type.equals(c.getType())).findFirst().orElseThrow();
   }
 
+  /** Waits (wall clock, at most 30 s) until the check holds. */
+  static void awaitTrue(java.util.function.BooleanSupplier check) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (System.nanoTime() < deadline) {
+      if (check.getAsBoolean()) {
+        return;
+      }
+      sleep(20);
+    }
+    throw new AssertionError("condition not reached in 30 s");
+  }
+
   static void sleep(long millis) {
     try {
       Thread.sleep(millis);
