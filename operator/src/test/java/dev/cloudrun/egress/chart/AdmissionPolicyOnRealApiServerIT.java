@@ -862,7 +862,7 @@ class AdmissionPolicyOnRealApiServerIT {
       if (expected.equals(last)) {
         return;
       }
-      sleep(50);
+      RealApiServer.sleep(50);
     }
     throw new AssertionError("the probe never saw round " + round + " and " + syncProject() + "; last answer: " + last
         + "\nreport: " + SERVER.admissionPolicyReport());
@@ -916,7 +916,7 @@ class AdmissionPolicyOnRealApiServerIT {
           // written whole then renamed: a parse error would be a bug; retry anyway
         }
       }
-      sleep(100);
+      RealApiServer.sleep(100);
     }
     throw new AssertionError("the server did not load " + SERVER.admissionPolicyDir() + " in 30 s; report: " + report);
   }
@@ -953,14 +953,5 @@ class AdmissionPolicyOnRealApiServerIT {
       text.append(ch);
     }
     return text.toString();
-  }
-
-  private static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
   }
 }

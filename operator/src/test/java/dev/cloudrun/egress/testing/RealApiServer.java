@@ -127,7 +127,7 @@ public final class RealApiServer {
       throw new AssertionError("kubectl apply -f crds/ was refused: " + apply.err());
     }
     for (String file : List.of(Crds.CLOUD_RUN_EGRESS_JOB_FILE, Crds.EGRESS_POLICY_FILE)) {
-      client.apiextensions().v1().customResourceDefinitions().withName(file.replaceFirst("-v1\\.yml$", ""))
+      client.apiextensions().v1().customResourceDefinitions().withName(crdName(file))
           .waitUntilCondition(crd -> crd != null && crd.getStatus() != null && crd.getStatus().getConditions().stream()
               .anyMatch(c -> c.getType().equals("Established") && c.getStatus().equals("True")), 60, TimeUnit.SECONDS);
     }
@@ -141,6 +141,11 @@ public final class RealApiServer {
       client.namespaces().resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build())
           .serverSideApply();
     }
+  }
+
+  /** A generated CRD file's object name, e.g. cloudrunegressjobs.egress.cloudrun.dev. */
+  public static String crdName(String file) {
+    return file.replaceFirst("-v1\\.yml$", "");
   }
 
   public Config config() {

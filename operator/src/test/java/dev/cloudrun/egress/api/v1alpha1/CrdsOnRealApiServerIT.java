@@ -28,7 +28,7 @@ class CrdsOnRealApiServerIT {
     try (KubernetesClient client = SERVER.client()) {
       SERVER.installCrds(client);
       RealApiServer.Result wait = SERVER.kubectl("wait", "--for=condition=Established", "--timeout=60s",
-          "crd/" + crdName(Crds.CLOUD_RUN_EGRESS_JOB_FILE), "crd/" + crdName(Crds.EGRESS_POLICY_FILE));
+          "crd/" + RealApiServer.crdName(Crds.CLOUD_RUN_EGRESS_JOB_FILE), "crd/" + RealApiServer.crdName(Crds.EGRESS_POLICY_FILE));
       assertThat(wait.exitCode()).as(wait.err()).isZero();
       RealApiServer.Result resources = SERVER.kubectl("api-resources", "--api-group=egress.cloudrun.dev");
       assertThat(resources.out()).contains("crej").contains("CloudRunEgressJob").contains("EgressPolicy");
@@ -84,7 +84,4 @@ class CrdsOnRealApiServerIT {
     return new ObjectMapper().readerFor(JsonNode.class).<JsonNode>readValues(cost.out()).readAll();
   }
 
-  private static String crdName(String file) {
-    return file.replaceFirst("-v1\\.yml$", "");
-  }
 }
