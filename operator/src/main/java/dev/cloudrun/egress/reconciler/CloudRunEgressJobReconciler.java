@@ -68,12 +68,17 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
 
   @Override
   public UpdateControl<CloudRunEgressJob> reconcile(CloudRunEgressJob cr, Context<CloudRunEgressJob> context) {
+    return reconcile(cr, Cluster.of(context));
+  }
+
+  /** One pass over {@code cr}, as java-operator-sdk or a test's scheduler calls it. */
+  UpdateControl<CloudRunEgressJob> reconcile(CloudRunEgressJob cr, Cluster cluster) {
     services.metrics().passed(cr);
-    CloudRunEgressJobStatus before = copy(cr.getStatus(), context);
-    CloudRunEgressJobStatus status = copy(cr.getStatus(), context);
+    CloudRunEgressJobStatus before = cluster.copy(cr.getStatus());
+    CloudRunEgressJobStatus status = cluster.copy(cr.getStatus());
     long generation = generation(cr);
     Pass pass = new Pass(cr, services, status, resyncInterval(cr));
-    Claims claims = new Claims(context.getPrimaryCache().list().toList());
+    Claims claims = new Claims(cluster.watched());
     if (isForced(cr, before)) {
       services.inventory().invalidateAll();
       status.setLastForcedReconcile(ReconcileTriggers.annotation(cr, ReconcileTriggers.FORCE_RECONCILE));
@@ -105,21 +110,26 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
     Duration next = refused ? settings.errorCeiling() // never sooner, even with other parts' operations or a probe in flight
         : soonerForProbe(diagnosis, pass.now, moving ? (pass.operations().stream().anyMatch(o -> o.getName().isEmpty()) ? Duration.ZERO : settings.pollInterval())
             : stalled ? settings.errorCeiling() : jittered(resyncInterval(cr)));
-    return finish(cr, before, status, next, pass, context);
+    return finish(cr, before, status, next, pass, cluster);
   }
 
   @Override
   public DeleteControl cleanup(CloudRunEgressJob cr, Context<CloudRunEgressJob> context) {
+    return cleanup(cr, Cluster.of(context));
+  }
+
+  /** One deletion pass over {@code cr}. */
+  DeleteControl cleanup(CloudRunEgressJob cr, Cluster cluster) {
     services.metrics().passed(cr);
     if (cr.getSpec().getDeletionPolicy() == CloudRunEgressJobSpec.DeletionPolicy.Abandon) {
       services.events().normal(cr, "Abandoned", "deletionPolicy is Abandon: every GCP object is left in place.");
       services.metrics().forget(cr);
       return DeleteControl.defaultDelete();
     }
-    CloudRunEgressJobStatus status = copy(cr.getStatus(), context);
-    CloudRunEgressJobStatus before = copy(cr.getStatus(), context);
+    CloudRunEgressJobStatus status = cluster.copy(cr.getStatus());
+    CloudRunEgressJobStatus before = cluster.copy(cr.getStatus());
     Pass pass = new Pass(cr, services, status, resyncInterval(cr));
-    Claims claims = new Claims(context.getPrimaryCache().list().toList());
+    Claims claims = new Claims(cluster.watched());
     // Reverse order: each step waits for the one before it.
     List<DeletionStep> steps = List.of(
         new DeletionStep(ProbeJobPart.PART, () -> ProbeJobPart.delete(pass)),
@@ -163,7 +173,7 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
     LOG.debug("{}/{}: deletion waits on {}: {}; {} operations, {} conditions", cr.getMetadata().getNamespace(), cr.getMetadata().getName(),
         blocking.reason(), blocking.message(), status.getOperations().size(), status.getConditions().size());
     boolean statusChanged = !Objects.equals(status, before);
-    if (statusChanged && !writeStatus(cr, before, status, context)) {
+    if (statusChanged && !cluster.writeStatus(cr, before, status)) {
       return DeleteControl.noFinalizerRemoval().rescheduleAfter(settings.pollInterval());
     }
     services.metrics().operationsInFlight(cr, status.getOperations());
@@ -280,9 +290,9 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
   }
 
   private UpdateControl<CloudRunEgressJob> finish(CloudRunEgressJob cr, CloudRunEgressJobStatus before, CloudRunEgressJobStatus status,
-      Duration next, Pass pass, Context<CloudRunEgressJob> context) {
+      Duration next, Pass pass, Cluster cluster) {
     boolean statusChanged = !Objects.equals(before, status);
-    if (statusChanged && !writeStatus(cr, before, status, context)) {
+    if (statusChanged && !cluster.writeStatus(cr, before, status)) {
       return UpdateControl.<CloudRunEgressJob>noUpdate().rescheduleAfter(settings.pollInterval());
     }
     services.metrics().operationsInFlight(cr, status.getOperations());
@@ -298,57 +308,6 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
   private Duration paced(Duration next, boolean statusChanged, Pass pass) {
     Duration atLeast = statusChanged || pass.changedGcp() ? Duration.ZERO : settings.pollInterval();
     return next.compareTo(atLeast) < 0 ? atLeast : next;
-  }
-
-  /**
-   * Replaces the status whole (the operator owns all of it), guarded by the resourceVersion this
-   * pass read, so a pass that worked from a stale status never lands its lists on the wrong entries.
-   * A write refused with 409 because only the metadata or spec changed since (a label, an
-   * annotation, a user's edit) is made again on the newest version: what the pass recorded, the
-   * operations it started among it, must not be lost, and it is still true (after a spec change its
-   * conditions keep the generation they were computed for, and the new generation gets its own
-   * pass). If another writer changed the status, or the resource keeps changing, nothing is
-   * written: returns false, and the pass runs again on the newest version.
-   */
-  private static boolean writeStatus(CloudRunEgressJob cr, CloudRunEgressJobStatus before, CloudRunEgressJobStatus status,
-      Context<CloudRunEgressJob> context) {
-    CloudRunEgressJob read = cr;
-    for (int attempt = 1; ; attempt++) {
-      CloudRunEgressJob update = new CloudRunEgressJob();
-      update.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder()
-          .withName(read.getMetadata().getName())
-          .withNamespace(read.getMetadata().getNamespace())
-          .withResourceVersion(read.getMetadata().getResourceVersion())
-          .build());
-      update.setSpec(read.getSpec());
-      update.setStatus(status);
-      try {
-        CloudRunEgressJob written = context.getClient().resource(update).updateStatus();
-        // The next pass (often due at once) may start before the informer has seen this write: it must
-        // read this version, or it would start the recorded operations a second time.
-        // java-operator-sdk keeps it only when the version given as "previous" is the one its informer
-        // holds: after a retry that is not necessarily the version this write was made on.
-        var id = io.javaoperatorsdk.operator.processing.event.ResourceID.fromResource(cr);
-        context.eventSourceRetriever().getControllerEventSource()
-            .handleRecentResourceUpdate(id, written, context.getPrimaryCache().get(id).orElse(read));
-        return true;
-      } catch (KubernetesClientException e) {
-        if (e.getCode() != 409) {
-          throw e;
-        }
-        if (attempt == 3) {
-          LOG.debug("{}/{}: the resource keeps changing under the status write; the pass runs again", cr.getMetadata().getNamespace(), cr.getMetadata().getName());
-          return false;
-        }
-      }
-      CloudRunEgressJob newest = context.getClient().resource(cr).get();
-      CloudRunEgressJobStatus stored = newest == null ? null : copy(newest.getStatus(), context);
-      if (newest == null || !Objects.equals(stored, before)) {
-        LOG.debug("{}/{}: the status changed since this pass read it; the pass runs again", cr.getMetadata().getNamespace(), cr.getMetadata().getName());
-        return false;
-      }
-      read = newest;
-    }
   }
 
   private static long generation(CloudRunEgressJob cr) {
@@ -372,9 +331,5 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
   private static boolean isForced(CloudRunEgressJob cr, CloudRunEgressJobStatus before) {
     String requested = ReconcileTriggers.annotation(cr, ReconcileTriggers.FORCE_RECONCILE);
     return requested != null && !requested.equals(before.getLastForcedReconcile());
-  }
-
-  private static CloudRunEgressJobStatus copy(CloudRunEgressJobStatus status, Context<CloudRunEgressJob> context) {
-    return status == null ? new CloudRunEgressJobStatus() : context.getClient().getKubernetesSerialization().clone(status);
   }
 }
