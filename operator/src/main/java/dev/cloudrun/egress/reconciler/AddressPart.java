@@ -43,7 +43,8 @@ final class AddressPart {
   }
 
   private static PartResult reconcileOne(Pass pass, Claims claims, Map<String, Address> addresses, NatSpec.AddressRef ref) {
-    String target = path(pass, ref.getName());
+    String target = pass.targets.addressPath(ref.getName());
+    Ledger.Key key = new Ledger.Key(Ledger.Kind.ADDRESS, target);
     Optional<PartResult> settling = pass.settle(PART, target, Operations.Api.COMPUTE, () -> Pass.reread(addresses, ref.getName(), () -> pass.services.gcp().addresses.get(pass.targets.networkProject(), pass.targets.region(), ref.getName())));
     if (settling.isPresent()) {
       return settling.get();
@@ -57,6 +58,9 @@ final class AddressPart {
       if (!claims.isDefiner(Claims.NAT, pass.cr)) {
         return PartResult.progressing("WaitingForSharedNat", "Address " + target + " is being reserved for "
             + Ownership.owner(claims.definer(Claims.NAT, pass.cr)) + ", which shares the NAT that uses it.");
+      }
+      if (!pass.ledger.record(key, Ledger.State.Creating)) {
+        return Pass.ledgerFull(key);
       }
       Address desired = Address.newBuilder()
           .setName(ref.getName())
@@ -72,8 +76,7 @@ final class AddressPart {
               .setRequestId(pass.requestId(PART, target))
               .build()).getName()));
     }
-    boolean usable = ref.getExisting() || Ownership.managed(observed.getDescription()) || pass.cr.getSpec().getAdoptExisting();
-    if (!usable) {
+    if (!ref.getExisting() && !Ownership.mayManage(pass, key, Ownership.markerOf(observed.getDescription()), false)) {
       return PartResult.blocked("NotOwned", "Address " + target + " exists but this operator did not reserve it; it is left untouched."
           + " Mark it existing: true in spec.egress.nat.addresses to use it, or set spec.adoptExisting: true.");
     }
@@ -83,43 +86,42 @@ final class AddressPart {
     return PartResult.ready("Ready", "Address " + target + " is " + observed.getAddress() + ".");
   }
 
-  /** Releases the addresses the operator reserved once the NAT using them is gone (it may be shared). */
-  static PartResult delete(Pass pass, Claims claims) {
-    NatSpec nat = pass.cr.getSpec().getEgress().getNat();
-    if (nat == null || nat.getExisting() || nat.getIpAllocation() != NatSpec.IpAllocation.Static) {
-      return PartResult.ready("Deleted", "No static addresses.");
-    }
-    long others = claims.remainingOthers(Claims.NAT, pass.cr);
-    if (others > 0) {
-      return PartResult.ready("Kept", "Static addresses are kept: the NAT that uses them serves " + others + " other CloudRunEgressJob(s).");
-    }
-    Map<String, Address> addresses = pass.inventory.addresses(pass.targets.networkProject(), pass.targets.region());
-    PartResult pending = null;
-    for (NatSpec.AddressRef ref : nat.getAddresses()) {
-      String target = path(pass, ref.getName());
-      Optional<PartResult> settling = pass.settle(PART, target, Operations.Api.COMPUTE, () -> Pass.reread(addresses, ref.getName(), () -> pass.services.gcp().addresses.get(pass.targets.networkProject(), pass.targets.region(), ref.getName())));
-      if (settling.isPresent()) {
-        pending = settling.get();
-        continue;
+  /** The address of the ledger named {@code name}, released as {@link Release} deletes it (after the NAT that used it). */
+  static OwnedObject owned(Pass pass, String name) {
+    String[] path = name.split("/");
+    Map<String, Address> addresses = pass.inventory.addresses(path[1], path[3]);
+    Runnable reread = () -> Pass.reread(addresses, path[5], () -> pass.services.gcp().addresses.get(path[1], path[3], path[5]));
+    return new OwnedObject() {
+      @Override
+      public Optional<PartResult> settle() {
+        return pass.settle(PART, name, Operations.Api.COMPUTE, reread);
       }
-      Address observed = addresses.get(ref.getName());
-      if (observed == null || ref.getExisting() || !Ownership.managed(observed.getDescription())) {
-        continue;
+
+      @Override
+      public void reread() {
+        reread.run();
       }
-      pending = pass.change(PART, Pass.DELETE, target, () -> pass.regionalOperation(pass.services.gcp().addresses.deleteCallable().call(
-          DeleteAddressRequest.newBuilder()
-              .setProject(pass.targets.networkProject())
-              .setRegion(pass.targets.region())
-              .setAddress(ref.getName())
-              .setRequestId(pass.requestId(PART, target))
-              .build()).getName()));
-    }
-    return pending != null ? pending : PartResult.ready("Deleted", "Static addresses released.");
+
+      @Override
+      public boolean exists() {
+        return addresses.containsKey(path[5]);
+      }
+
+      @Override
+      public String marker() {
+        return Ownership.markerOf(addresses.get(path[5]).getDescription());
+      }
+
+      @Override
+      public PartResult delete() {
+        return pass.change(PART, Pass.DELETE, name, () -> pass.regionalOperation(path[1], path[3], pass.services.gcp().addresses.deleteCallable().call(
+            DeleteAddressRequest.newBuilder()
+                .setProject(path[1])
+                .setRegion(path[3])
+                .setAddress(path[5])
+                .setRequestId(pass.requestId(PART, name))
+                .build()).getName()));
+      }
+    };
   }
-
-  private static String path(Pass pass, String name) {
-    return "projects/" + pass.targets.networkProject() + "/regions/" + pass.targets.region() + "/addresses/" + name;
-  }
-
-
 }

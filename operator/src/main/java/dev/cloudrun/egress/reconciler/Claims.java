@@ -1,7 +1,6 @@
 package dev.cloudrun.egress.reconciler;
 
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJob;
-import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.Comparator;
@@ -66,17 +65,25 @@ final class Claims {
     return agrees ? null : definer;
   }
 
-  /** Whether any claimant's status records that the operator manages the shared object. */
-  boolean recordedAsManaged(Shared shared, CloudRunEgressJob cr, Function<CloudRunEgressJobStatus, Boolean> managed) {
-    return claimants(shared, cr).stream()
-        .anyMatch(c -> c.getStatus() != null && Boolean.TRUE.equals(managed.apply(c.getStatus())));
+  /**
+   * Whether another resource (of those watched) manages the shared object: its ledger says the
+   * operator made or adopted it, so this resource, which names it too, may claim it.
+   */
+  boolean managedByAnotherClaimant(Ledger.Key key, CloudRunEgressJob cr) {
+    return all.stream()
+        .filter(other -> !other.getMetadata().getUid().equals(cr.getMetadata().getUid()) && other.getStatus() != null)
+        .anyMatch(other -> new Ledger(other.getStatus()).manages(key));
   }
 
-  /** Claimants other than {@code cr} that are not being deleted: while any remain the object stays. */
-  long remainingOthers(Shared shared, CloudRunEgressJob cr) {
-    return claimants(shared, cr).stream()
+  /**
+   * How many resources other than {@code cr}, not being deleted, name the object in their specs, among
+   * {@code everywhere}: every namespace, read live, since one the operator does not watch counts too.
+   */
+  static long othersUsing(Ledger.Key key, CloudRunEgressJob cr, Collection<CloudRunEgressJob> everywhere) {
+    return everywhere.stream()
         .filter(other -> !other.getMetadata().getUid().equals(cr.getMetadata().getUid()))
         .filter(other -> other.getMetadata().getDeletionTimestamp() == null)
+        .filter(other -> Ledger.used(other).contains(key))
         .count();
   }
 

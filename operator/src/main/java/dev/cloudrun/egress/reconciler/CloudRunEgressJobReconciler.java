@@ -42,6 +42,7 @@ import org.slf4j.LoggerFactory;
 public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob>, Cleaner<CloudRunEgressJob> {
   private static final Logger LOG = LoggerFactory.getLogger(CloudRunEgressJobReconciler.class);
   private static final String GCP_ERROR = "GcpError";
+  private static final List<String> ALL_PARTS = java.util.Arrays.stream(Ledger.Kind.values()).map(Release::partOf).distinct().toList();
 
   /**
    * How often steady state is re-checked, how soon a running operation is polled, the error
@@ -77,8 +78,8 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
     CloudRunEgressJobStatus before = cluster.copy(cr.getStatus());
     CloudRunEgressJobStatus status = cluster.copy(cr.getStatus());
     long generation = generation(cr);
-    Pass pass = new Pass(cr, services, status, resyncInterval(cr));
-    Claims claims = new Claims(cluster.watched());
+    Pass pass = new Pass(cr, services, status, resyncInterval(cr), cluster);
+    Claims claims = pass.claims;
     if (isForced(cr, before)) {
       services.inventory().invalidateAll();
       status.setLastForcedReconcile(ReconcileTriggers.annotation(cr, ReconcileTriggers.FORCE_RECONCILE));
@@ -88,11 +89,13 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
         failed -> new AddressPart.Addresses(failed, List.of(), List.of()));
     PartResult connector = guarded(cr, pass, List.of(ConnectorPart.PART), () -> ConnectorPart.reconcile(pass, claims), failed -> failed);
     PartResult nat = guarded(cr, pass, List.of(RouterNatPart.PART), () -> RouterNatPart.reconcile(pass, claims, addresses), failed -> failed);
-    PartResult firewall = guarded(cr, pass, List.of(FirewallPart.PART), () -> FirewallPart.reconcile(pass), failed -> failed);
+    PartResult firewall = guarded(cr, pass, List.of(FirewallPart.PART), () -> FirewallPart.reconcile(pass, claims), failed -> failed);
     PartResult job = guarded(cr, pass, List.of(CloudRunJobPart.PART), () -> CloudRunJobPart.reconcile(pass, connector), failed -> failed);
     boolean partsReady = List.of(connector, nat, firewall, job).stream().allMatch(PartResult::isReady);
     DiagnosisPart.Outcome diagnosis = guarded(cr, pass, List.of(ProbeJobPart.PART, ProbeJobPart.RUN),
         () -> DiagnosisPart.reconcile(pass, connector, addresses, partsReady), failed -> new DiagnosisPart.Outcome(failed, false, null, false));
+    // What the ledger holds and the spec no longer implies: deleted once nothing current uses it.
+    PartResult stale = guarded(cr, pass, ALL_PARTS, () -> Release.stale(pass, new Release.Gates(nat.isReady(), job.isReady())), failed -> failed);
     // What no part drove: intents and operations whose target the spec no longer implies.
     PartResult leftOver = guarded(cr, pass, List.of(), () -> {
       pass.settleTheRest();
@@ -102,7 +105,7 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
         connector.progress(), connector.reason(), nat.progress(), nat.reason(), firewall.progress(), firewall.reason(), job.progress(), job.reason(),
         pass.operations().stream().map(o -> o.getAction() + " " + o.getTarget() + (o.getName().isEmpty() ? " (intended)" : "")).toList());
     status.setEgressIPs(fixedEgressIps(cr.getSpec(), addresses));
-    List<PartResult> parts = List.of(connector, nat, firewall, job, diagnosis.result(), leftOver);
+    List<PartResult> parts = List.of(connector, nat, firewall, job, diagnosis.result(), stale, leftOver);
     summarize(status, generation, pass, parts, connector, nat, firewall, job);
     boolean moving = !pass.operations().isEmpty() || parts.stream().anyMatch(r -> r.progress() == PartResult.Progress.PROGRESSING);
     boolean stalled = parts.stream().anyMatch(r -> r.progress() == PartResult.Progress.BLOCKED);
@@ -128,28 +131,12 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
     }
     CloudRunEgressJobStatus status = cluster.copy(cr.getStatus());
     CloudRunEgressJobStatus before = cluster.copy(cr.getStatus());
-    Pass pass = new Pass(cr, services, status, resyncInterval(cr));
-    Claims claims = new Claims(cluster.watched());
-    // Reverse order: each step waits for the one before it.
-    List<DeletionStep> steps = List.of(
-        new DeletionStep(ProbeJobPart.PART, () -> ProbeJobPart.delete(pass)),
-        new DeletionStep(CloudRunJobPart.PART, () -> CloudRunJobPart.delete(pass)),
-        new DeletionStep(FirewallPart.PART, () -> FirewallPart.delete(pass)),
-        new DeletionStep(RouterNatPart.PART, () -> RouterNatPart.delete(pass, claims)),
-        new DeletionStep(AddressPart.PART, () -> AddressPart.delete(pass, claims)),
-        new DeletionStep(ConnectorPart.PART, () -> ConnectorPart.delete(pass, claims)));
+    Pass pass = new Pass(cr, services, status, resyncInterval(cr), cluster);
     PartResult blocking = null;
     try {
-      for (DeletionStep step : steps) {
-        if (blocking != null) {
-          pass.keep(step.part()); // not reached: its operations are settled when it is, with its objects re-read
-          continue;
-        }
-        PartResult result = step.delete().get();
-        if (!result.isReady()) {
-          blocking = result;
-        }
-      }
+      // Exactly what the ledger holds, kind by kind (each waiting for the one before it).
+      PartResult released = Release.all(pass);
+      blocking = released.isReady() ? null : released;
       pass.settleTheRest();
     } catch (RuntimeException e) {
       if (GcpErrors.isTransient(e) || !GcpErrors.isGcpError(e)) {
@@ -181,9 +168,6 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
         : pass.operations().stream().anyMatch(o -> o.getName().isEmpty()) ? Duration.ZERO : settings.pollInterval();
     return DeleteControl.noFinalizerRemoval().rescheduleAfter(paced(next, statusChanged, pass));
   }
-
-  /** One step of the deletion, by the part whose objects it deletes. */
-  private record DeletionStep(String part, java.util.function.Supplier<PartResult> delete) {}
 
   /**
    * One part's step. A permanent GCP error (400, 403, 404...) will not go away by retrying soon: it

@@ -128,23 +128,27 @@ final class CloudRunJobPart {
     if (!connector.isReady()) {
       return PartResult.progressing("WaitingForConnector", "The job is created once its connector is READY: " + connector.message());
     }
-    return converge(pass, PART, desired(pass), observed);
+    return converge(pass, PART, Ledger.Kind.JOB, desired(pass), observed);
   }
 
   /**
    * Creates the job, or sets the fields the operator manages back to {@code desired}; ready once
    * Cloud Run reports the job ready. A job of the same name the operator did not create is left alone.
    */
-  static PartResult converge(Pass pass, String part, Job desired, Job observed) {
+  static PartResult converge(Pass pass, String part, Ledger.Kind kind, Job desired, Job observed) {
     String name = desired.getName();
+    Ledger.Key key = new Ledger.Key(kind, name);
     if (observed == null) {
+      if (!pass.ledger.record(key, Ledger.State.Creating)) {
+        return Pass.ledgerFull(key);
+      }
       return pass.create(part, name, () -> pass.services.gcp().jobs.createJobCallable().call(CreateJobRequest.newBuilder()
           .setParent("projects/" + pass.targets.project() + "/locations/" + pass.targets.region())
           .setJobId(name.substring(name.lastIndexOf('/') + 1))
           .setJob(desired.toBuilder().clearName())
           .build()).getName());
     }
-    if (!Ownership.ownedBy(observed.getLabelsMap(), pass.cr) && !pass.cr.getSpec().getAdoptExisting()) {
+    if (!Ownership.mayManage(pass, key, Ownership.markerOf(observed.getLabelsMap()), false)) {
       return PartResult.blocked("NotOwned", "Cloud Run job " + name + " exists but was not created by this operator for this resource;"
           + " it is left untouched. Delete or rename it, set spec.job.name to another name, or spec.adoptExisting: true to manage it.");
     }
@@ -168,24 +172,38 @@ final class CloudRunJobPart {
     return PartResult.ready("Ready", "Cloud Run job " + name + " is ready with " + vpcSummary(desired) + ".");
   }
 
-  static PartResult delete(Pass pass) {
-    return delete(pass, PART, pass.targets.jobPath());
-  }
+  /** The job (or probe job, for {@code part} probe) of the ledger named {@code name}, as {@link Release} deletes it. */
+  static OwnedObject owned(Pass pass, String part, String name) {
+    String[] path = name.split("/");
+    Map<String, Job> jobs = pass.inventory.jobs(path[1], path[3]);
+    Runnable reread = () -> Pass.reread(jobs, name, () -> pass.services.gcp().jobs.getJob(name));
+    return new OwnedObject() {
+      @Override
+      public Optional<PartResult> settle() {
+        return pass.settle(part, name, Operations.Api.RUN, reread);
+      }
 
-  /** Deletes the named job if this resource owns it. */
-  static PartResult delete(Pass pass, String part, String name) {
-    Map<String, Job> jobs = pass.inventory.jobs(pass.targets.project(), pass.targets.region());
-    Optional<PartResult> settling = pass.settle(part, name, Operations.Api.RUN,
-        () -> Pass.reread(jobs, name, () -> pass.services.gcp().jobs.getJob(name)));
-    if (settling.isPresent()) {
-      return settling.get();
-    }
-    Job observed = jobs.get(name);
-    if (observed == null || !Ownership.ownedBy(observed.getLabelsMap(), pass.cr)) {
-      return PartResult.ready("Deleted", "Cloud Run job " + name + (observed == null ? " is gone." : " is not this resource's and was left in place."));
-    }
-    return pass.change(part, Pass.DELETE, name, () -> pass.services.gcp().jobs.deleteJobCallable()
-        .call(DeleteJobRequest.newBuilder().setName(name).build()).getName());
+      @Override
+      public void reread() {
+        reread.run();
+      }
+
+      @Override
+      public boolean exists() {
+        return jobs.containsKey(name);
+      }
+
+      @Override
+      public String marker() {
+        return Ownership.markerOf(jobs.get(name).getLabelsMap());
+      }
+
+      @Override
+      public PartResult delete() {
+        return pass.change(part, Pass.DELETE, name, () -> pass.services.gcp().jobs.deleteJobCallable()
+            .call(DeleteJobRequest.newBuilder().setName(name).build()).getName());
+      }
+    };
   }
 
   private static void report(Pass pass, Job observed) {

@@ -43,15 +43,15 @@ final class ConnectorPart {
       return PartResult.ready("NotUsed", "Direct VPC egress: no connector is needed.");
     }
     String name = pass.targets.connectorPath();
+    Ledger.Key key = new Ledger.Key(Ledger.Kind.CONNECTOR, name);
     Map<String, Connector> connectors = pass.inventory.connectors(pass.targets.connectorProject(), pass.targets.region());
     Optional<PartResult> settling = pass.settle(PART, name, Operations.Api.VPC_ACCESS, () -> Pass.reread(connectors, name, () -> pass.services.gcp().connectors.getConnector(name)));
     Connector observed = connectors.get(name);
-    ConnectorStatus status = report(pass, claims, observed);
+    report(pass, claims, observed);
     if (settling.isPresent()) {
       return settling.get();
     }
     if (spec.getExisting()) {
-      status.setManaged(false);
       if (observed == null) {
         return PartResult.blocked("NotFound", "Connector " + name + " does not exist, and spec.egress.connector.existing is true:"
             + " create it, or set existing: false to let the operator create it.");
@@ -69,6 +69,9 @@ final class ConnectorPart {
     }
     Connector desired = desired(pass);
     if (observed == null) {
+      if (!pass.ledger.record(key, Ledger.State.Creating)) {
+        return Pass.ledgerFull(key);
+      }
       PartResult creating = pass.create(PART, name, () -> pass.services.gcp().connectors.createConnectorCallable().call(
           CreateConnectorRequest.newBuilder()
               .setParent("projects/" + pass.targets.connectorProject() + "/locations/" + pass.targets.region())
@@ -76,28 +79,18 @@ final class ConnectorPart {
               .setConnector(desired.toBuilder().clearName())
               .build()).getName());
       if (pass.started(PART, name)) {
-        status.setManaged(true); // GCP accepted this resource's create: the connector is ours
+        pass.ledger.record(key, Ledger.State.Created); // GCP accepted this resource's create: the connector is ours
       }
       return creating;
     }
-    // A connector carries no marker: found while this resource's create is recorded, it is ours if
-    // it is what that create asked for (the create started, then the record of it was lost); one that
-    // differs was made by someone else in between, even if our create was answered 409.
-    boolean createdByUs = pass.intendedToCreate(PART, name)
-        && immutableDifferences(desired, observed).isEmpty() && mutableDifferences(desired, observed).isEmpty();
-    boolean managed = Boolean.TRUE.equals(status.getManaged()) || createdByUs
-        || claims.recordedAsManaged(Claims.CONNECTOR, pass.cr, s -> s.getConnector() != null && Boolean.TRUE.equals(s.getConnector().getManaged()))
-        || pass.cr.getSpec().getAdoptExisting();
-    status.setManaged(managed);
-    if (!managed) {
+    List<String> immutable = immutableDifferences(desired, observed);
+    boolean asCreateAsked = immutable.isEmpty() && mutableDifferences(desired, observed).isEmpty();
+    if (!Ownership.mayManage(pass, key, Ownership.NO_MARKER_POSSIBLE, asCreateAsked)) {
       return PartResult.blocked("NotOwned", "Connector " + name + " exists but this operator did not create it; it is left untouched."
           + " Set spec.egress.connector.existing: true to use it as it is, or spec.adoptExisting: true to manage it.");
     }
-    List<String> immutable = immutableDifferences(desired, observed);
     if (!immutable.isEmpty()) {
-      return PartResult.blocked("ReplacementRequired", "Connector " + name + " cannot change " + String.join(", ", immutable)
-          + " in place. Set spec.egress.connector.replacePolicy: Recreate to delete and recreate it once no other job uses it,"
-          + " or give the connector a new name.");
+      return replace(pass, observed, immutable);
     }
     List<String> mask = mutableDifferences(desired, observed);
     if (!mask.isEmpty() && observed.getState() == Connector.State.READY) {
@@ -106,33 +99,77 @@ final class ConnectorPart {
     return byState(observed, "connector");
   }
 
-  /** Deletes the connector when this resource is the last claimant and the operator manages it. */
-  static PartResult delete(Pass pass, Claims claims) {
-    ConnectorSpec spec = pass.cr.getSpec().getEgress().getConnector();
-    if (spec == null || spec.getExisting()) {
-      return PartResult.ready("NotManaged", "No connector to delete.");
+  /**
+   * A connector whose range, subnet or size must change is deleted and created anew under the same
+   * name (the job keeps its reference and has no egress meanwhile), when spec.egress.connector
+   * .replacePolicy is Recreate and no other resource, in any namespace, uses it.
+   */
+  private static PartResult replace(Pass pass, Connector observed, List<String> immutable) {
+    String name = observed.getName();
+    String differences = String.join(", ", immutable);
+    if (pass.cr.getSpec().getEgress().getConnector().getReplacePolicy() != ConnectorSpec.ReplacePolicy.Recreate) {
+      return PartResult.blocked("ReplacementRequired", "Connector " + name + " cannot change " + differences
+          + " in place. Set spec.egress.connector.replacePolicy: Recreate to delete and recreate it once no other job uses it,"
+          + " or give the connector a new name.");
     }
-    String name = pass.targets.connectorPath();
-    Map<String, Connector> connectors = pass.inventory.connectors(pass.targets.connectorProject(), pass.targets.region());
-    Optional<PartResult> settling = pass.settle(PART, name, Operations.Api.VPC_ACCESS, () -> Pass.reread(connectors, name, () -> pass.services.gcp().connectors.getConnector(name)));
-    if (settling.isPresent()) {
-      return settling.get();
+    Ledger.Key key = new Ledger.Key(Ledger.Kind.CONNECTOR, name);
+    var usedBy = pass.othersUsing(key);
+    if (usedBy.isEmpty()) {
+      return Pass.sharingUnknown(key);
     }
-    Connector observed = connectors.get(name);
-    boolean managed = pass.status.getConnector() != null && Boolean.TRUE.equals(pass.status.getConnector().getManaged());
-    if (observed == null || !managed) {
-      return PartResult.ready("Deleted", "Connector " + name + (observed == null ? " is gone." : " is not managed by the operator and was left in place."));
-    }
-    long others = claims.remainingOthers(Claims.CONNECTOR, pass.cr);
+    long others = usedBy.getAsLong();
     if (others > 0) {
-      return PartResult.ready("Kept", "Connector " + name + " is kept: " + others + " other CloudRunEgressJob(s) still use it.");
+      return PartResult.blocked("ReplacementRequired", "Connector " + name + " cannot change " + differences + " in place, and "
+          + others + " other CloudRunEgressJob(s) use it, so it is not recreated: give this job's connector a new name, or make the others move first.");
     }
-    return pass.change(PART, Pass.DELETE, name, () -> pass.services.gcp().connectors.deleteConnectorCallable()
+    if (observed.getState() == Connector.State.CREATING || observed.getState() == Connector.State.UPDATING) {
+      return byState(observed, "connector"); // deleted once GCP has finished with it
+    }
+    boolean starting = !pass.started(PART, name);
+    PartResult deleting = pass.change(PART, Pass.DELETE, name, () -> pass.services.gcp().connectors.deleteConnectorCallable()
         .call(DeleteConnectorRequest.newBuilder().setName(name).build()).getName());
+    if (starting && pass.started(PART, name)) {
+      pass.services.events().normal(pass.cr, "ReplacingConnector", "Connector " + name + " is deleted to be created again with "
+          + differences + " (replacePolicy: Recreate); the job has no egress until the new one is READY.");
+    }
+    return PartResult.progressing("Replacing", "Connector " + name + " is being replaced (" + differences + "): " + deleting.message());
   }
 
+  /** The connector of the ledger named {@code name}, as {@link Release} deletes it. */
+  static OwnedObject owned(Pass pass, String name) {
+    String[] path = name.split("/");
+    Map<String, Connector> connectors = pass.inventory.connectors(path[1], path[3]);
+    Runnable reread = () -> Pass.reread(connectors, name, () -> pass.services.gcp().connectors.getConnector(name));
+    return new OwnedObject() {
+      @Override
+      public Optional<PartResult> settle() {
+        return pass.settle(PART, name, Operations.Api.VPC_ACCESS, reread);
+      }
 
-  private static ConnectorStatus report(Pass pass, Claims claims, Connector observed) {
+      @Override
+      public void reread() {
+        reread.run();
+      }
+
+      @Override
+      public boolean exists() {
+        return connectors.containsKey(name);
+      }
+
+      @Override
+      public String marker() {
+        return Ownership.NO_MARKER_POSSIBLE;
+      }
+
+      @Override
+      public PartResult delete() {
+        return pass.change(PART, Pass.DELETE, name, () -> pass.services.gcp().connectors.deleteConnectorCallable()
+            .call(DeleteConnectorRequest.newBuilder().setName(name).build()).getName());
+      }
+    };
+  }
+
+  private static void report(Pass pass, Claims claims, Connector observed) {
     ConnectorStatus status = pass.status.getConnector() != null ? pass.status.getConnector() : new ConnectorStatus();
     pass.status.setConnector(status);
     status.setName(pass.targets.connectorPath());
@@ -141,7 +178,6 @@ final class ConnectorPart {
     status.setState(observed == null ? null : observed.getState().name());
     status.setIpCidrRange(observed == null ? null : observed.hasSubnet() && !observed.getSubnet().getName().isEmpty()
         ? "subnet " + observed.getSubnet().getName() : observed.getIpCidrRange());
-    return status;
   }
 
   private static PartResult byState(Connector observed, String what) {

@@ -73,13 +73,12 @@ final class DiagnosisPart {
   }
 
   /**
-   * The probe, or null when it is off (its job is then deleted). GCP's refusal is reported in
+   * The probe, or null when it is off (its job is then deleted from the ledger, {@link Release}). GCP's refusal is reported in
    * status, not thrown; anything else (throttling, a failure of the operator itself) fails the pass.
    */
   private static ProbeJobPart.Run probe(Pass pass, PartResult connector, List<Prediction> predictions, ProbeStatus previous) {
     CloudRunEgressJobSpec spec = pass.cr.getSpec();
     if (spec.getDiagnosis() == null || spec.getDiagnosis().getProbe() == null || !spec.getDiagnosis().getProbe().getEnabled()) {
-      ProbeJobPart.delete(pass);
       return null;
     }
     List<String> names = predictions.stream().map(Prediction::name).toList();

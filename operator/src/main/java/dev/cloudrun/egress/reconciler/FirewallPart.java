@@ -6,6 +6,7 @@ import com.google.cloud.compute.v1.Denied;
 import com.google.cloud.compute.v1.Firewall;
 import com.google.cloud.compute.v1.InsertFirewallRequest;
 import com.google.cloud.compute.v1.PatchFirewallRequest;
+import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJob;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.FirewallStatus;
 import dev.cloudrun.egress.api.v1alpha1.FirewallSpec;
 import dev.cloudrun.egress.gcp.Operations;
@@ -17,8 +18,8 @@ import java.util.Optional;
 
 /**
  * The EGRESS firewall rules: one allow rule per spec.egress.firewall.allow entry and, with
- * leastPrivilege, a deny-all below them; all target the job's network tag. Rules this resource
- * created and the spec no longer lists are deleted.
+ * leastPrivilege, a deny-all below them; all target the job's network tag. Rules the spec no
+ * longer lists are deleted from the ledger ({@link Release}).
  */
 final class FirewallPart {
   static final String PART = "firewall";
@@ -73,7 +74,23 @@ final class FirewallPart {
     return tags == null ? List.of() : tags;
   }
 
-  static PartResult reconcile(Pass pass) {
+  /** The names of the rules the spec asks for. */
+  static List<String> ruleNames(CloudRunEgressJob cr, Targets targets) {
+    FirewallSpec spec = cr.getSpec().getEgress().getFirewall();
+    List<String> names = new ArrayList<>();
+    if (spec == null) {
+      return names;
+    }
+    if (spec.getAllow() != null) {
+      spec.getAllow().forEach(allow -> names.add(targets.allowRuleName(allow)));
+    }
+    if (spec.getLeastPrivilege()) {
+      names.add(targets.denyRuleName());
+    }
+    return names;
+  }
+
+  static PartResult reconcile(Pass pass, Claims claims) {
     Map<String, Firewall> observedAll = pass.inventory.firewalls(pass.targets.networkProject());
     Map<String, Firewall> desired = desired(pass);
     FirewallStatus status = new FirewallStatus();
@@ -81,17 +98,9 @@ final class FirewallPart {
     pass.status.setFirewall(desired.isEmpty() ? null : status);
     PartResult pending = null;
     for (Firewall rule : desired.values()) {
-      PartResult result = reconcileOne(pass, observedAll, rule);
+      PartResult result = reconcileOne(pass, claims, observedAll, rule);
       if (!result.isReady() && (pending == null || result.progress() == PartResult.Progress.BLOCKED)) {
         pending = result;
-      }
-    }
-    for (Firewall stale : ownedRules(pass, observedAll)) {
-      if (!desired.containsKey(stale.getName())) {
-        PartResult result = deleteOne(pass, observedAll, stale.getName());
-        if (!result.isReady() && pending == null) {
-          pending = result;
-        }
       }
     }
     if (pending != null) {
@@ -102,8 +111,9 @@ final class FirewallPart {
         : PartResult.ready("Ready", "Firewall rules " + String.join(", ", desired.keySet()) + " are in place.");
   }
 
-  private static PartResult reconcileOne(Pass pass, Map<String, Firewall> observedAll, Firewall desired) {
-    String target = path(pass, desired.getName());
+  private static PartResult reconcileOne(Pass pass, Claims claims, Map<String, Firewall> observedAll, Firewall desired) {
+    String target = pass.targets.firewallPath(desired.getName());
+    Ledger.Key key = new Ledger.Key(Ledger.Kind.FIREWALL, target);
     Optional<PartResult> settling = pass.settle(PART, target, Operations.Api.COMPUTE,
         () -> Pass.reread(observedAll, desired.getName(), () -> pass.services.gcp().firewalls.get(pass.targets.networkProject(), desired.getName())));
     if (settling.isPresent()) {
@@ -111,6 +121,9 @@ final class FirewallPart {
     }
     Firewall observed = observedAll.get(desired.getName());
     if (observed == null) {
+      if (!pass.ledger.record(key, Ledger.State.Creating)) {
+        return Pass.ledgerFull(key);
+      }
       return pass.create(PART, target, () -> pass.globalOperation(pass.services.gcp().firewalls.insertCallable().call(
           InsertFirewallRequest.newBuilder()
               .setProject(pass.targets.networkProject())
@@ -118,7 +131,7 @@ final class FirewallPart {
               .setRequestId(pass.requestId(PART, target))
               .build()).getName()));
     }
-    if (!Ownership.ownedBy(observed.getDescription(), pass.cr) && !pass.cr.getSpec().getAdoptExisting()) {
+    if (!Ownership.mayManage(pass, key, Ownership.markerOf(observed.getDescription()), false)) {
       return PartResult.blocked("NotOwned", "Firewall rule " + target + " exists but was not created by this operator for this resource;"
           + " it is left untouched. Rename or delete it, or set spec.adoptExisting: true to manage it.");
     }
@@ -135,51 +148,42 @@ final class FirewallPart {
             .build()).getName()));
   }
 
-  /** Deletes every rule this resource created. */
-  static PartResult delete(Pass pass) {
-    Map<String, Firewall> observedAll = pass.inventory.firewalls(pass.targets.networkProject());
-    PartResult pending = null;
-    // A rule whose create is in flight may not be in the list yet: its operation is settled and the
-    // rule re-read here, so that it is deleted too instead of outliving the resource.
-    for (var op : pass.operations()) {
-      String name = op.getTarget().substring(op.getTarget().lastIndexOf('/') + 1);
-      if (op.getPart().equals(PART) && !observedAll.containsKey(name)) {
-        Optional<PartResult> settling = pass.settle(PART, op.getTarget(), Operations.Api.COMPUTE,
-            () -> Pass.reread(observedAll, name, () -> pass.services.gcp().firewalls.get(pass.targets.networkProject(), name)));
-        if (settling.isPresent()) {
-          pending = settling.get();
-        }
+  /** The firewall rule of the ledger named {@code name}, as {@link Release} deletes it. */
+  static OwnedObject owned(Pass pass, String name) {
+    String[] path = name.split("/");
+    Map<String, Firewall> rules = pass.inventory.firewalls(path[1]);
+    Runnable reread = () -> Pass.reread(rules, path[4], () -> pass.services.gcp().firewalls.get(path[1], path[4]));
+    return new OwnedObject() {
+      @Override
+      public Optional<PartResult> settle() {
+        return pass.settle(PART, name, Operations.Api.COMPUTE, reread);
       }
-    }
-    for (Firewall rule : ownedRules(pass, observedAll)) {
-      PartResult result = deleteOne(pass, observedAll, rule.getName());
-      if (!result.isReady()) {
-        pending = result;
+
+      @Override
+      public void reread() {
+        reread.run();
       }
-    }
-    return pending != null ? pending : PartResult.ready("Deleted", "Firewall rules of this resource are gone.");
-  }
 
-  private static PartResult deleteOne(Pass pass, Map<String, Firewall> observedAll, String name) {
-    String target = path(pass, name);
-    Optional<PartResult> settling = pass.settle(PART, target, Operations.Api.COMPUTE,
-        () -> Pass.reread(observedAll, name, () -> pass.services.gcp().firewalls.get(pass.targets.networkProject(), name)));
-    if (settling.isPresent()) {
-      return settling.get();
-    }
-    if (!observedAll.containsKey(name)) {
-      return PartResult.ready("Deleted", "Firewall rule " + target + " is gone.");
-    }
-    return pass.change(PART, Pass.DELETE, target, () -> pass.globalOperation(pass.services.gcp().firewalls.deleteCallable().call(
-        DeleteFirewallRequest.newBuilder()
-            .setProject(pass.targets.networkProject())
-            .setFirewall(name)
-            .setRequestId(pass.requestId(PART, target))
-            .build()).getName()));
-  }
+      @Override
+      public boolean exists() {
+        return rules.containsKey(path[4]);
+      }
 
-  private static List<Firewall> ownedRules(Pass pass, Map<String, Firewall> observedAll) {
-    return observedAll.values().stream().filter(f -> Ownership.ownedBy(f.getDescription(), pass.cr)).toList();
+      @Override
+      public String marker() {
+        return Ownership.markerOf(rules.get(path[4]).getDescription());
+      }
+
+      @Override
+      public PartResult delete() {
+        return pass.change(PART, Pass.DELETE, name, () -> pass.globalOperation(path[1], pass.services.gcp().firewalls.deleteCallable().call(
+            DeleteFirewallRequest.newBuilder()
+                .setProject(path[1])
+                .setFirewall(path[4])
+                .setRequestId(pass.requestId(PART, name))
+                .build()).getName()));
+      }
+    };
   }
 
   /** Only the fields this operator sets; server defaults (logging, disabled, ids) never count as drift. */
@@ -218,9 +222,5 @@ final class FirewallPart {
 
   private static String protocol(FirewallSpec.Protocol protocol) {
     return protocol == null ? "tcp" : protocol.name().toLowerCase();
-  }
-
-  private static String path(Pass pass, String name) {
-    return "projects/" + pass.targets.networkProject() + "/global/firewalls/" + name;
   }
 }

@@ -55,6 +55,11 @@ final class Pass {
   /** The shared GCP lists, no older than this resource's resync interval. */
   final Inventory inventory;
   final CloudRunEgressJobStatus status;
+  /** What this resource manages in GCP, in status.owned. */
+  final Ledger ledger;
+  final Cluster cluster;
+  /** The resources (of those watched) that may share objects with this one. */
+  final Claims claims;
   final Instant now;
   private final List<OperationStatus> operations;
   private final Map<String, Runnable> rereads = new HashMap<>();
@@ -64,8 +69,11 @@ final class Pass {
   private final Set<String> keptParts = new HashSet<>();
   private boolean gcpChanged;
 
-  Pass(CloudRunEgressJob cr, Services services, CloudRunEgressJobStatus status, java.time.Duration resyncInterval) {
+  Pass(CloudRunEgressJob cr, Services services, CloudRunEgressJobStatus status, java.time.Duration resyncInterval, Cluster cluster) {
     this.cr = cr;
+    this.cluster = cluster;
+    this.claims = new Claims(cluster.watched());
+    this.ledger = new Ledger(status);
     this.targets = Targets.of(cr);
     this.services = services;
     // Younger than the shortest gap between two resyncs (the interval less its 10% jitter), so
@@ -79,11 +87,6 @@ final class Pass {
   /** An intent or operation this resource has on the target, if any. */
   Optional<OperationStatus> operation(String part, String target) {
     return operations.stream().filter(o -> o.getPart().equals(part) && o.getTarget().equals(target)).findFirst();
-  }
-
-  /** True when this resource recorded the intent to create the target (started or not). */
-  boolean intendedToCreate(String part, String target) {
-    return operation(part, target).filter(o -> o.getAction().equals(CREATE)).isPresent();
   }
 
   /** True when this resource's change of the target was accepted by GCP (its operation's name is recorded). */
@@ -287,14 +290,48 @@ final class Pass {
     return UUID.nameUUIDFromBytes(key.getBytes(StandardCharsets.UTF_8)).toString();
   }
 
-  /** Name to record for a regional Compute operation in the network's project. */
+  /** Name to record for a regional Compute operation in the network's project and the job's region. */
   String regionalOperation(String opName) {
-    return "projects/" + targets.networkProject() + "/regions/" + targets.region() + "/operations/" + opName;
+    return regionalOperation(targets.networkProject(), targets.region(), opName);
+  }
+
+  /** Name to record for a regional Compute operation. */
+  String regionalOperation(String project, String region, String opName) {
+    return "projects/" + project + "/regions/" + region + "/operations/" + opName;
   }
 
   /** Name to record for a global Compute operation in the network's project. */
   String globalOperation(String opName) {
-    return "projects/" + targets.networkProject() + "/global/operations/" + opName;
+    return globalOperation(targets.networkProject(), opName);
+  }
+
+  String globalOperation(String project, String opName) {
+    return "projects/" + project + "/global/operations/" + opName;
+  }
+
+  /**
+   * How many other resources, in any namespace and not being deleted, name the object; empty when
+   * the operator may not list them all (then nobody can tell, and the object must stay).
+   */
+  java.util.OptionalLong othersUsing(Ledger.Key key) {
+    try {
+      return java.util.OptionalLong.of(Claims.othersUsing(key, cr, cluster.everywhere()));
+    } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+      return java.util.OptionalLong.empty();
+    }
+  }
+
+  /** Why a shared object is neither deleted nor replaced: listing the resources of every namespace was refused. */
+  static PartResult sharingUnknown(Ledger.Key key) {
+    return PartResult.blocked("SharingUnknown", key + " may be used by CloudRunEgressJobs in namespaces the operator does not watch,"
+        + " and listing them was refused: grant the operator list on cloudrunegressjobs in all namespaces (the chart's ClusterRole does),"
+        + " or delete " + key.name() + " by hand and the operator moves on.");
+  }
+
+  /** Why an object is not created: status.owned is full, and an object it does not record could be orphaned. */
+  static PartResult ledgerFull(Ledger.Key key) {
+    return PartResult.blocked("TooManyObjects", "Not creating " + key + ": status.owned holds " + Ledger.MAX_ENTRIES
+        + " objects already, the most it records. Name fewer firewall rules or addresses in the spec.");
   }
 
   /** Re-reads one object after a change finished, so the next steps see it without another list. */

@@ -104,7 +104,7 @@ final class ProbeJobPart {
     if (jobs.get(name) == null && !connector.isReady()) {
       return waiting(status, PartResult.progressing("WaitingForConnector", "The probe job is created once the connector is READY: " + connector.message()));
     }
-    PartResult job = CloudRunJobPart.converge(pass, PART, desired(pass, checks), jobs.get(name));
+    PartResult job = CloudRunJobPart.converge(pass, PART, Ledger.Kind.PROBE, desired(pass, checks), jobs.get(name));
     if (!job.isReady()) {
       return waiting(status, job);
     }
@@ -123,10 +123,6 @@ final class ProbeJobPart {
       status.setMessage("Execution " + status.getExecution() + " is running.");
     }
     return new Run(status, running, running ? null : nextRun);
-  }
-
-  static PartResult delete(Pass pass) {
-    return CloudRunJobPart.delete(pass, PART, name(pass));
   }
 
   private static Run waiting(ProbeStatus status, PartResult why) {

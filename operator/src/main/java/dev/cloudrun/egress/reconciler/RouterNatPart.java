@@ -76,17 +76,21 @@ final class RouterNatPart {
       return PartResult.ready("NotUsed", "spec.egress.nat is not set: no Cloud NAT; public traffic that enters the VPC has no way out.");
     }
     String routerPath = pass.targets.routerPath(spec.getRouter());
+    String natPath = pass.targets.natPath(spec.getRouter(), spec.getName());
+    Ledger.Key routerKey = new Ledger.Key(Ledger.Kind.ROUTER, routerPath);
+    Ledger.Key natKey = new Ledger.Key(Ledger.Kind.NAT, natPath);
     Map<String, Router> routers = pass.inventory.routers(pass.targets.networkProject(), pass.targets.region());
-    Optional<PartResult> settling = pass.settle(PART, routerPath, Operations.Api.COMPUTE, () -> Pass.reread(routers, spec.getRouter(), () -> pass.services.gcp().routers.get(pass.targets.networkProject(), pass.targets.region(), spec.getRouter())));
+    Runnable reread = () -> Pass.reread(routers, spec.getRouter(), () -> pass.services.gcp().routers.get(pass.targets.networkProject(), pass.targets.region(), spec.getRouter()));
+    Optional<PartResult> settling = pass.settle(PART, routerPath, Operations.Api.COMPUTE, reread)
+        .or(() -> pass.settle(PART, natPath, Operations.Api.COMPUTE, reread));
     Router router = routers.get(spec.getRouter());
     RouterNat observed = router == null ? null : natOf(router, spec.getName());
-    NatStatus status = report(pass, claims, routerPath, observed, addresses);
+    report(pass, claims, routerPath, observed, addresses);
     if (settling.isPresent()) {
       return settling.get();
     }
     String natName = "NAT " + spec.getName() + " on router " + routerPath;
     if (spec.getExisting()) {
-      status.setManaged(false);
       return observed == null
           ? PartResult.blocked("NotFound", natName + " does not exist, and spec.egress.nat.existing is true: create it, or set existing: false.")
           : PartResult.ready("Ready", natName + " exists and is used as it is.");
@@ -104,11 +108,21 @@ final class RouterNatPart {
       return PartResult.progressing("WaitingForSharedNat", natName + " is being created for "
           + Ownership.owner(claims.definer(Claims.NAT, pass.cr)) + ", which shares it; this job uses it once it is there.");
     }
+    Optional<Ledger.Key> oldNat = pass.ledger.keys().stream()
+        .filter(k -> k.kind() == Ledger.Kind.NAT && !Ledger.implied(pass.cr).contains(k)).findFirst();
+    if (observed == null && oldNat.isPresent()) {
+      // GCP allows one all-subnetworks NAT per network and region, and an address serves one NAT.
+      return PartResult.progressing("WaitingForOldNat", "Waiting for " + oldNat.get() + ", which the spec no longer names, to be deleted before "
+          + natName + " is created.");
+    }
     RouterNat desired = desiredNat(pass, addresses.selfLinks());
     if (router == null) {
       if (spec.getUseExistingRouter()) {
         return PartResult.blocked("NotFound", "Router " + routerPath + " does not exist, and spec.egress.nat.useExistingRouter is true:"
             + " create it, or set useExistingRouter: false to let the operator create it.");
+      }
+      if (!pass.ledger.record(routerKey, Ledger.State.Creating) || !pass.ledger.record(natKey, Ledger.State.Creating)) {
+        return Pass.ledgerFull(routerKey);
       }
       Router create = Router.newBuilder()
           .setName(spec.getRouter())
@@ -116,7 +130,7 @@ final class RouterNatPart {
           .setDescription(Ownership.description(pass.cr))
           .addNats(desired)
           .build();
-      return markedManagedOnceStarted(pass, status, routerPath, pass.create(PART, routerPath, () -> pass.regionalOperation(
+      return confirmedOnceStarted(pass, routerPath, List.of(routerKey, natKey), pass.create(PART, routerPath, () -> pass.regionalOperation(
           pass.services.gcp().routers.insertCallable().call(InsertRouterRequest.newBuilder()
               .setProject(pass.targets.networkProject())
               .setRegion(pass.targets.region())
@@ -124,82 +138,136 @@ final class RouterNatPart {
               .setRequestId(pass.requestId(PART, routerPath))
               .build()).getName())));
     }
-    boolean routerOurs = Ownership.managed(router.getDescription());
-    if (!spec.getUseExistingRouter() && !routerOurs && !pass.cr.getSpec().getAdoptExisting()) {
+    if (!spec.getUseExistingRouter() && !Ownership.mayManage(pass, routerKey, Ownership.markerOf(router.getDescription()), false)) {
       return PartResult.blocked("NotOwned", "Router " + routerPath + " exists but this operator did not create it; it is left untouched."
           + " Set spec.egress.nat.useExistingRouter: true to add the NAT to it, or spec.adoptExisting: true to manage it.");
     }
-    // A NAT carries no marker: found while this resource's create is recorded, it is ours if it is
-    // what that create asked for.
-    boolean createdByUs = observed != null && pass.intendedToCreate(PART, routerPath) && differences(desired, observed).isEmpty();
-    boolean natOurs = routerOurs || Boolean.TRUE.equals(status.getManaged()) || createdByUs
-        || claims.recordedAsManaged(Claims.NAT, pass.cr, s -> s.getNat() != null && Boolean.TRUE.equals(s.getNat().getManaged()))
-        || pass.cr.getSpec().getAdoptExisting();
-    if (observed != null && !natOurs) {
-      return PartResult.blocked("NotOwned", natName + " exists but this operator did not create it; it is left untouched."
-          + " Set spec.egress.nat.existing: true to use it as it is, or spec.adoptExisting: true to manage it.");
-    }
-    Supplier<String> write = () -> rewriteNats(pass, spec.getRouter(), nats -> {
+    Supplier<String> write = () -> rewriteNats(pass, routerPath, natPath, nats -> {
       nats.removeIf(n -> n.getName().equals(spec.getName()));
       nats.add(desired);
     });
     if (observed == null) {
+      if (!pass.ledger.record(natKey, Ledger.State.Creating)) {
+        return Pass.ledgerFull(natKey);
+      }
       // Added by a routers.update, whose 409 is a concurrent change of the router, never "already there".
-      return markedManagedOnceStarted(pass, status, routerPath, pass.change(PART, Pass.CREATE, routerPath, write));
+      return confirmedOnceStarted(pass, natPath, List.of(natKey), pass.change(PART, Pass.CREATE, natPath, write));
     }
-    status.setManaged(true); // a claimant of a NAT the operator manages deletes it if it is the last one
     List<String> drift = differences(desired, observed);
+    if (!Ownership.mayManage(pass, natKey, Ownership.NO_MARKER_POSSIBLE, drift.isEmpty())) {
+      return PartResult.blocked("NotOwned", natName + " exists but this operator did not create it; it is left untouched."
+          + " Set spec.egress.nat.existing: true to use it as it is, or spec.adoptExisting: true to manage it.");
+    }
     if (drift.isEmpty()) {
       return PartResult.ready("Ready", natName + " translates " + desired.getSourceSubnetworkIpRangesToNat()
           + (addresses.ips().isEmpty() ? " with automatically allocated IPs." : " to " + String.join(", ", addresses.ips()) + "."));
     }
-    return pass.correctDrift(PART, natName, drift, routerPath, write);
+    return pass.correctDrift(PART, natName, drift, natPath, write);
   }
 
-  /** The NAT is recorded as managed once GCP accepted this resource's create, not when the intent is recorded. */
-  private static PartResult markedManagedOnceStarted(Pass pass, NatStatus status, String routerPath, PartResult creating) {
-    if (pass.started(PART, routerPath)) {
-      status.setManaged(true);
+  /** What a create makes is recorded as this resource's once GCP accepted the create, not when the intent is recorded. */
+  private static PartResult confirmedOnceStarted(Pass pass, String target, List<Ledger.Key> made, PartResult creating) {
+    if (pass.started(PART, target)) {
+      made.forEach(key -> pass.ledger.record(key, Ledger.State.Created));
     }
     return creating;
   }
 
-  /** Removes the NAT (and the router, when the operator created it and nothing else is on it). */
-  static PartResult delete(Pass pass, Claims claims) {
-    NatSpec spec = pass.cr.getSpec().getEgress().getNat();
-    if (spec == null || spec.getExisting()) {
-      return PartResult.ready("Deleted", "No NAT to delete.");
+  /** The NAT of the ledger named {@code name} (ROUTER_PATH/nats/NAT), removed from its router as {@link Release} deletes it. */
+  static OwnedObject ownedNat(Pass pass, String name) {
+    String routerPath = name.substring(0, name.indexOf("/nats/"));
+    String natName = name.substring(name.indexOf("/nats/") + "/nats/".length());
+    RouterRef ref = RouterRef.of(pass, routerPath);
+    return new OwnedObject() {
+      @Override
+      public Optional<PartResult> settle() {
+        // A router insert in flight makes the NAT too.
+        return pass.settle(PART, routerPath, Operations.Api.COMPUTE, ref.reread)
+            .or(() -> pass.settle(PART, name, Operations.Api.COMPUTE, ref.reread));
+      }
+
+      @Override
+      public void reread() {
+        ref.reread.run();
+      }
+
+      @Override
+      public boolean exists() {
+        Router router = ref.routers.get(ref.name);
+        return router != null && natOf(router, natName) != null;
+      }
+
+      @Override
+      public String marker() {
+        return Ownership.NO_MARKER_POSSIBLE;
+      }
+
+      @Override
+      public PartResult delete() {
+        return pass.change(PART, Pass.DELETE, name, () -> rewriteNats(pass, routerPath, name, nats -> nats.removeIf(n -> n.getName().equals(natName))));
+      }
+    };
+  }
+
+  /**
+   * The router of the ledger named {@code name}, as {@link Release} deletes it: only once nothing is
+   * on it (no NAT, interface or BGP peer: its own NATs are deleted first), since anything else on it
+   * is someone else's configuration.
+   */
+  static OwnedObject ownedRouter(Pass pass, String name) {
+    RouterRef ref = RouterRef.of(pass, name);
+    return new OwnedObject() {
+      @Override
+      public Optional<PartResult> settle() {
+        return pass.settle(PART, name, Operations.Api.COMPUTE, ref.reread);
+      }
+
+      @Override
+      public void reread() {
+        ref.reread.run();
+      }
+
+      @Override
+      public boolean exists() {
+        return ref.routers.containsKey(ref.name);
+      }
+
+      @Override
+      public String marker() {
+        return Ownership.markerOf(ref.routers.get(ref.name).getDescription());
+      }
+
+      @Override
+      public String keptBecause() {
+        Router router = ref.routers.get(ref.name);
+        List<String> others = new ArrayList<>();
+        router.getNatsList().forEach(n -> others.add("NAT " + n.getName()));
+        router.getInterfacesList().forEach(i -> others.add("interface " + i.getName()));
+        router.getBgpPeersList().forEach(p -> others.add("BGP peer " + p.getName()));
+        return others.isEmpty() ? null : "it also carries " + String.join(", ", others) + ", which this resource did not put there.";
+      }
+
+      @Override
+      public PartResult delete() {
+        return pass.change(PART, Pass.DELETE, name, () -> pass.regionalOperation(ref.project, ref.region, pass.services.gcp().routers.deleteCallable().call(
+            DeleteRouterRequest.newBuilder()
+                .setProject(ref.project)
+                .setRegion(ref.region)
+                .setRouter(ref.name)
+                .setRequestId(pass.requestId(PART, name))
+                .build()).getName()));
+      }
+    };
+  }
+
+  /** A router named by its full path: its project, region and name, and the listed routers of that region. */
+  private record RouterRef(String project, String region, String name, Map<String, Router> routers, Runnable reread) {
+    static RouterRef of(Pass pass, String routerPath) {
+      String[] path = routerPath.split("/");
+      Map<String, Router> routers = pass.inventory.routers(path[1], path[3]);
+      return new RouterRef(path[1], path[3], path[5], routers,
+          () -> Pass.reread(routers, path[5], () -> pass.services.gcp().routers.get(path[1], path[3], path[5])));
     }
-    String routerPath = pass.targets.routerPath(spec.getRouter());
-    Map<String, Router> routers = pass.inventory.routers(pass.targets.networkProject(), pass.targets.region());
-    Optional<PartResult> settling = pass.settle(PART, routerPath, Operations.Api.COMPUTE, () -> Pass.reread(routers, spec.getRouter(), () -> pass.services.gcp().routers.get(pass.targets.networkProject(), pass.targets.region(), spec.getRouter())));
-    if (settling.isPresent()) {
-      return settling.get();
-    }
-    Router router = routers.get(spec.getRouter());
-    boolean managed = pass.status.getNat() != null && Boolean.TRUE.equals(pass.status.getNat().getManaged());
-    if (router == null || !managed || natOf(router, spec.getName()) == null && !Ownership.managed(router.getDescription())) {
-      return PartResult.ready("Deleted", "Router " + routerPath + " holds no NAT of this resource.");
-    }
-    long others = claims.remainingOthers(Claims.NAT, pass.cr);
-    if (others > 0) {
-      return PartResult.ready("Kept", "NAT " + spec.getName() + " is kept: " + others + " other CloudRunEgressJob(s) still use it.");
-    }
-    boolean onlyOurNat = router.getNatsList().stream().allMatch(n -> n.getName().equals(spec.getName()));
-    if (Ownership.managed(router.getDescription()) && onlyOurNat) {
-      return pass.change(PART, Pass.DELETE, routerPath, () -> pass.regionalOperation(pass.services.gcp().routers.deleteCallable().call(
-          DeleteRouterRequest.newBuilder()
-              .setProject(pass.targets.networkProject())
-              .setRegion(pass.targets.region())
-              .setRouter(spec.getRouter())
-              .setRequestId(pass.requestId(PART, routerPath))
-              .build()).getName()));
-    }
-    if (natOf(router, spec.getName()) == null) {
-      return PartResult.ready("Deleted", "NAT " + spec.getName() + " is gone.");
-    }
-    return pass.change(PART, Pass.UPDATE, routerPath,
-        () -> rewriteNats(pass, spec.getRouter(), nats -> nats.removeIf(n -> n.getName().equals(spec.getName()))));
   }
 
   /**
@@ -207,24 +275,24 @@ final class RouterNatPart {
    * merge patch cannot express an empty nats[], and other NATs on a shared router must survive.
    * One router is rewritten by one thread at a time.
    */
-  private static String rewriteNats(Pass pass, String routerName, java.util.function.Consumer<List<RouterNat>> edit) {
-    String key = pass.targets.routerPath(routerName);
-    synchronized (key.intern()) {
-      Router current = pass.services.gcp().routers.get(pass.targets.networkProject(), pass.targets.region(), routerName);
+  private static String rewriteNats(Pass pass, String routerPath, String target, java.util.function.Consumer<List<RouterNat>> edit) {
+    String[] path = routerPath.split("/");
+    synchronized (routerPath.intern()) {
+      Router current = pass.services.gcp().routers.get(path[1], path[3], path[5]);
       List<RouterNat> nats = new ArrayList<>(current.getNatsList());
       edit.accept(nats);
       Router updated = current.toBuilder().clearNats().addAllNats(nats).build();
-      return pass.regionalOperation(pass.services.gcp().routers.updateCallable().call(UpdateRouterRequest.newBuilder()
-          .setProject(pass.targets.networkProject())
-          .setRegion(pass.targets.region())
-          .setRouter(routerName)
+      return pass.regionalOperation(path[1], path[3], pass.services.gcp().routers.updateCallable().call(UpdateRouterRequest.newBuilder()
+          .setProject(path[1])
+          .setRegion(path[3])
+          .setRouter(path[5])
           .setRouterResource(updated)
-          .setRequestId(pass.requestId(PART, key))
+          .setRequestId(pass.requestId(PART, target))
           .build()).getName());
     }
   }
 
-  private static NatStatus report(Pass pass, Claims claims, String routerPath, RouterNat observed, AddressPart.Addresses addresses) {
+  private static void report(Pass pass, Claims claims, String routerPath, RouterNat observed, AddressPart.Addresses addresses) {
     NatSpec spec = pass.cr.getSpec().getEgress().getNat();
     NatStatus status = pass.status.getNat() != null ? pass.status.getNat() : new NatStatus();
     pass.status.setNat(status);
@@ -233,7 +301,6 @@ final class RouterNatPart {
     status.setSharedBy(claims.claimants(Claims.NAT, pass.cr).size());
     status.setSourceRanges(observed == null ? null : observed.getSourceSubnetworkIpRangesToNat());
     status.setNatIPs(observed == null || observed.getNatIpsCount() == 0 ? new ArrayList<>() : new ArrayList<>(addresses.ips()));
-    return status;
   }
 
   private static List<String> differences(RouterNat desired, RouterNat observed) {

@@ -70,6 +70,19 @@ public record Targets(
     return "projects/" + networkProject + "/regions/" + region + "/routers/" + router;
   }
 
+  /** A NAT has no name of its own in GCP: it is a nats[] entry of its router. */
+  public String natPath(String router, String nat) {
+    return routerPath(router) + "/nats/" + nat;
+  }
+
+  public String addressPath(String address) {
+    return "projects/" + networkProject + "/regions/" + region + "/addresses/" + address;
+  }
+
+  public String firewallPath(String rule) {
+    return "projects/" + networkProject + "/global/firewalls/" + rule;
+  }
+
   /** Firewall rule names are global per project: prefix with the job and keep within 63 characters. */
   public String allowRuleName(FirewallSpec.AllowRule rule) {
     return ruleName("allow-" + rule.getName());

@@ -109,7 +109,8 @@ class OwnershipTest {
         java.time.Duration.ofSeconds(30));
     assertThat(harness.gcp.calls().count("vpcaccess", "connectors.create", 409)).as("the operator's create was refused").isEqualTo(1);
     assertThat(condition(refused, Conditions.CONNECTOR_READY).getReason()).isEqualTo("NotOwned");
-    assertThat(refused.getStatus().getConnector().getManaged()).isFalse();
+    assertThat(refused.getStatus().getOwned()).as("the connector is not recorded as this resource's")
+        .noneMatch(o -> o.getKind().equals("connector"));
 
     harness.client.resource(refused).delete();
     harness.awaitGone(refused);

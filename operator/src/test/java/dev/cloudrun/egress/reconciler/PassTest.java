@@ -22,7 +22,27 @@ class PassTest {
     Clock clock = Clock.systemUTC();
     Services services = new Services(null, new Inventory(null, clock, Duration.ofMinutes(5)), null, WriteBudget.perSecond(0),
         new Events(null, clock), new Metrics(new SimpleMeterRegistry()), clock);
-    Pass pass = new Pass(cr, services, status, Duration.ofMinutes(5));
+    Pass pass = new Pass(cr, services, status, Duration.ofMinutes(5), new Cluster() {
+      @Override
+      public java.util.Collection<CloudRunEgressJob> watched() {
+        return java.util.List.of(cr);
+      }
+
+      @Override
+      public java.util.List<CloudRunEgressJob> everywhere() {
+        return java.util.List.of(cr);
+      }
+
+      @Override
+      public boolean writeStatus(CloudRunEgressJob written, CloudRunEgressJobStatus before, CloudRunEgressJobStatus after) {
+        throw new UnsupportedOperationException("no status write in this test");
+      }
+
+      @Override
+      public CloudRunEgressJobStatus copy(CloudRunEgressJobStatus s) {
+        throw new UnsupportedOperationException("no copy in this test");
+      }
+    });
 
     for (int i = 0; i < Pass.MAX_OPERATIONS; i++) {
       assertThat(pass.change("firewall", "create", "rule-" + i, () -> "never started").reason()).isEqualTo("Creating");

@@ -58,7 +58,8 @@ class ResilienceTest {
     // The second create was answered 409 and the connector found is recognised as ours by the recorded intent.
     assertThat(harness.gcp.calls().count("vpcaccess", "connectors.create", 200)).isEqualTo(1);
     assertThat(harness.gcpClients.connectors.listConnectors("projects/myproject/locations/europe-west2").iterateAll()).hasSize(1);
-    assertThat(ready.getStatus().getConnector().getManaged()).isTrue();
+    assertThat(ready.getStatus().getOwned()).as("the connector is recorded as created by this resource")
+        .anyMatch(o -> o.getKind().equals("connector") && o.getName().equals(CONNECTOR) && o.getState().equals("Created"));
   }
 
   @Test

@@ -12,6 +12,8 @@ import lombok.Data;
 public class CloudRunEgressJobStatus {
   /** The most entries status.operations holds; the operator records no intent past it. */
   public static final int MAX_OPERATIONS = 64;
+  /** The most entries status.owned holds; the operator creates no object it could not record. */
+  public static final int MAX_OWNED = 64;
 
   @JsonPropertyDescription("metadata.generation of the spec this status describes.")
   private Long observedGeneration;
@@ -44,6 +46,29 @@ public class CloudRunEgressJobStatus {
       + " At most " + MAX_OPERATIONS + ": past that a new change waits until one is settled.")
   @Size(max = MAX_OPERATIONS)
   private List<OperationStatus> operations = new ArrayList<>();
+
+  @JsonPropertyDescription("Every GCP object this resource created, adopted or shares, recorded before its create starts."
+      + " What the spec no longer names is deleted from it (or released, when other resources still use it); deleting the resource deletes exactly these."
+      + " At most " + MAX_OWNED + ": past that no new object is created.")
+  @Size(max = MAX_OWNED)
+  private List<OwnedObject> owned = new ArrayList<>();
+
+  @Data
+  public static class OwnedObject {
+    @JsonPropertyDescription("connector, address, router, nat, firewall, job or probe (the probe job).")
+    private String kind;
+
+    @JsonPropertyDescription("Full name: projects/P/locations/R/connectors/N, projects/P/regions/R/addresses/N, projects/P/regions/R/routers/N,"
+        + " projects/P/regions/R/routers/N/nats/NAT, projects/P/global/firewalls/N, projects/P/locations/R/jobs/N.")
+    private String name;
+
+    @JsonPropertyDescription("True for a connector, router, NAT or address other resources may use too: deleted only when none of them is left.")
+    private Boolean shared;
+
+    @JsonPropertyDescription("Creating (recorded before the create starts), Created (by this resource), Claimed (created by the operator for another resource that shares it)"
+        + " or Adopted (made outside the operator, taken over through spec.adoptExisting).")
+    private String state;
+  }
 
   @Data
   public static class OperationStatus {
@@ -79,9 +104,6 @@ public class CloudRunEgressJobStatus {
 
     @JsonPropertyDescription("How many CloudRunEgressJobs use this connector.")
     private Integer sharedBy;
-
-    @JsonPropertyDescription("True when the operator created (or adopted) the connector and may change or delete it. Connectors carry no labels, so this record is the ownership marker.")
-    private Boolean managed;
   }
 
   @Data
@@ -100,9 +122,6 @@ public class CloudRunEgressJobStatus {
 
     @JsonPropertyDescription("How many CloudRunEgressJobs use this NAT.")
     private Integer sharedBy;
-
-    @JsonPropertyDescription("True when the operator created (or adopted) the NAT gateway and may change or delete it.")
-    private Boolean managed;
   }
 
   @Data

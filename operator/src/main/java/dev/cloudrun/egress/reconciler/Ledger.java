@@ -1,0 +1,164 @@
+package dev.cloudrun.egress.reconciler;
+
+import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJob;
+import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobSpec;
+import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus;
+import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.OwnedObject;
+import dev.cloudrun.egress.api.v1alpha1.NatSpec;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The GCP objects a CloudRunEgressJob manages, kept in status.owned: recorded before a create
+ * starts (so a crash between the create and the status write leaves a record, not an orphan),
+ * confirmed once the object is known to be this resource's, and removed once the object is
+ * deleted or released. Spec changes and deletion work from it, not from the spec: an object the
+ * spec no longer implies is still found here ({@link Release}).
+ */
+final class Ledger {
+  static final int MAX_ENTRIES = CloudRunEgressJobStatus.MAX_OWNED;
+
+  /** The kinds, in the order they are deleted: what uses an object goes before it. */
+  enum Kind {
+    PROBE("probe", false),
+    JOB("job", false),
+    FIREWALL("firewall", false),
+    NAT("nat", true),
+    ROUTER("router", true),
+    ADDRESS("address", true),
+    CONNECTOR("connector", true);
+
+    final String label;
+    /** Whether other CloudRunEgressJobs may use the same object (they name it in their specs too). */
+    final boolean shareable;
+
+    Kind(String label, boolean shareable) {
+      this.label = label;
+      this.shareable = shareable;
+    }
+
+    static Kind of(String label) {
+      for (Kind kind : values()) {
+        if (kind.label.equals(label)) {
+          return kind;
+        }
+      }
+      throw new IllegalArgumentException("unknown kind in status.owned: " + label);
+    }
+  }
+
+  /** How this resource came to manage the object. */
+  enum State {
+    /** Recorded before the create starts; confirmed when the object turns out to be the one this resource created. */
+    Creating,
+    Created,
+    /** Created by the operator for another resource that shares it with this one. */
+    Claimed,
+    /** Made outside the operator, taken over through spec.adoptExisting. */
+    Adopted
+  }
+
+  /** One object: its kind and full name. */
+  record Key(Kind kind, String name) {
+    @Override
+    public String toString() {
+      return kind.label + " " + name;
+    }
+  }
+
+  private final List<OwnedObject> entries;
+
+  Ledger(CloudRunEgressJobStatus status) {
+    this.entries = status.getOwned();
+  }
+
+  Optional<State> state(Key key) {
+    return entry(key).map(e -> State.valueOf(e.getState()));
+  }
+
+  boolean holds(Key key) {
+    return entry(key).isPresent();
+  }
+
+  /** True once the object is known to be managed by this resource (not merely about to be created). */
+  boolean manages(Key key) {
+    return state(key).filter(s -> s != State.Creating).isPresent();
+  }
+
+  /**
+   * Records {@code key} in {@code state} (a new entry, or a change of an existing one's state).
+   * False when the ledger is full: the caller must not create the object.
+   */
+  boolean record(Key key, State state) {
+    Optional<OwnedObject> existing = entry(key);
+    if (existing.isPresent()) {
+      existing.get().setState(state.name());
+      return true;
+    }
+    if (entries.size() >= MAX_ENTRIES) {
+      return false;
+    }
+    OwnedObject entry = new OwnedObject();
+    entry.setKind(key.kind().label);
+    entry.setName(key.name());
+    entry.setShared(key.kind().shareable);
+    entry.setState(state.name());
+    entries.add(entry);
+    return true;
+  }
+
+  /** The object is gone, or no longer this resource's to manage. */
+  void forget(Key key) {
+    entry(key).ifPresent(entries::remove);
+  }
+
+  List<Key> keys() {
+    return entries.stream().map(e -> new Key(Kind.of(e.getKind()), e.getName())).toList();
+  }
+
+  private Optional<OwnedObject> entry(Key key) {
+    return entries.stream().filter(e -> e.getKind().equals(key.kind().label) && e.getName().equals(key.name())).findFirst();
+  }
+
+  /**
+   * Every object the spec implies the operator manages (not those marked existing, which it only
+   * uses). The parts and {@link Release} agree through this one list: a ledger entry outside it is
+   * stale.
+   */
+  static Set<Key> implied(CloudRunEgressJob cr) {
+    return objects(cr, false);
+  }
+
+  /** Every object the spec names, managed or marked existing: what another resource must not delete from under it. */
+  static Set<Key> used(CloudRunEgressJob cr) {
+    return objects(cr, true);
+  }
+
+  private static Set<Key> objects(CloudRunEgressJob cr, boolean withExisting) {
+    CloudRunEgressJobSpec spec = cr.getSpec();
+    Targets targets = Targets.of(cr);
+    Set<Key> keys = new LinkedHashSet<>();
+    if (spec.getEgress().getConnector() != null && (withExisting || !spec.getEgress().getConnector().getExisting())) {
+      keys.add(new Key(Kind.CONNECTOR, targets.connectorPath()));
+    }
+    NatSpec nat = spec.getEgress().getNat();
+    if (nat != null && (withExisting || !nat.getExisting())) {
+      if (nat.getIpAllocation() == NatSpec.IpAllocation.Static && nat.getAddresses() != null) {
+        nat.getAddresses().stream().filter(a -> withExisting || !a.getExisting())
+            .forEach(a -> keys.add(new Key(Kind.ADDRESS, targets.addressPath(a.getName()))));
+      }
+      if (withExisting || !nat.getUseExistingRouter()) {
+        keys.add(new Key(Kind.ROUTER, targets.routerPath(nat.getRouter())));
+      }
+      keys.add(new Key(Kind.NAT, targets.natPath(nat.getRouter(), nat.getName())));
+    }
+    FirewallPart.ruleNames(cr, targets).forEach(name -> keys.add(new Key(Kind.FIREWALL, targets.firewallPath(name))));
+    keys.add(new Key(Kind.JOB, targets.jobPath()));
+    if (spec.getDiagnosis() != null && spec.getDiagnosis().getProbe() != null && spec.getDiagnosis().getProbe().getEnabled()) {
+      keys.add(new Key(Kind.PROBE, targets.probeJobPath(ProbeJobPart.SUFFIX)));
+    }
+    return keys;
+  }
+}

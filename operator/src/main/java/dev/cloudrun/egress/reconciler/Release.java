@@ -1,0 +1,124 @@
+package dev.cloudrun.egress.reconciler;
+
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Deletes what the ledger holds and the spec no longer implies: after a rename, a removed NAT or
+ * firewall rule, a switch from a connector to Direct VPC; and, when the resource is deleted,
+ * everything it holds. Kind by kind in {@link Ledger.Kind}'s order, each waiting for the one
+ * before it (a NAT goes before its router and addresses). A shared object another resource still
+ * names is released (dropped from this ledger) instead of deleted; whether one does is read live
+ * from every namespace.
+ */
+final class Release {
+  private Release() {}
+
+  /** What the current parts still need before a stale object of a kind can go. */
+  record Gates(boolean natSettled, boolean jobSettled) {
+    static final Gates NONE = new Gates(true, true);
+  }
+
+  /**
+   * Releases the stale entries. A stale address waits until the NAT no longer uses it (the NAT part
+   * is ready), a stale connector until the job no longer does (the job part is ready): a rename
+   * never leaves the job or the NAT pointing at a deleted object.
+   */
+  static PartResult stale(Pass pass, Gates gates) {
+    return release(pass, Ledger.implied(pass.cr), gates);
+  }
+
+  /** Deletes or releases every object of the ledger: the resource is being deleted. */
+  static PartResult all(Pass pass) {
+    return release(pass, Set.of(), Gates.NONE);
+  }
+
+  private static PartResult release(Pass pass, Set<Ledger.Key> keep, Gates gates) {
+    List<Ledger.Key> stale = pass.ledger.keys().stream().filter(k -> !keep.contains(k)).toList();
+    PartResult pending = null;
+    for (Ledger.Kind kind : Ledger.Kind.values()) {
+      List<Ledger.Key> ofKind = stale.stream().filter(k -> k.kind() == kind).toList();
+      if (ofKind.isEmpty()) {
+        continue;
+      }
+      if (pending != null || kind == Ledger.Kind.ADDRESS && !gates.natSettled() || kind == Ledger.Kind.CONNECTOR && !gates.jobSettled()) {
+        pass.keep(partOf(kind)); // its operations wait too
+        if (pending == null) {
+          pending = PartResult.progressing("Releasing", "Waiting to delete " + ofKind.get(0) + " until nothing of this resource uses it.");
+        }
+        continue;
+      }
+      for (Ledger.Key key : ofKind) {
+        PartResult result = releaseOne(pass, key);
+        if (!result.isReady() && (pending == null || result.progress() == PartResult.Progress.BLOCKED)) {
+          pending = result;
+        }
+      }
+    }
+    return pending != null ? pending : PartResult.ready("Released", "Nothing the spec no longer names is left.");
+  }
+
+  private static PartResult releaseOne(Pass pass, Ledger.Key key) {
+    OwnedObject object = find(pass, key);
+    var settling = object.settle();
+    if (settling.isPresent()) {
+      return settling.get();
+    }
+    if (!object.exists()) {
+      object.reread();
+    }
+    if (!object.exists()) {
+      pass.ledger.forget(key);
+      return PartResult.ready("Deleted", key + " is gone.");
+    }
+    if (!Ownership.mayDelete(pass, key, object.marker())) {
+      pass.ledger.forget(key);
+      pass.services.events().warning(pass.cr, "LeftInPlace", key + " exists but cannot be shown to be this resource's"
+          + " (its create was never confirmed, or it no longer carries the operator's marker): it is left in place. Delete it by hand if nobody uses it.");
+      return PartResult.ready("LeftInPlace", key + " is left in place.");
+    }
+    if (key.kind().shareable) {
+      var usedBy = pass.othersUsing(key);
+      if (usedBy.isEmpty()) {
+        return Pass.sharingUnknown(key);
+      }
+      long others = usedBy.getAsLong();
+      if (others > 0) {
+        pass.ledger.forget(key);
+        pass.services.events().normal(pass.cr, "Released", key + " is kept: " + others + " other CloudRunEgressJob(s) use it.");
+        return PartResult.ready("Released", key + " is kept for the " + others + " other CloudRunEgressJob(s) that use it.");
+      }
+    }
+    String kept = object.keptBecause();
+    if (kept != null) {
+      pass.ledger.forget(key);
+      pass.services.events().normal(pass.cr, "Kept", key + " is kept: " + kept);
+      return PartResult.ready("Kept", key + " is kept: " + kept);
+    }
+    return object.delete();
+  }
+
+  private static OwnedObject find(Pass pass, Ledger.Key key) {
+    return switch (key.kind()) {
+      case PROBE -> CloudRunJobPart.owned(pass, ProbeJobPart.PART, key.name());
+      case JOB -> CloudRunJobPart.owned(pass, CloudRunJobPart.PART, key.name());
+      case FIREWALL -> FirewallPart.owned(pass, key.name());
+      case NAT -> RouterNatPart.ownedNat(pass, key.name());
+      case ROUTER -> RouterNatPart.ownedRouter(pass, key.name());
+      case ADDRESS -> AddressPart.owned(pass, key.name());
+      case CONNECTOR -> ConnectorPart.owned(pass, key.name());
+    };
+  }
+
+  /** The part whose operations on the kind's objects are recorded in status.operations. */
+  static String partOf(Ledger.Kind kind) {
+    return switch (kind) {
+      case PROBE -> ProbeJobPart.PART;
+      case JOB -> CloudRunJobPart.PART;
+      case FIREWALL -> FirewallPart.PART;
+      case NAT, ROUTER -> RouterNatPart.PART;
+      case ADDRESS -> AddressPart.PART;
+      case CONNECTOR -> ConnectorPart.PART;
+    };
+  }
+}
