@@ -66,10 +66,10 @@ final class Claims {
   }
 
   /**
-   * Whether another resource (of those watched) manages the shared object: its ledger says the
-   * operator made or adopted it, so this resource, which names it too, may claim it.
+   * Whether another resource among these manages the shared object: its ledger says the operator
+   * made or adopted it, so this resource, which names it too, may claim it.
    */
-  boolean managedByAnotherClaimant(Ledger.Key key, CloudRunEgressJob cr) {
+  boolean managedByAnother(Ledger.Key key, CloudRunEgressJob cr) {
     return all.stream()
         .filter(other -> !other.getMetadata().getUid().equals(cr.getMetadata().getUid()) && other.getStatus() != null)
         .anyMatch(other -> new Ledger(other.getStatus()).manages(key));

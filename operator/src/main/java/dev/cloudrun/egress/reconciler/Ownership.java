@@ -60,8 +60,9 @@ final class Ownership {
    *       operator's marker (an object deleted and remade by someone else under the name does not);
    *   <li>a connector or NAT this resource is creating, found as its create asked: the create started
    *       and its record was lost;
-   *   <li>a shared kind another resource naming it manages: the operator made it, and this resource
-   *       claims it too (deleting it when it is the last);
+   *   <li>a shared kind another resource naming it manages, in a watched namespace or (read live) in
+   *       any other: the operator made it, and this resource claims it too (deleting it when it is
+   *       the last);
    *   <li>spec.adoptExisting: taken over;
    *   <li>otherwise someone else's: never changed. A create this resource recorded lost the race.
    * </ol>
@@ -83,7 +84,7 @@ final class Ownership {
     if (state == Ledger.State.Creating && marker == NO_MARKER_POSSIBLE && asCreateAsked) {
       return ledger.record(key, Ledger.State.Created);
     }
-    if (key.kind().shareable && pass.claims.managedByAnotherClaimant(key, pass.cr)) {
+    if (key.kind().shareable && (pass.claims.managedByAnother(key, pass.cr) || pass.managedByAnotherAnywhere(key))) {
       return ledger.record(key, Ledger.State.Claimed);
     }
     if (pass.cr.getSpec().getAdoptExisting()) {

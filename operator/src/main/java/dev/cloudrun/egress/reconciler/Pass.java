@@ -321,6 +321,18 @@ final class Pass {
     }
   }
 
+  /**
+   * Whether a resource in any namespace, read live, manages the shared object: one the operator does
+   * not watch may have created it. Asked only while the object is not in this ledger yet.
+   */
+  boolean managedByAnotherAnywhere(Ledger.Key key) {
+    try {
+      return new Claims(cluster.everywhere()).managedByAnother(key, cr);
+    } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+      return false; // not known to be the operator's: left untouched
+    }
+  }
+
   /** Why a shared object is neither deleted nor replaced: listing the resources of every namespace was refused. */
   static PartResult sharingUnknown(Ledger.Key key) {
     return PartResult.blocked("SharingUnknown", key + " may be used by CloudRunEgressJobs in namespaces the operator does not watch,"

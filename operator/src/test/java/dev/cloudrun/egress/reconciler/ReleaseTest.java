@@ -138,6 +138,31 @@ class ReleaseTest {
     assertThat(kept.getNatsList()).as("this resource's NAT is gone").isEmpty();
   }
 
+  /**
+   * Issue 12: claims came from the informer cache, so with --namespaces a shared connector could be
+   * deleted from under a job in a namespace the operator does not watch. Whether another resource
+   * uses it is now read live from every namespace.
+   */
+  @Test
+  void aSharedConnectorIsKeptForAResourceInANamespaceTheOperatorDoesNotWatch() {
+    List<CloudRunEgressJob> pair = OperatorHarness.readExample("04-shared-connector.yaml");
+    CloudRunEgressJob elsewhere = pair.get(0);
+    elsewhere.getMetadata().setNamespace("team-b");
+    // Another operator instance (here: this one, watching everything) made the connector for team-b.
+    elsewhere = harness.awaitCondition(harness.client.resource(elsewhere).create(), Conditions.READY, "True");
+    harness.stop();
+    harness.start(new dev.cloudrun.egress.app.OperatorFactory.Options(Set.of("platform-agents"), 10, null));
+
+    CloudRunEgressJob watched = harness.awaitCondition(harness.client.resource(pair.get(1)).create(), Conditions.READY, "True");
+    assertThat(watched.getStatus().getOwned()).as("the connector team-b's resource manages is claimed, not NotOwned")
+        .anyMatch(o -> o.getKind().equals("connector") && o.getState().equals("Claimed"));
+    harness.client.resource(watched).delete();
+    harness.awaitGone(watched);
+    String connector = "projects/myproject/locations/europe-west2/connectors/shared-conn-euw2";
+    assertThat(harness.gcp.connector(connector)).as("still used by team-b/" + elsewhere.getMetadata().getName()).isPresent();
+    assertThat(harness.gcp.calls().count("vpcaccess", "connectors.delete")).isZero();
+  }
+
   /** Names of every object in the project that the operator's kinds cover: connectors, routers, NATs, addresses, firewall rules, jobs. */
   private Set<String> gcpObjects() {
     Set<String> names = new TreeSet<>();
