@@ -90,37 +90,22 @@ final class AddressPart {
   static OwnedObject owned(Pass pass, String name) {
     String[] path = name.split("/");
     Map<String, Address> addresses = pass.inventory.addresses(path[1], path[3]);
-    Runnable reread = () -> Pass.reread(addresses, path[5], () -> pass.services.gcp().addresses.get(path[1], path[3], path[5]));
-    return new OwnedObject() {
+    return new OwnedObject(pass, PART, name, Operations.Api.COMPUTE,
+        () -> Pass.reread(addresses, path[5], () -> pass.services.gcp().addresses.get(path[1], path[3], path[5]))) {
       @Override
-      public Optional<PartResult> settle() {
-        return pass.settle(PART, name, Operations.Api.COMPUTE, reread);
-      }
-
-      @Override
-      public void reread() {
-        reread.run();
-      }
-
-      @Override
-      public boolean exists() {
+      boolean exists() {
         return addresses.containsKey(path[5]);
       }
 
       @Override
-      public String marker() {
+      String marker() {
         return Ownership.markerOf(addresses.get(path[5]).getDescription());
       }
 
       @Override
-      public PartResult delete() {
-        return pass.change(PART, Pass.DELETE, name, () -> pass.regionalOperation(path[1], path[3], pass.services.gcp().addresses.deleteCallable().call(
-            DeleteAddressRequest.newBuilder()
-                .setProject(path[1])
-                .setRegion(path[3])
-                .setAddress(path[5])
-                .setRequestId(pass.requestId(PART, name))
-                .build()).getName()));
+      String startDelete() {
+        return pass.regionalOperation(path[1], path[3], pass.services.gcp().addresses.deleteCallable().call(DeleteAddressRequest.newBuilder()
+            .setProject(path[1]).setRegion(path[3]).setAddress(path[5]).setRequestId(pass.requestId(PART, name)).build()).getName());
       }
     };
   }

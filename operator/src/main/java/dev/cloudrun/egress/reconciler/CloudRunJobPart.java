@@ -176,32 +176,20 @@ final class CloudRunJobPart {
   static OwnedObject owned(Pass pass, String part, String name) {
     String[] path = name.split("/");
     Map<String, Job> jobs = pass.inventory.jobs(path[1], path[3]);
-    Runnable reread = () -> Pass.reread(jobs, name, () -> pass.services.gcp().jobs.getJob(name));
-    return new OwnedObject() {
+    return new OwnedObject(pass, part, name, Operations.Api.RUN, () -> Pass.reread(jobs, name, () -> pass.services.gcp().jobs.getJob(name))) {
       @Override
-      public Optional<PartResult> settle() {
-        return pass.settle(part, name, Operations.Api.RUN, reread);
-      }
-
-      @Override
-      public void reread() {
-        reread.run();
-      }
-
-      @Override
-      public boolean exists() {
+      boolean exists() {
         return jobs.containsKey(name);
       }
 
       @Override
-      public String marker() {
+      String marker() {
         return Ownership.markerOf(jobs.get(name).getLabelsMap());
       }
 
       @Override
-      public PartResult delete() {
-        return pass.change(part, Pass.DELETE, name, () -> pass.services.gcp().jobs.deleteJobCallable()
-            .call(DeleteJobRequest.newBuilder().setName(name).build()).getName());
+      String startDelete() {
+        return pass.services.gcp().jobs.deleteJobCallable().call(DeleteJobRequest.newBuilder().setName(name).build()).getName();
       }
     };
   }

@@ -139,32 +139,21 @@ final class ConnectorPart {
   static OwnedObject owned(Pass pass, String name) {
     String[] path = name.split("/");
     Map<String, Connector> connectors = pass.inventory.connectors(path[1], path[3]);
-    Runnable reread = () -> Pass.reread(connectors, name, () -> pass.services.gcp().connectors.getConnector(name));
-    return new OwnedObject() {
+    return new OwnedObject(pass, PART, name, Operations.Api.VPC_ACCESS,
+        () -> Pass.reread(connectors, name, () -> pass.services.gcp().connectors.getConnector(name))) {
       @Override
-      public Optional<PartResult> settle() {
-        return pass.settle(PART, name, Operations.Api.VPC_ACCESS, reread);
-      }
-
-      @Override
-      public void reread() {
-        reread.run();
-      }
-
-      @Override
-      public boolean exists() {
+      boolean exists() {
         return connectors.containsKey(name);
       }
 
       @Override
-      public String marker() {
+      String marker() {
         return Ownership.NO_MARKER_POSSIBLE;
       }
 
       @Override
-      public PartResult delete() {
-        return pass.change(PART, Pass.DELETE, name, () -> pass.services.gcp().connectors.deleteConnectorCallable()
-            .call(DeleteConnectorRequest.newBuilder().setName(name).build()).getName());
+      String startDelete() {
+        return pass.services.gcp().connectors.deleteConnectorCallable().call(DeleteConnectorRequest.newBuilder().setName(name).build()).getName();
       }
     };
   }

@@ -152,36 +152,22 @@ final class FirewallPart {
   static OwnedObject owned(Pass pass, String name) {
     String[] path = name.split("/");
     Map<String, Firewall> rules = pass.inventory.firewalls(path[1]);
-    Runnable reread = () -> Pass.reread(rules, path[4], () -> pass.services.gcp().firewalls.get(path[1], path[4]));
-    return new OwnedObject() {
+    return new OwnedObject(pass, PART, name, Operations.Api.COMPUTE,
+        () -> Pass.reread(rules, path[4], () -> pass.services.gcp().firewalls.get(path[1], path[4]))) {
       @Override
-      public Optional<PartResult> settle() {
-        return pass.settle(PART, name, Operations.Api.COMPUTE, reread);
-      }
-
-      @Override
-      public void reread() {
-        reread.run();
-      }
-
-      @Override
-      public boolean exists() {
+      boolean exists() {
         return rules.containsKey(path[4]);
       }
 
       @Override
-      public String marker() {
+      String marker() {
         return Ownership.markerOf(rules.get(path[4]).getDescription());
       }
 
       @Override
-      public PartResult delete() {
-        return pass.change(PART, Pass.DELETE, name, () -> pass.globalOperation(path[1], pass.services.gcp().firewalls.deleteCallable().call(
-            DeleteFirewallRequest.newBuilder()
-                .setProject(path[1])
-                .setFirewall(path[4])
-                .setRequestId(pass.requestId(PART, name))
-                .build()).getName()));
+      String startDelete() {
+        return pass.globalOperation(path[1], pass.services.gcp().firewalls.deleteCallable().call(DeleteFirewallRequest.newBuilder()
+            .setProject(path[1]).setFirewall(path[4]).setRequestId(pass.requestId(PART, name)).build()).getName());
       }
     };
   }

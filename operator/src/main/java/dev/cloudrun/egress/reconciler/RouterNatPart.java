@@ -178,33 +178,27 @@ final class RouterNatPart {
     String routerPath = name.substring(0, name.indexOf("/nats/"));
     String natName = name.substring(name.indexOf("/nats/") + "/nats/".length());
     RouterRef ref = RouterRef.of(pass, routerPath);
-    return new OwnedObject() {
+    return new OwnedObject(pass, PART, name, Operations.Api.COMPUTE, ref.reread) {
       @Override
-      public Optional<PartResult> settle() {
+      Optional<PartResult> settle() {
         // A router insert in flight makes the NAT too.
-        return pass.settle(PART, routerPath, Operations.Api.COMPUTE, ref.reread)
-            .or(() -> pass.settle(PART, name, Operations.Api.COMPUTE, ref.reread));
+        return pass.settle(PART, routerPath, Operations.Api.COMPUTE, ref.reread).or(super::settle);
       }
 
       @Override
-      public void reread() {
-        ref.reread.run();
-      }
-
-      @Override
-      public boolean exists() {
+      boolean exists() {
         Router router = ref.routers.get(ref.name);
         return router != null && natOf(router, natName) != null;
       }
 
       @Override
-      public String marker() {
+      String marker() {
         return Ownership.NO_MARKER_POSSIBLE;
       }
 
       @Override
-      public PartResult delete() {
-        return pass.change(PART, Pass.DELETE, name, () -> rewriteNats(pass, routerPath, name, nats -> nats.removeIf(n -> n.getName().equals(natName))));
+      String startDelete() {
+        return rewriteNats(pass, routerPath, name, nats -> nats.removeIf(n -> n.getName().equals(natName)));
       }
     };
   }
@@ -216,29 +210,19 @@ final class RouterNatPart {
    */
   static OwnedObject ownedRouter(Pass pass, String name) {
     RouterRef ref = RouterRef.of(pass, name);
-    return new OwnedObject() {
+    return new OwnedObject(pass, PART, name, Operations.Api.COMPUTE, ref.reread) {
       @Override
-      public Optional<PartResult> settle() {
-        return pass.settle(PART, name, Operations.Api.COMPUTE, ref.reread);
-      }
-
-      @Override
-      public void reread() {
-        ref.reread.run();
-      }
-
-      @Override
-      public boolean exists() {
+      boolean exists() {
         return ref.routers.containsKey(ref.name);
       }
 
       @Override
-      public String marker() {
+      String marker() {
         return Ownership.markerOf(ref.routers.get(ref.name).getDescription());
       }
 
       @Override
-      public String keptBecause() {
+      String keptBecause() {
         Router router = ref.routers.get(ref.name);
         List<String> others = new ArrayList<>();
         router.getNatsList().forEach(n -> others.add("NAT " + n.getName()));
@@ -248,14 +232,9 @@ final class RouterNatPart {
       }
 
       @Override
-      public PartResult delete() {
-        return pass.change(PART, Pass.DELETE, name, () -> pass.regionalOperation(ref.project, ref.region, pass.services.gcp().routers.deleteCallable().call(
-            DeleteRouterRequest.newBuilder()
-                .setProject(ref.project)
-                .setRegion(ref.region)
-                .setRouter(ref.name)
-                .setRequestId(pass.requestId(PART, name))
-                .build()).getName()));
+      String startDelete() {
+        return pass.regionalOperation(ref.project, ref.region, pass.services.gcp().routers.deleteCallable().call(DeleteRouterRequest.newBuilder()
+            .setProject(ref.project).setRegion(ref.region).setRouter(ref.name).setRequestId(pass.requestId(PART, name)).build()).getName());
       }
     };
   }
