@@ -446,14 +446,15 @@ class AdmissionPolicyOnRealApiServerIT {
       put("requireStaticEgressIP", settings("requireStaticEgressIP", true), Map.of("spec", Map.of("egress", Map.of(
           "nat", Map.of("existing", false, "ipAllocation", "Auto")))));
       put("connectors.allowedExisting", settings("connectors", Map.of("allowedExisting", list("connectors/properties/allowedExisting", WorstCase::connector))), Map.of());
+      // The worst-case connector is in another project than its network, so a created one needs a subnet (the CRD refuses a range).
       put("connectors.allowCreate", settings("connectors", Map.of("allowCreate", false,
           "allowedExisting", list("connectors/properties/allowedExisting", WorstCase::connector))), Map.of("spec", Map.of("egress", Map.of(
-          "connector", Map.of("existing", false, "ipCidrRange", "10.8.0.0/28")))));
+          "connector", Map.of("existing", false, "subnet", Map.of("name", "connector-subnet"))))));
       put("connectors.maxInstances", settings("connectors", Map.of("maxInstances", 3)), Map.of("spec", Map.of("egress", Map.of(
-          "connector", Map.of("existing", false, "ipCidrRange", "10.8.0.0/28")))));
+          "connector", Map.of("existing", false, "subnet", Map.of("name", "connector-subnet"))))));
       put("connectors.allowedMachineTypes", settings("connectors", Map.of("allowedMachineTypes",
           list("connectors/properties/allowedMachineTypes", (i, length) -> "e2-standard-4"))), Map.of("spec", Map.of("egress", Map.of(
-          "connector", Map.of("existing", false, "ipCidrRange", "10.8.0.0/28", "machineType", "f1-micro")))));
+          "connector", Map.of("existing", false, "subnet", Map.of("name", "connector-subnet"), "machineType", "f1-micro")))));
       put("nats.allowedExisting", settings("nats", Map.of("allowedExisting", list("nats/properties/allowedExisting", WorstCase::natRef))), Map.of());
       put("nats.allowCreate", settings("nats", Map.of("allowCreate", false,
           "allowedExisting", list("nats/properties/allowedExisting", WorstCase::natRef))), Map.of("spec", Map.of("egress", Map.of(

@@ -51,7 +51,20 @@ final class CelPatterns {
   static final String CPU = "^(1|2|4|6|8)$";
   static final String MEMORY = "^[1-9][0-9]*(Mi|Gi)$";
   /** At least 2 GiB, written in Gi or Mi. */
-  static final String MEMORY_AT_LEAST_2GI = "^(([2-9]|[1-9][0-9]+)Gi|(20[4-9][0-9]|2[1-9][0-9]{2}|[3-9][0-9]{3}|[1-9][0-9]{4,})Mi)$";
+  static final String MEMORY_AT_LEAST_2GI = "^(([2-9]|[1-9][0-9]+)Gi|(204[89]|20[5-9][0-9]|2[1-9][0-9]{2}|[3-9][0-9]{3}|[1-9][0-9]{4,})Mi)$";
   /** At least 4 GiB, written in Gi or Mi. */
   static final String MEMORY_AT_LEAST_4GI = "^(([4-9]|[1-9][0-9]+)Gi|(409[6-9]|4[1-9][0-9]{2}|[5-9][0-9]{3}|[1-9][0-9]{4,})Mi)$";
+  /** From 512 MiB to 32 GiB, written in Mi or Gi: the memory a Cloud Run job's task can have. */
+  static final String MEMORY_512MI_TO_32GI =
+      "^((51[2-9]|5[2-9][0-9]|[6-9][0-9]{2}|[1-9][0-9]{3}|[12][0-9]{4}|3[01][0-9]{3}|32[0-6][0-9]{2}|327[0-5][0-9]|3276[0-8])Mi|([1-9]|[12][0-9]|3[0-2])Gi)$";
+  /** More than 4 GiB (4096Mi), written in Gi or Mi. */
+  static final String MEMORY_MORE_THAN_4GI = "^(([5-9]|[1-9][0-9]+)Gi|(409[7-9]|4[1-9][0-9]{2}|[5-9][0-9]{3}|[1-9][0-9]{4,})Mi)$";
+  /** More than 8 GiB (8192Mi), written in Gi or Mi. */
+  static final String MEMORY_MORE_THAN_8GI = "^((9|[1-9][0-9]+)Gi|(819[3-9]|8[2-9][0-9]{2}|9[0-9]{3}|[1-9][0-9]{4,})Mi)$";
+  /** More than 16 GiB (16384Mi), written in Gi or Mi. */
+  static final String MEMORY_MORE_THAN_16GI =
+      "^((1[7-9]|[2-9][0-9]|[1-9][0-9]{2,})Gi|(1638[5-9]|1639[0-9]|16[4-9][0-9]{2}|1[7-9][0-9]{3}|[2-9][0-9]{4}|[1-9][0-9]{5,})Mi)$";
+  /** More than 24 GiB (24576Mi), written in Gi or Mi. */
+  static final String MEMORY_MORE_THAN_24GI =
+      "^((2[5-9]|[3-9][0-9]|[1-9][0-9]{2,})Gi|(2457[7-9]|245[89][0-9]|24[6-9][0-9]{2}|2[5-9][0-9]{3}|[3-9][0-9]{4}|[1-9][0-9]{5,})Mi)$";
 }

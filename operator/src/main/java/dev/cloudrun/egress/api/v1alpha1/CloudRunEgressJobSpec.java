@@ -17,6 +17,16 @@ import lombok.Data;
     value = "!has(self.egress.connector) || !self.egress.connector.name.startsWith('projects/') || self.egress.connector.name.contains('/locations/' + self.region + '/connectors/')",
     message = "spec.egress.connector.name names a connector in another region: a connector must be in the job's region (spec.region); write projects/HOST/locations/<spec.region>/connectors/NAME",
     fieldPath = ".egress.connector.name")
+// A connector in another project than its network (a Shared VPC service project) must be made on a
+// subnet. Standard CEL cannot cut the project out of two paths, so each side is compared with
+// spec.project: in it (a short name, or a path in it) or not. Two paths outside spec.project are
+// taken as the same host project (a shared connector in the host, which may use a range).
+@ValidationRule(
+    value = "!has(self.egress.connector) || self.egress.connector.existing || !has(self.egress.connector.ipCidrRange)"
+        + " || (!self.egress.network.startsWith('projects/') || self.egress.network.startsWith('projects/' + self.project + '/'))"
+        + " == (!self.egress.connector.name.startsWith('projects/') || self.egress.connector.name.startsWith('projects/' + self.project + '/'))",
+    message = "spec.egress.connector.ipCidrRange cannot be used when the connector and spec.egress.network are in different projects (a Shared VPC network used from a service project): GCP makes such a connector only on an existing subnet; remove ipCidrRange and set spec.egress.connector.subnet to the /28 subnet the Shared VPC admin created for it, with project: HOST_PROJECT",
+    fieldPath = ".egress.connector.ipCidrRange")
 public class CloudRunEgressJobSpec {
 
   @Required

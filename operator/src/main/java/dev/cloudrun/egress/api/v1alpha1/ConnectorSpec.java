@@ -48,7 +48,7 @@ public class ConnectorSpec {
   @ValidationRule(
       value = "self.matches('" + CelPatterns.IPV4_SLASH_28 + "')",
       message = "spec.egress.connector.ipCidrRange must be an IPv4 /28 starting on its block boundary (last octet a multiple of 16), e.g. 10.8.0.0/28")
-  @JsonPropertyDescription("An unused /28 in the network for the connector's instances, e.g. 10.8.0.0/28 (--range). Its subnet is hidden, so a NAT must cover all subnetworks. Exactly one of ipCidrRange or subnet.")
+  @JsonPropertyDescription("An unused /28 in the network for the connector's instances, e.g. 10.8.0.0/28 (--range). Its subnet is hidden, so a NAT must cover all subnetworks. Only for a connector in the network's own project: a connector in a Shared VPC service project needs subnet. Exactly one of ipCidrRange or subnet.")
   private String ipCidrRange;
 
   @JsonPropertyDescription("An existing /28 subnet for the connector (--subnet, --subnet-project). Exactly one of ipCidrRange or subnet.")
@@ -100,7 +100,7 @@ public class ConnectorSpec {
     @ValidationRule(
         value = "self.matches('" + CelPatterns.PROJECT + "')",
         message = "subnet project must be a GCP project ID such as my-host-project")
-    @JsonPropertyDescription("Project that holds the subnet (the Shared VPC host project). Defaults to spec.project.")
+    @JsonPropertyDescription("Project that holds the subnet (the Shared VPC host project). Defaults to the project of spec.egress.network (spec.project for a network given by name).")
     private String project;
   }
 }

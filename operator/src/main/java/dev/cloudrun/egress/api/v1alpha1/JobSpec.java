@@ -25,6 +25,23 @@ import lombok.Data;
     value = "!(self.cpu in ['6', '8']) || self.memory.matches('" + CelPatterns.MEMORY_AT_LEAST_4GI + "')",
     message = "spec.job.memory must be at least 4Gi when spec.job.cpu is 6 or 8: raise memory to 4Gi or lower cpu",
     fieldPath = ".memory")
+// Cloud Run's minimum CPUs for a memory size, one rule per CPU value so that one cause gives one error
+@ValidationRule(
+    value = "self.cpu != '1' || !self.memory.matches('" + CelPatterns.MEMORY_MORE_THAN_4GI + "')",
+    message = "spec.job.cpu must be at least 2 when spec.job.memory is more than 4Gi (Cloud Run's minimum CPUs for that memory): raise cpu to \"2\" or lower memory to 4Gi",
+    fieldPath = ".cpu")
+@ValidationRule(
+    value = "self.cpu != '2' || !self.memory.matches('" + CelPatterns.MEMORY_MORE_THAN_8GI + "')",
+    message = "spec.job.cpu must be at least 4 when spec.job.memory is more than 8Gi (Cloud Run's minimum CPUs for that memory): raise cpu to \"4\" or lower memory to 8Gi",
+    fieldPath = ".cpu")
+@ValidationRule(
+    value = "self.cpu != '4' || !self.memory.matches('" + CelPatterns.MEMORY_MORE_THAN_16GI + "')",
+    message = "spec.job.cpu must be at least 6 when spec.job.memory is more than 16Gi (Cloud Run's minimum CPUs for that memory): raise cpu to \"6\" or lower memory to 16Gi",
+    fieldPath = ".cpu")
+@ValidationRule(
+    value = "self.cpu != '6' || !self.memory.matches('" + CelPatterns.MEMORY_MORE_THAN_24GI + "')",
+    message = "spec.job.cpu must be 8 when spec.job.memory is more than 24Gi (Cloud Run's minimum CPUs for that memory): raise cpu to \"8\" or lower memory to 24Gi",
+    fieldPath = ".cpu")
 @ValidationRule(
     value = "!has(self.env) || !has(self.secretEnv) || self.secretEnv.all(s, !self.env.exists(e, e.name == s.name))",
     message = "spec.job.env and spec.job.secretEnv set the same variable: each variable must come from one of them only",
@@ -107,7 +124,7 @@ public class JobSpec {
   @ValidationRule(
       value = "self.matches('" + CelPatterns.CPU + "')",
       message = "spec.job.cpu must be one of \"1\", \"2\", \"4\", \"6\", \"8\" (whole CPUs, quoted in YAML)")
-  @JsonPropertyDescription("CPU limit per task (--cpu): \"1\", \"2\", \"4\", \"6\" or \"8\". Default \"1\".")
+  @JsonPropertyDescription("CPU limit per task (--cpu): \"1\", \"2\", \"4\", \"6\" or \"8\". Default \"1\". 4 CPUs need at least 2Gi of memory, 6 or 8 at least 4Gi; memory above 4Gi needs at least 2 CPUs, above 8Gi 4, above 16Gi 6, above 24Gi 8.")
   private String cpu = "1";
 
   @Default("512Mi")
@@ -115,7 +132,10 @@ public class JobSpec {
   @ValidationRule(
       value = "self.matches('" + CelPatterns.MEMORY + "')",
       message = "spec.job.memory must be a whole number of Mi or Gi, such as 512Mi or 2Gi")
-  @JsonPropertyDescription("Memory limit per task (--memory), in Mi or Gi, e.g. 512Mi. Default 512Mi.")
+  @ValidationRule(
+      value = "!self.matches('" + CelPatterns.MEMORY + "') || self.matches('" + CelPatterns.MEMORY_512MI_TO_32GI + "')",
+      message = "spec.job.memory must be from 512Mi to 32Gi, the least and the most memory Cloud Run gives a job's task")
+  @JsonPropertyDescription("Memory limit per task (--memory), in Mi or Gi, from 512Mi to 32Gi, e.g. 512Mi. Default 512Mi. See cpu for the CPUs each size needs.")
   private String memory = "512Mi";
 
   @Size(max = 50)
