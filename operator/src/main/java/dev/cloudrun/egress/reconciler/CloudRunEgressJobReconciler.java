@@ -95,7 +95,8 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
     DiagnosisPart.Outcome diagnosis = guarded(cr, pass, List.of(ProbeJobPart.PART, ProbeJobPart.RUN),
         () -> DiagnosisPart.reconcile(pass, connector, addresses, partsReady), failed -> new DiagnosisPart.Outcome(failed, false, null, false));
     // What the ledger holds and the spec no longer implies: deleted once nothing current uses it.
-    PartResult stale = guarded(cr, pass, ALL_PARTS, () -> Release.stale(pass, new Release.Gates(nat.isReady(), job.isReady())), failed -> failed);
+    PartResult stale = guarded(cr, pass, ALL_PARTS, () -> Release.stale(pass,
+        new Release.Gates(nat.isReady(), job.isReady() || connector.reason().equals(ConnectorPart.WAITING_FOR_OLD_CONNECTOR))), failed -> failed);
     // What no part drove: intents and operations whose target the spec no longer implies.
     PartResult leftOver = guarded(cr, pass, List.of(), () -> {
       pass.settleTheRest();
@@ -107,8 +108,10 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
     status.setEgressIPs(fixedEgressIps(cr.getSpec(), addresses));
     List<PartResult> parts = List.of(connector, nat, firewall, job, diagnosis.result(), stale, leftOver);
     summarize(status, generation, pass, parts, connector, nat, firewall, job);
-    boolean moving = !pass.operations().isEmpty() || parts.stream().anyMatch(r -> r.progress() == PartResult.Progress.PROGRESSING);
     boolean stalled = parts.stream().anyMatch(r -> r.progress() == PartResult.Progress.BLOCKED);
+    // A part that waits while another is blocked (the job on a connector that is NotOwned) waits on
+    // the user, not on GCP: with nothing in flight the resource comes back at the error ceiling.
+    boolean moving = !pass.operations().isEmpty() || !stalled && parts.stream().anyMatch(r -> r.progress() == PartResult.Progress.PROGRESSING);
     boolean refused = parts.stream().anyMatch(r -> r.reason().equals(GCP_ERROR)) || diagnosis.probeRefused();
     Duration next = refused ? settings.errorCeiling() // never sooner, even with other parts' operations or a probe in flight
         : soonerForProbe(diagnosis, pass.now, moving ? (pass.operations().stream().anyMatch(o -> o.getName().isEmpty()) ? Duration.ZERO : settings.pollInterval())

@@ -167,7 +167,8 @@ final class CloudRunJobPart {
       return PartResult.progressing("Updating", "Cloud Run job " + name + " is reconciling.");
     }
     if (terminal.getState() == Condition.State.CONDITION_FAILED) {
-      return PartResult.blocked("JobFailed", "Cloud Run job " + name + " is not ready: " + terminal.getMessage());
+      return PartResult.blocked("JobFailed", "Cloud Run job " + name + " is not ready: " + terminal.getMessage()
+          + ". Fix what Cloud Run reports (often the image, the service account or the KMS key in spec.job); the operator updates the job when the spec changes.");
     }
     return PartResult.ready("Ready", "Cloud Run job " + name + " is ready with " + vpcSummary(desired) + ".");
   }

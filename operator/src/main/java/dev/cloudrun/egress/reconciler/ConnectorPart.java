@@ -11,10 +11,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /** The Serverless VPC Access connector: desired from the spec, observed by list, created, patched, deleted. */
 final class ConnectorPart {
   static final String PART = "connector";
+  /** The reason while a connector of the ledger holds what the new one needs: it is deleted first, although the job still uses it. */
+  static final String WAITING_FOR_OLD_CONNECTOR = "WaitingForOldConnector";
   private static final int DEFAULT_MIN = 2;
   private static final int DEFAULT_MAX = 10;
 
@@ -69,6 +72,13 @@ final class ConnectorPart {
     }
     Connector desired = desired(pass);
     if (observed == null) {
+      Optional<Connector> old = oldConnectorInTheWay(pass, desired);
+      if (old.isPresent()) {
+        // GCP puts one connector on a subnet, and connector ranges may not overlap: the old one goes first.
+        return PartResult.progressing(WAITING_FOR_OLD_CONNECTOR, "Waiting for connector " + old.get().getName()
+            + ", which the spec no longer names and which holds the same " + (desired.getIpCidrRange().isEmpty() ? "subnet" : "range")
+            + ", to be deleted before " + name + " is created; the job has no egress meanwhile.");
+      }
       if (!pass.ledger.record(key, Ledger.State.Creating)) {
         return Pass.ledgerFull(key);
       }
@@ -97,6 +107,20 @@ final class ConnectorPart {
       return pass.correctDrift(PART, "Connector " + name, mask, name, () -> pass.services.gcp().connectorPatcher.patch(desired, mask));
     }
     return byState(observed, "connector");
+  }
+
+  /** A connector of the ledger the spec no longer names that occupies the subnet or range {@code desired} needs. */
+  private static Optional<Connector> oldConnectorInTheWay(Pass pass, Connector desired) {
+    Set<Ledger.Key> implied = Ledger.implied(pass.cr);
+    return pass.ledger.keys().stream()
+        .filter(k -> k.kind() == Ledger.Kind.CONNECTOR && !implied.contains(k))
+        .map(k -> {
+          String[] path = k.name().split("/");
+          return pass.inventory.connectors(path[1], path[3]).get(k.name());
+        })
+        .filter(c -> c != null && (!desired.getIpCidrRange().isEmpty() && desired.getIpCidrRange().equals(c.getIpCidrRange())
+            || !desired.getSubnet().getName().isEmpty() && desired.getSubnet().getName().equals(c.getSubnet().getName())))
+        .findFirst();
   }
 
   /**

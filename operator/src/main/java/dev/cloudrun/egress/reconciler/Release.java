@@ -22,7 +22,8 @@ final class Release {
   /**
    * Releases the stale entries. A stale address waits until the NAT no longer uses it (the NAT part
    * is ready), a stale connector until the job no longer does (the job part is ready): a rename
-   * never leaves the job or the NAT pointing at a deleted object.
+   * never leaves the job or the NAT pointing at a deleted object, unless GCP leaves no choice (a new
+   * connector on the old one's subnet or range waits for it to go).
    */
   static PartResult stale(Pass pass, Gates gates) {
     return release(pass, Ledger.implied(pass.cr), gates);

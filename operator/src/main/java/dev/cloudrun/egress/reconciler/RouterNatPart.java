@@ -7,6 +7,7 @@ import com.google.cloud.compute.v1.RouterNat;
 import com.google.cloud.compute.v1.RouterNatLogConfig;
 import com.google.cloud.compute.v1.RouterNatSubnetworkToNat;
 import com.google.cloud.compute.v1.UpdateRouterRequest;
+import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJob;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.NatStatus;
 import dev.cloudrun.egress.api.v1alpha1.ConnectorSpec;
 import dev.cloudrun.egress.api.v1alpha1.NatSpec;
@@ -33,7 +34,7 @@ final class RouterNatPart {
         .setName(spec.getName())
         .setNatIpAllocateOption(manual ? "MANUAL_ONLY" : "AUTO_ONLY")
         .addAllNatIps(manual ? addressLinks : List.of());
-    List<String> subnets = coveredSubnets(pass);
+    List<String> subnets = coveredSubnets(pass.cr);
     if (subnets.isEmpty()) {
       nat.setSourceSubnetworkIpRangesToNat(spec.getCovers() == NatSpec.Coverage.AllPrimaryRanges
           ? "ALL_SUBNETWORKS_ALL_PRIMARY_IP_RANGES" : "ALL_SUBNETWORKS_ALL_IP_RANGES");
@@ -57,16 +58,16 @@ final class RouterNatPart {
    * The subnets a NAT must list, or none for "all subnetworks". A connector on an ipCidrRange has a
    * hidden subnet that cannot be listed, so by default its NAT covers all subnetworks.
    */
-  static List<String> coveredSubnets(Pass pass) {
-    NatSpec spec = pass.cr.getSpec().getEgress().getNat();
+  static List<String> coveredSubnets(CloudRunEgressJob cr) {
+    NatSpec spec = cr.getSpec().getEgress().getNat();
     if (spec.getCovers() != null) {
       return spec.getCovers() == NatSpec.Coverage.ListedSubnetworks ? spec.getSubnetworks() : List.of();
     }
-    ConnectorSpec connector = pass.cr.getSpec().getEgress().getConnector();
+    ConnectorSpec connector = cr.getSpec().getEgress().getConnector();
     if (connector != null) {
       return connector.getSubnet() != null ? List.of(connector.getSubnet().getName()) : List.of();
     }
-    return List.of(pass.cr.getSpec().getEgress().getDirectVpc().getSubnet());
+    return List.of(cr.getSpec().getEgress().getDirectVpc().getSubnet());
   }
 
   static PartResult reconcile(Pass pass, Claims claims, AddressPart.Addresses addresses) {

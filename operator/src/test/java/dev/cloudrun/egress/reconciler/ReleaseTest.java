@@ -51,6 +51,7 @@ class ReleaseTest {
           c.getSpec().getEgress().getConnector().setName("vpc-conn-europe-2");
           c.getSpec().getEgress().getConnector().setIpCidrRange("10.8.0.16/28");
         }),
+        Arguments.of("renamed connector on the same range", (Consumer<CloudRunEgressJob>) c -> c.getSpec().getEgress().getConnector().setName("vpc-conn-europe-3")),
         Arguments.of("renamed router", (Consumer<CloudRunEgressJob>) c -> c.getSpec().getEgress().getNat().setRouter("egress-router-2")),
         Arguments.of("renamed NAT", (Consumer<CloudRunEgressJob>) c -> c.getSpec().getEgress().getNat().setName("egress-nat-2")),
         Arguments.of("renamed address", (Consumer<CloudRunEgressJob>) c -> c.getSpec().getEgress().getNat().getAddresses().get(0).setName("github-egress-ip-2")),
