@@ -11,6 +11,7 @@ import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobSpec;
 import dev.cloudrun.egress.api.v1alpha1.DiagnosisSpec;
 import dev.cloudrun.egress.api.v1alpha1.EgressSpec;
 import dev.cloudrun.egress.api.v1alpha1.NatSpec;
+import inet.ipaddr.IPAddress;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -35,6 +36,9 @@ public final class PathPredictor {
    */
   public record Observed(String networkName, String connectorTag, Connector connector, Collection<Router> routers,
       Collection<Firewall> firewalls, Collection<Subnetwork> subnetworks, List<String> natIps) {}
+
+  /** Google's serverless infrastructure, a connector's other end (docs/gcp-fidelity.md 3a, 3b). */
+  private static final IPAddress SERVERLESS_INFRASTRUCTURE = Destination.cidr("35.199.224.0/19");
 
   private final CloudRunEgressJobSpec spec;
   private final EgressSpec egress;
@@ -174,7 +178,7 @@ public final class PathPredictor {
           ? rule.getDestinationRangesList().stream().anyMatch(r -> Destination.cidr(r).contains(d.address()))
           : everywhere;
       if (!matches) {
-        if (d.address() == null && unsure == null && !rule.getDestinationRangesList().isEmpty()) {
+        if (d.address() == null && unsure == null && !rule.getDestinationRangesList().isEmpty() && !onlyServerlessInfrastructure(rule)) {
           unsure = rule;
         }
         continue;
@@ -196,6 +200,15 @@ public final class PathPredictor {
           + " (EGRESS deny, priority " + unsure.getPriority() + ") applies depends on the address " + d.host() + " resolves to; give the destination as IP:PORT to check it."));
     }
     return Optional.empty();
+  }
+
+  /**
+   * A rule only for Google's serverless infrastructure (35.199.224.0/19), such as a connector's
+   * implicit {@code aet-...-egrfw} (docs/gcp-fidelity.md 3a): the connector's own other end, not
+   * where a destination's host name resolves, so it leaves the verdict for a name certain.
+   */
+  private static boolean onlyServerlessInfrastructure(Firewall rule) {
+    return rule.getDestinationRangesList().stream().allMatch(r -> SERVERLESS_INFRASTRUCTURE.contains(Destination.cidr(r)));
   }
 
   private boolean matchesPort(Firewall rule, int port) {

@@ -68,13 +68,17 @@ final class AddressPart {
           .setNetworkTier("PREMIUM")
           .setDescription(Ownership.description(pass.cr))
           .build();
-      return pass.create(PART, target, () -> pass.regionalOperation(pass.services.gcp().addresses.insertCallable().call(
+      PartResult creating = pass.create(PART, target, () -> pass.regionalOperation(pass.services.gcp().addresses.insertCallable().call(
           InsertAddressRequest.newBuilder()
               .setProject(pass.targets.networkProject())
               .setRegion(pass.targets.region())
               .setAddressResource(desired)
               .setRequestId(pass.requestId(PART, target))
               .build()).getName()));
+      if (pass.started(PART, target)) {
+        pass.ledger.record(key, Ledger.State.Created); // GCP accepted this resource's create: the others sharing the NAT may claim it
+      }
+      return creating;
     }
     if (!ref.getExisting() && !Ownership.mayManage(pass, key, Ownership.markerOf(observed.getDescription()), false)) {
       return PartResult.blocked("NotOwned", "Address " + target + " exists but this operator did not reserve it; it is left untouched."

@@ -68,12 +68,15 @@ final class Claims {
 
   /**
    * Whether another resource among these manages the shared object: its ledger says the operator
-   * made or adopted it, so this resource, which names it too, may claim it.
+   * made or adopted it, or the object's marker (a uid, for kinds that carry one) names it, so this
+   * resource, which names the object too, may claim it.
    */
-  boolean managedByAnother(Ledger.Key key, CloudRunEgressJob cr) {
+  boolean managedByAnother(Ledger.Key key, CloudRunEgressJob cr, String marker) {
     return all.stream()
-        .filter(other -> !other.getMetadata().getUid().equals(cr.getMetadata().getUid()) && other.getStatus() != null)
-        .anyMatch(other -> new Ledger(other.getStatus()).manages(key));
+        .filter(other -> !other.getMetadata().getUid().equals(cr.getMetadata().getUid()))
+        .anyMatch(other -> other.getStatus() != null && new Ledger(other.getStatus()).manages(key)
+            // or its marker names a resource that uses it, whose ledger may not say so yet
+            || other.getMetadata().getUid().equals(marker) && Ledger.used(other).contains(key));
   }
 
   /**

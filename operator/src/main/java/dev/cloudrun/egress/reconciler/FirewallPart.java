@@ -18,11 +18,17 @@ import java.util.Optional;
 
 /**
  * The EGRESS firewall rules: one allow rule per spec.egress.firewall.allow entry and, with
- * leastPrivilege, a deny-all below them; all target the job's network tag. Rules the spec no
- * longer lists are deleted from the ledger ({@link Release}).
+ * leastPrivilege, a deny-all below them (with a connector, also an allow that keeps the connector's
+ * path to Google's serverless infrastructure open above the deny); all target the job's network
+ * tag. Rules the spec no longer lists are deleted from the ledger ({@link Release}).
  */
 final class FirewallPart {
   static final String PART = "firewall";
+  /**
+   * Google's serverless infrastructure and the ports a connector needs to it: Google's
+   * {@code vpc-connector-to-serverless} and the implicit {@code aet-...-earfw} (docs/gcp-fidelity.md 3a, 3b).
+   */
+  static final String SERVERLESS_RANGE = "35.199.224.0/19";
 
   private FirewallPart() {}
 
@@ -42,6 +48,17 @@ final class FirewallPart {
       rules.put(name, base(pass, name, spec.getAllowPriority(), tags)
           .addAllDestinationRanges(allow.getDestinationRanges())
           .addAllowed(allowed)
+          .build());
+    }
+    if (spec.getLeastPrivilege() && pass.cr.getSpec().getEgress().getConnector() != null) {
+      // The deny would otherwise beat the connector's own rule (the Shared VPC admin's at 1000, or
+      // the implicit one at 100 with denyPriority <= 100) and cut it off (ledger 3b).
+      String name = pass.targets.serverlessRuleName();
+      rules.put(name, base(pass, name, spec.getAllowPriority(), tags)
+          .addDestinationRanges(SERVERLESS_RANGE)
+          .addAllowed(Allowed.newBuilder().setIPProtocol("tcp").addPorts("667"))
+          .addAllowed(Allowed.newBuilder().setIPProtocol("udp").addPorts("665-666"))
+          .addAllowed(Allowed.newBuilder().setIPProtocol("icmp"))
           .build());
     }
     if (spec.getLeastPrivilege()) {
@@ -83,6 +100,9 @@ final class FirewallPart {
     }
     if (spec.getAllow() != null) {
       spec.getAllow().forEach(allow -> names.add(targets.allowRuleName(allow)));
+    }
+    if (spec.getLeastPrivilege() && cr.getSpec().getEgress().getConnector() != null) {
+      names.add(targets.serverlessRuleName());
     }
     if (spec.getLeastPrivilege()) {
       names.add(targets.denyRuleName());

@@ -84,7 +84,7 @@ final class Ownership {
     if (state == Ledger.State.Creating && marker == NO_MARKER_POSSIBLE && asCreateAsked) {
       return ledger.record(key, Ledger.State.Created);
     }
-    if (key.kind().shareable && (pass.claims.managedByAnother(key, pass.cr) || pass.managedByAnotherAnywhere(key))) {
+    if (key.kind().shareable && (pass.claims.managedByAnother(key, pass.cr, marker) || pass.managedByAnotherAnywhere(key, marker))) {
       return ledger.record(key, Ledger.State.Claimed);
     }
     if (pass.cr.getSpec().getAdoptExisting()) {

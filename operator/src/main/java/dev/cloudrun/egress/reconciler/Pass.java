@@ -325,9 +325,9 @@ final class Pass {
    * Whether a resource in any namespace, read live, manages the shared object: one the operator does
    * not watch may have created it. Asked only while the object is not in this ledger yet.
    */
-  boolean managedByAnotherAnywhere(Ledger.Key key) {
+  boolean managedByAnotherAnywhere(Ledger.Key key, String marker) {
     try {
-      return new Claims(cluster.everywhere()).managedByAnother(key, cr);
+      return new Claims(cluster.everywhere()).managedByAnother(key, cr, marker);
     } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
       return false; // not known to be the operator's: left untouched
     }

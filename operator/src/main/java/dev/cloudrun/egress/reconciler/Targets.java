@@ -92,6 +92,14 @@ public record Targets(
     return ruleName("deny-all");
   }
 
+  /**
+   * The least-privilege allow that keeps a connector's path to Google's serverless infrastructure
+   * open (docs/gcp-fidelity.md 3b). Not "allow-...": an allow entry may be named "serverless".
+   */
+  public String serverlessRuleName() {
+    return ruleName("to-serverless");
+  }
+
   private String ruleName(String suffix) {
     return derivedName("crej-", "-" + suffix);
   }

@@ -154,6 +154,25 @@ class PathPredictorTest {
     assertThat(github.message()).contains("allow-github", "give the destination as IP:PORT");
   }
 
+  /**
+   * The connector's implicit aet-...-egrfw (docs/gcp-fidelity.md 3a) denies ports at 100, but only
+   * to Google's serverless infrastructure, where no host name resolves: it leaves a name's verdict
+   * as the other rules give it.
+   */
+  @Test
+  void aRuleOnlyForGooglesServerlessInfrastructureDoesNotMakeAHostNameUncertain() {
+    destinations("github.com:443");
+    firewalls.add(rule("aet-europewest2-vpc--conn--europe-egrfw", 100, false, "35.199.224.0/19", List.of()));
+    Prediction github = predict().get(1);
+    assertThat(github.reachable()).isTrue();
+    assertThat(github.reason()).isEqualTo("Predicted");
+    assertThat(github.message()).doesNotContain("egrfw");
+
+    firewalls.add(rule("deny-all", 950, false, "0.0.0.0/0", List.of()));
+    firewalls.add(rule("allow-github", 900, true, "140.82.112.0/20", List.of("443")));
+    assertThat(predict().get(1).message()).as("as without it: the probe decides").contains("allow-github", "give the destination as IP:PORT");
+  }
+
   @Test
   void connectorInErrorOrAnotherRegionCarriesNothing() {
     destinations("10.20.4.10:443");

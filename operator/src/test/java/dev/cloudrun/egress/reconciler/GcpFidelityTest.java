@@ -2,9 +2,22 @@ package dev.cloudrun.egress.reconciler;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.cloud.compute.v1.Allowed;
+import com.google.cloud.compute.v1.Firewall;
+import com.google.cloud.compute.v1.InsertFirewallRequest;
+import com.google.cloud.run.v2.Container;
+import com.google.cloud.run.v2.Execution;
+import com.google.cloud.run.v2.Job;
+import com.google.cloud.run.v2.Task;
 import com.google.cloud.vpcaccess.v1.Connector;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJob;
+import dev.cloudrun.egress.gcp.fake.GcpState;
+import dev.cloudrun.egress.testing.Manifests;
 import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -89,6 +102,83 @@ class GcpFidelityTest {
     Connector patched = harness.gcp.connector(CONNECTOR).orElseThrow();
     assertThat(patched.getMinInstances()).isEqualTo(2);
     assertThat(patched.getMaxThroughput()).isEqualTo(500);
+  }
+
+  /**
+   * Ledger 3b: a connector in a service project on a Shared VPC gets no implicit rules; the host's
+   * admin adds Google's four at the default priority 1000, and the least-privilege deny at 950
+   * would beat vpc-connector-to-serverless and cut the connector off. The operator's own allow at
+   * allowPriority keeps it open: the probe's check through the connector passes, and the same
+   * check played against GCP without that one rule times out.
+   */
+  @Test
+  void leastPrivilegeKeepsASharedVpcServiceProjectConnectorsPathToServerlessInfrastructure() throws Exception {
+    String host = "net-host";
+    harness = new OperatorHarness();
+    harness.gcp.seedNetwork(host, "shared-vpc");
+    harness.gcp.seedSubnetwork(host, "europe-west2", "svc-conn-euw2", "shared-vpc", "10.100.0.0/28");
+    harness.gcp.seedSubnetwork(host, "europe-west2", "corp-tools", "shared-vpc", "10.20.0.0/16");
+    List<String> serverless = List.of("35.199.224.0/19");
+    List<Allowed> connectorPorts = List.of(Allowed.newBuilder().setIPProtocol("tcp").addPorts("667").build(),
+        Allowed.newBuilder().setIPProtocol("udp").addPorts("665-666").build(), Allowed.newBuilder().setIPProtocol("icmp").build());
+    // Google's recipe, run by the host's admin: no --priority, so 1000.
+    hostRule(host, Firewall.newBuilder().setName("serverless-to-vpc-connector").setDirection("INGRESS").addAllSourceRanges(serverless)
+        .addTargetTags("vpc-connector").addAllAllowed(connectorPorts));
+    hostRule(host, Firewall.newBuilder().setName("vpc-connector-to-serverless").setDirection("EGRESS").addAllDestinationRanges(serverless)
+        .addTargetTags("vpc-connector").addAllAllowed(connectorPorts));
+    hostRule(host, Firewall.newBuilder().setName("vpc-connector-health-checks").setDirection("INGRESS")
+        .addAllSourceRanges(List.of("35.191.0.0/16", "35.191.192.0/18", "130.211.0.0/22")).addTargetTags("vpc-connector")
+        .addAllowed(Allowed.newBuilder().setIPProtocol("tcp").addPorts("667")));
+    hostRule(host, Firewall.newBuilder().setName("vpc-connector-requests").setDirection("INGRESS").addSourceTags("vpc-connector")
+        .addAllAllowed(List.of(Allowed.newBuilder().setIPProtocol("tcp").build(), Allowed.newBuilder().setIPProtocol("udp").build(),
+            Allowed.newBuilder().setIPProtocol("icmp").build())));
+    OperatorHarness.awaitTrue(() -> harness.gcp.firewalls(host).size() == 4);
+    harness.start();
+
+    CloudRunEgressJob cr = harness.client.resource(Serialization.unmarshal(Manifests.mergePatch(Manifests.example("01-seed-github-static-ip"),
+        Manifests.YAML.readTree("{spec: {egress: {vpcEgress: PrivateRangesOnly, network: projects/" + host + "/global/networks/shared-vpc,"
+            + " connector: {name: svc-conn-euw2, ipCidrRange: null, subnet: {name: svc-conn-euw2, project: " + host + "}}, nat: null},"
+            + " diagnosis: {destinations: ['10.20.4.10:443'], probe: {enabled: true}}}}")).toString(), CloudRunEgressJob.class)).create();
+    cr = harness.await(cr, r -> OperatorHarness.hasCondition(r, Conditions.EGRESS_REACHABLE, "True")
+        && DiagnosisPart.VERIFIED.equals(OperatorHarness.condition(r, Conditions.EGRESS_REACHABLE).getReason()), Duration.ofSeconds(60));
+
+    assertThat(cr.getStatus().getDiagnosis().getProbe().getResults()).filteredOn(r -> r.getName().equals("10.20.4.10:443"))
+        .singleElement().satisfies(r -> assertThat(r.getExitCode()).isZero());
+    assertThat(harness.gcp.firewalls(host)).extracting(Firewall::getName).as("3b: GCP made no aet- rules")
+        .noneMatch(name -> name.startsWith("aet-"));
+    assertThat(harness.gcp.firewalls("myproject")).isEmpty();
+    Firewall keep = harness.gcp.firewall(host, "crej-my-agent-4-to-serverless").orElseThrow();
+    assertThat(keep.getDirection()).isEqualTo("EGRESS");
+    assertThat(keep.getPriority()).isEqualTo(900).isLessThan(harness.gcp.firewall(host, "crej-my-agent-4-deny-all").orElseThrow().getPriority());
+    assertThat(keep.getTargetTagsList()).containsExactly("vpc-connector-europe-west2-svc-conn-euw2");
+    assertThat(keep.getDestinationRangesList()).containsExactly("35.199.224.0/19");
+    assertThat(keep.getAllowedList()).isEqualTo(connectorPorts);
+    assertThat(cr.getStatus().getFirewall().getRules()).contains("crej-my-agent-4-to-serverless");
+    assertThat(Ledger.implied(cr)).contains(new Ledger.Key(Ledger.Kind.FIREWALL, "projects/" + host + "/global/firewalls/crej-my-agent-4-to-serverless"));
+
+    // The probe's task for that check, played by the fake's simulation: with GCP as it is, and without the operator's rule.
+    Job probe = Job.newBuilder().setName("projects/myproject/locations/europe-west2/jobs/my-agent-4-egress-probe").build();
+    Task task = Task.newBuilder().setIndex(0).addContainers(Container.newBuilder().addArgs("egress-probe").addArgs("dest:10.20.4.10:443"))
+        .setVpcAccess(harness.gcp.job("projects/myproject/locations/europe-west2/jobs/my-agent-4").orElseThrow().getTemplate().getTemplate().getVpcAccess())
+        .build();
+    GcpState withoutTheRule = (GcpState) Proxy.newProxyInstance(GcpState.class.getClassLoader(), new Class<?>[] {GcpState.class}, (proxy, method, args) -> {
+      try {
+        Object answer = method.invoke(harness.gcp, args);
+        return method.getName().equals("firewalls")
+            ? ((List<?>) answer).stream().filter(f -> !((Firewall) f).getName().equals("crej-my-agent-4-to-serverless")).toList()
+            : answer;
+      } catch (InvocationTargetException e) {
+        throw e.getCause();
+      }
+    });
+    assertThat(harness.gcp.run().egressProbe().exitCode(probe, Execution.getDefaultInstance(), task, harness.gcp)).isZero();
+    assertThat(harness.gcp.run().egressProbe().exitCode(probe, Execution.getDefaultInstance(), task, withoutTheRule))
+        .as("the deny at 950 beats vpc-connector-to-serverless at 1000: the connector is cut off").isEqualTo(21);
+  }
+
+  private void hostRule(String host, Firewall.Builder rule) {
+    harness.gcpClients.firewalls.insertCallable().call(InsertFirewallRequest.newBuilder().setProject(host)
+        .setFirewallResource(rule.setNetwork("projects/" + host + "/global/networks/shared-vpc")).build());
   }
 
   /** GCP writes over {@link #RESYNCS} resync intervals (2 s in the harness), once the last follow-up passes are done. */

@@ -85,6 +85,7 @@ class ReleaseTest {
     harness.client.resource(converged).delete();
     harness.awaitGone(converged);
     assertThat(gcpObjects()).as("GCP after deletion").isEmpty();
+    assertThat(harness.gcp.firewalls(PROJECT)).as("GCP's own connector rules went with the connector").isEmpty();
   }
 
   /** Issue 12: replacePolicy: Recreate was admitted and documented but did nothing. */
@@ -173,7 +174,9 @@ class ReleaseTest {
       r.getNatsList().forEach(n -> names.add("nat projects/" + PROJECT + "/regions/" + REGION + "/routers/" + r.getName() + "/nats/" + n.getName()));
     }
     harness.gcpClients.addresses.list(PROJECT, REGION).iterateAll().forEach(a -> names.add("address projects/" + PROJECT + "/regions/" + REGION + "/addresses/" + a.getName()));
-    harness.gcp.firewalls(PROJECT).forEach(f -> names.add("firewall projects/" + PROJECT + "/global/firewalls/" + f.getName()));
+    // GCP's own aet-... rules of the connector come and go with it (docs/gcp-fidelity.md 3a): not the operator's.
+    harness.gcp.firewalls(PROJECT).stream().filter(f -> !f.getName().startsWith("aet-"))
+        .forEach(f -> names.add("firewall projects/" + PROJECT + "/global/firewalls/" + f.getName()));
     harness.gcpClients.jobs.listJobs("projects/" + PROJECT + "/locations/" + REGION).iterateAll().forEach(j -> names.add("job " + j.getName()));
     return names;
   }

@@ -98,8 +98,12 @@ class SeedJobTest {
     assertThat(deny.getDenied(0).getIPProtocol()).isEqualTo("all");
     assertThat(deny.getDestinationRangesList()).containsExactly("0.0.0.0/0");
     assertThat(deny.getTargetTagsList()).containsExactly(tag);
-    assertThat(seed.getStatus().getFirewall().getRules())
-        .containsExactly("crej-my-agent-4-allow-github", "crej-my-agent-4-allow-corp", "crej-my-agent-4-deny-all");
+    Firewall serverless = harness.gcp.firewall("myproject", "crej-my-agent-4-to-serverless").orElseThrow();
+    assertThat(serverless.getPriority()).as("the connector's own path, above the deny (docs/gcp-fidelity.md 3b)").isEqualTo(900);
+    assertThat(serverless.getDestinationRangesList()).containsExactly("35.199.224.0/19");
+    assertThat(serverless.getTargetTagsList()).containsExactly(tag);
+    assertThat(seed.getStatus().getFirewall().getRules()).containsExactly("crej-my-agent-4-allow-github", "crej-my-agent-4-allow-corp",
+        "crej-my-agent-4-to-serverless", "crej-my-agent-4-deny-all");
   }
 
   @Test

@@ -27,7 +27,7 @@ import lombok.Data;
 public class FirewallSpec {
 
   @Default("false")
-  @JsonPropertyDescription("Least privilege: also create a rule that denies all other egress from the job's network tag, at denyPriority, which beats the connector's implicit allow-all at 1000.")
+  @JsonPropertyDescription("Least privilege: also create a rule that denies all other egress from the job's network tag at denyPriority, which beats the implied allow-all egress rule at 65535. With a connector, also an allow rule at allowPriority for the connector's own traffic to Google's serverless infrastructure (tcp:667, udp:665-666 and icmp to 35.199.224.0/19), which the deny would otherwise cut off.")
   private Boolean leastPrivilege = false;
 
   @Default("900")
@@ -39,7 +39,7 @@ public class FirewallSpec {
   @Default("950")
   @Min(1)
   @Max(999)
-  @JsonPropertyDescription("Priority of the least-privilege deny rule, below 1000 so it beats the connector's implicit allow rules. Default 950.")
+  @JsonPropertyDescription("Priority of the least-privilege deny rule (lower wins). It beats the implied allow-all egress rule at 65535, and at 1-999 also egress allow rules others made at the default priority 1000. Default 950.")
   private Integer denyPriority = 950;
 
   @Size(max = 20)

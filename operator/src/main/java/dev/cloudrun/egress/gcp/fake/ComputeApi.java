@@ -137,6 +137,18 @@ public final class ComputeApi {
     sim.locked(() -> firewalls.remove(scope(project, null) + "/firewalls/" + name));
   }
 
+  /**
+   * A rule GCP makes itself, without an operation (a connector's implicit rules, ledger row 3a),
+   * stored as compute answers any rule: {@code network} must already be the network's URL.
+   */
+  Firewall putImplicitFirewall(String project, Firewall rule) {
+    return sim.locked(() -> {
+      String key = scope(project, null) + "/firewalls/" + rule.getName();
+      return firewalls.put(key, rule.toBuilder().setKind("compute#firewall").setId(nextId())
+          .setCreationTimestamp(timestamp(sim.now())).setSelfLink(BASE + key).setDisabled(false).build());
+    });
+  }
+
   public void deleteAddress(String project, String region, String name) {
     sim.locked(() -> removeAddress(scope(project, region) + "/addresses/" + name));
   }

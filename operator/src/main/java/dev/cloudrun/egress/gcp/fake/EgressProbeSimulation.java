@@ -29,14 +29,23 @@ import java.util.concurrent.ConcurrentHashMap;
  * carries it, ending with the probe script's exit code. It models GCP, not the operator: metadata
  * requests are answered inside the sandbox unless the container's proxy variables send them to a
  * proxy; public traffic with PRIVATE_RANGES_ONLY leaves from Google's network, from
- * {@link #GOOGLE_EGRESS_IP}; traffic entering the VPC needs a READY connector in the job's region,
- * passes the network's EGRESS firewall rules (lowest priority number first, deny before allow,
- * implied allow), reaches a private address only in a subnet of the network, and a public one only
- * through a Cloud NAT on the network, in the region, covering its source (a connector on an
- * ipCidrRange is covered only by all-subnetworks NATs), from that NAT's first IP as the router's
- * status shows it (a reserved address, or one allocated for an automatic NAT). An egress-ip check
- * sees the source IP its echo request had. Names resolve through {@link #resolve}; anything else
- * fails DNS.
+ * {@link #GOOGLE_EGRESS_IP}; traffic entering the VPC needs a READY connector in the job's region
+ * whose own path back to Google's serverless infrastructure is open (below), passes the network's
+ * EGRESS firewall rules (lowest priority number first, deny before allow, implied allow), reaches a
+ * private address only in a subnet of the network, and a public one only through a Cloud NAT on
+ * the network, in the region, covering its source (a connector on an ipCidrRange is covered only
+ * by all-subnetworks NATs), from that NAT's first IP as the router's status shows it (a reserved
+ * address, or one allocated for an automatic NAT). An egress-ip check sees the source IP its echo
+ * request had. Names resolve through {@link #resolve}; anything else fails DNS.
+ *
+ * <p>The connector's return path (ledger rows 3a and 3b): Google lists EGRESS tcp:667, udp:665-666
+ * and icmp from the connector to 35.199.224.0/19 among the rules "necessary ... for the connector's
+ * operation" (G-svpc, App Engine's "Required firewall rules for connectors in service projects":
+ * {@code vpc-connector-to-serverless}; in its own project the implicit {@code aet-...-earfw} at
+ * priority 100). So a connector whose egress to 35.199.224.0/19 on tcp:667 loses to a deny (the
+ * first matching EGRESS rule on its tags, as for any traffic) carries nothing: every check through
+ * it times out. Its state stays READY: no public source shows GCP reporting a cut-off connector
+ * any other way.
  */
 public final class EgressProbeSimulation implements TaskBehaviour {
   /** The IP public traffic shows when it leaves from Google's network instead of a NAT: never a NAT's. */
@@ -52,6 +61,9 @@ public final class EgressProbeSimulation implements TaskBehaviour {
   private static final List<Cidr> PRIVATE = List.of("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10",
       "240.0.0.0/4", "199.36.153.4/30", "199.36.153.8/30").stream().map(Cidr::parse).toList();
   private static final List<String> METADATA_HOSTS = List.of("metadata.google.internal", "169.254.169.254");
+  /** Google's serverless infrastructure and the connector's proxy port there (ledger 3a/3b). */
+  private static final Cidr SERVERLESS_RANGE = Cidr.parse(VpcAccessApi.SERVERLESS_RANGE);
+  private static final int SERVERLESS_PORT = 667;
 
   private final Map<String, String> dns = new ConcurrentHashMap<>();
 
@@ -188,6 +200,7 @@ public final class EgressProbeSimulation implements TaskBehaviour {
             sourceSubnet = c.getSubnet().getName();
             network = lastSegment(state.subnetwork(project, region, sourceSubnet).orElseThrow().getNetwork());
           }
+          usable = !firewallDrops(SERVERLESS_RANGE, SERVERLESS_PORT); // the connector's return path is cut
         }
       } else if (vpc.getNetworkInterfacesCount() > 0) {
         VpcAccess.NetworkInterface nic = vpc.getNetworkInterfaces(0);

@@ -1,5 +1,8 @@
 package dev.cloudrun.egress.gcp.fake;
 
+import com.google.cloud.compute.v1.Allowed;
+import com.google.cloud.compute.v1.Denied;
+import com.google.cloud.compute.v1.Firewall;
 import com.google.cloud.compute.v1.Subnetwork;
 import com.google.cloud.vpcaccess.v1.Connector;
 import com.google.cloud.vpcaccess.v1.ListConnectorsResponse;
@@ -7,6 +10,7 @@ import com.google.cloud.vpcaccess.v1.OperationMetadata;
 import com.google.longrunning.Operation;
 import com.google.protobuf.Empty;
 import com.google.protobuf.Message;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -25,6 +29,10 @@ public final class VpcAccessApi {
   private static final Set<String> MACHINE_TYPES = Set.of("f1-micro", "e2-micro", "e2-standard-4");
   private static final Set<String> PATCHABLE = Set.of("machineType", "minInstances", "maxInstances");
   private static final int DEFAULT_PAGE_SIZE = 100;
+  /** Google's serverless infrastructure, the connector's other end (ledger 3a/3b: G-svpc, "serverless VPC return path"). */
+  static final String SERVERLESS_RANGE = "35.199.224.0/19";
+  /** The suffixes of a connector's implicit firewall rules (ledger 3a). */
+  private static final List<String> IMPLICIT_KINDS = List.of("hcfw", "rsgfw", "earfw", "egrfw", "sbntfw", "tagfw");
 
   private final Simulation sim;
   private final Faults faults;
@@ -58,9 +66,9 @@ public final class VpcAccessApi {
     return sim.locked(() -> connectors.put(name, change.apply(connectors.existing(name))));
   }
 
-  /** Removes a connector at once, without an operation. */
+  /** Removes a connector at once, without an operation, and with it its implicit firewall rules. */
   public void delete(String name) {
-    sim.locked(() -> connectors.remove(name));
+    sim.locked(() -> connectors.remove(name).ifPresent(this::removeImplicitFirewalls));
   }
 
   Optional<Connector> connector(String name) {
@@ -96,8 +104,11 @@ public final class VpcAccessApi {
     Optional<ApiError> outcome = failure;
     sim.after(Latencies.Kind.CONNECTOR_CREATE, () -> {
       Connector.State state = outcome.isPresent() ? Connector.State.ERROR : Connector.State.READY;
-      Connector done = connectors.get(name).map(c -> connectors.put(name, c.toBuilder().setState(state).build())).orElse(connector);
-      finish(operation, started, outcome, done);
+      Optional<Connector> stored = connectors.get(name).map(c -> connectors.put(name, c.toBuilder().setState(state).build()));
+      if (state == Connector.State.READY) {
+        stored.ifPresent(this::addImplicitFirewalls);
+      }
+      finish(operation, started, outcome, stored.orElse(connector));
     });
     return operations.get(operation.getName());
   }
@@ -175,11 +186,104 @@ public final class VpcAccessApi {
       if (failure.isPresent()) {
         connectors.get(name).ifPresent(c -> connectors.put(name, c.toBuilder().setState(Connector.State.ERROR).build()));
       } else {
-        connectors.remove(name);
+        connectors.remove(name).ifPresent(this::removeImplicitFirewalls);
       }
       finish(operation, started, failure, Empty.getDefaultInstance());
     });
     return operations.get(operation.getName());
+  }
+
+  // ---- implicit firewall rules (ledger rows 3a and 3b) ----
+
+  /**
+   * Ledger 3a: a connector that becomes READY on a network of its own project (a standalone
+   * network, or a Shared VPC network with the connector in the host project) gets GCP's six rules
+   * on that network, visible in firewalls.list; a connector in a service project of a Shared VPC
+   * gets none (3b: the host's admin adds them). The name pattern is Google's; the rules' kinds,
+   * ports and priorities come from secondary sources only.
+   */
+  private void addImplicitFirewalls(Connector connector) {
+    String[] name = connector.getName().split("/");
+    String project = name[1];
+    String region = name[3];
+    String range = connector.getIpCidrRange();
+    if (!connector.getSubnet().getName().isEmpty()) {
+      String subnetProject = connector.getSubnet().getProjectId().isEmpty() ? project : connector.getSubnet().getProjectId();
+      if (!subnetProject.equals(project)) {
+        return;
+      }
+      Optional<Subnetwork> subnet = compute.subnetwork(project, region, connector.getSubnet().getName());
+      if (subnet.isEmpty()) {
+        return;
+      }
+      range = subnet.get().getIpCidrRange();
+    }
+    if (compute.network(project, connector.getNetwork()).isEmpty()) {
+      return; // a range connector on another project's network (ledger row 5: GCP refuses it; the fake does not yet)
+    }
+    String network = ComputeApi.BASE + ComputeApi.scope(project, null) + "/networks/" + connector.getNetwork();
+    for (Firewall rule : implicitFirewalls(region, name[5], network, range)) {
+      compute.putImplicitFirewall(project, rule);
+    }
+  }
+
+  /**
+   * Ledger 3a: GCP deletes the rules with the connector; Google's own Terraform waits after the
+   * delete because they can take a while to go (terraform-google-three-tier-web-app#200). The fake
+   * removes them when the delete completes.
+   */
+  private void removeImplicitFirewalls(Connector connector) {
+    String[] name = connector.getName().split("/");
+    for (String kind : IMPLICIT_KINDS) {
+      compute.deleteFirewall(name[1], implicitFirewallName(name[3], name[5], kind));
+    }
+  }
+
+  /**
+   * "aet-" + the region without hyphens + "-" + the connector ID with every hyphen doubled + "-" +
+   * the kind: Google's troubleshooting pages show "aet-uscentral1-subnet--1-egrfw"; public reports
+   * show "aet-uscentral1-ai--explorer--vpc--conn-earfw" and "aet-europewest9-connecteurdesktop-egrfw".
+   */
+  static String implicitFirewallName(String region, String connectorId, String kind) {
+    return "aet-" + region.replace("-", "") + "-" + connectorId.replace("-", "--") + "-" + kind;
+  }
+
+  /**
+   * The six rules, from the ledger's row 3a: four at priority 100 on the connector's unique tag
+   * (health checks and serverless infrastructure in; the connector's traffic to the serverless
+   * infrastructure out on its own ports, every other port there denied) and two ingress rules at
+   * 1000 that let the connector's range and tag reach the whole network.
+   */
+  static List<Firewall> implicitFirewalls(String region, String connectorId, String network, String connectorRange) {
+    String tag = "vpc-connector-" + region + "-" + connectorId;
+    List<Allowed> serverlessPorts = List.of(
+        Allowed.newBuilder().setIPProtocol("tcp").addPorts("667").build(),
+        Allowed.newBuilder().setIPProtocol("udp").addPorts("665-666").build(),
+        Allowed.newBuilder().setIPProtocol("icmp").build());
+    List<Allowed> anything = List.of(Allowed.newBuilder().setIPProtocol("tcp").build(),
+        Allowed.newBuilder().setIPProtocol("udp").build(), Allowed.newBuilder().setIPProtocol("icmp").build());
+    List<Firewall> rules = new ArrayList<>();
+    rules.add(implicit(region, connectorId, "hcfw", network, "INGRESS", 100).addTargetTags(tag)
+        .addAllSourceRanges(List.of("35.191.0.0/16", "35.191.192.0/18", "130.211.0.0/22"))
+        .addAllowed(Allowed.newBuilder().setIPProtocol("tcp").addPorts("667")).build());
+    rules.add(implicit(region, connectorId, "rsgfw", network, "INGRESS", 100).addTargetTags(tag)
+        .addSourceRanges(SERVERLESS_RANGE).addAllAllowed(serverlessPorts).build());
+    rules.add(implicit(region, connectorId, "earfw", network, "EGRESS", 100).addTargetTags(tag)
+        .addDestinationRanges(SERVERLESS_RANGE).addAllAllowed(serverlessPorts).build());
+    rules.add(implicit(region, connectorId, "egrfw", network, "EGRESS", 100).addTargetTags(tag)
+        .addDestinationRanges(SERVERLESS_RANGE)
+        .addDenied(Denied.newBuilder().setIPProtocol("tcp").addPorts("1-666").addPorts("668-65535"))
+        .addDenied(Denied.newBuilder().setIPProtocol("udp").addPorts("1-664").addPorts("667-65535")).build());
+    rules.add(implicit(region, connectorId, "sbntfw", network, "INGRESS", 1000)
+        .addSourceRanges(connectorRange).addAllAllowed(anything).build());
+    rules.add(implicit(region, connectorId, "tagfw", network, "INGRESS", 1000)
+        .addSourceTags(tag).addAllAllowed(anything).build());
+    return rules;
+  }
+
+  private static Firewall.Builder implicit(String region, String connectorId, String kind, String network, String direction, int priority) {
+    return Firewall.newBuilder().setName(implicitFirewallName(region, connectorId, kind)).setNetwork(network)
+        .setDirection(direction).setPriority(priority);
   }
 
   private void finish(Operation operation, OperationMetadata started, Optional<ApiError> failure, Message response) {

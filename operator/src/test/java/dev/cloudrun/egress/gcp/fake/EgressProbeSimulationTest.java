@@ -2,6 +2,10 @@ package dev.cloudrun.egress.gcp.fake;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.cloud.compute.v1.Allowed;
+import com.google.cloud.compute.v1.Denied;
+import com.google.cloud.compute.v1.Firewall;
+import com.google.cloud.compute.v1.InsertFirewallRequest;
 import com.google.cloud.compute.v1.InsertRouterRequest;
 import com.google.cloud.compute.v1.Router;
 import com.google.cloud.compute.v1.RouterNat;
@@ -93,6 +97,32 @@ class EgressProbeSimulationTest {
         .as("it bypasses the NAT, though the connection itself works").containsExactly(Map.entry(0, 30), Map.entry(1, 0));
   }
 
+  /**
+   * Ledger 3a and 3b: a connector carries traffic only while its own egress to Google's serverless
+   * infrastructure (35.199.224.0/19, tcp:667) is allowed; here the implicit aet-...-earfw allows it
+   * at priority 100, a deny at the same priority beats it (deny wins a tie), an allow above restores it.
+   */
+  @Test
+  void aConnectorWhoseEgressToServerlessInfrastructureIsDeniedCarriesNothing() {
+    String connector = connector("europe-west2", "c5", "10.8.0.64/28");
+    VpcAccess privateOnly = VpcAccess.newBuilder().setConnector(connector).setEgress(VpcAccess.VpcEgress.PRIVATE_RANGES_ONLY).build();
+    assertThat(probe("europe-west2", privateOnly, List.of(), "dest:10.20.0.5:443"))
+        .as("the implicit rules, egrfw's deny of the other ports included, leave it working").containsExactly(Map.entry(0, 0));
+
+    insertFirewall(Firewall.newBuilder().setName("netsec-no-google").setDirection("EGRESS").setPriority(100)
+        .addTargetTags("vpc-connector").addDestinationRanges("35.199.224.0/19").addDenied(Denied.newBuilder().setIPProtocol("all")));
+    assertThat(probe("europe-west2", privateOnly, List.of(), "dest:10.20.0.5:443", "dest:140.82.112.3:443", "metadata"))
+        .as("no rule denies 10.20.0.5, yet nothing passes the connector; public traffic and metadata never use it")
+        .containsExactly(Map.entry(0, 21), Map.entry(1, 0), Map.entry(2, 0));
+    assertThat(gcp.connector(connector).orElseThrow().getState()).as("no source shows GCP reporting it otherwise")
+        .isEqualTo(Connector.State.READY);
+
+    insertFirewall(Firewall.newBuilder().setName("keep-c5-serverless").setDirection("EGRESS").setPriority(99)
+        .addTargetTags("vpc-connector-europe-west2-c5").addDestinationRanges("35.199.224.0/19")
+        .addAllowed(Allowed.newBuilder().setIPProtocol("tcp").addPorts("667")));
+    assertThat(probe("europe-west2", privateOnly, List.of(), "dest:10.20.0.5:443")).containsExactly(Map.entry(0, 0));
+  }
+
   @Test
   void proxyVariablesSendMetadataToTheProxyUnlessNoProxyCoversBothNames() {
     VpcAccess none = VpcAccess.getDefaultInstance();
@@ -116,6 +146,12 @@ class EgressProbeSimulationTest {
         .setConnector(Connector.newBuilder().setNetwork("vpc").setIpCidrRange(range).setMinInstances(2).setMaxInstances(3)).build());
     gcp.clock().advance(Duration.ofSeconds(90));
     return "projects/" + PROJECT + "/locations/" + region + "/connectors/" + id;
+  }
+
+  private void insertFirewall(Firewall.Builder rule) {
+    clients.firewalls.insertCallable().call(InsertFirewallRequest.newBuilder().setProject(PROJECT)
+        .setFirewallResource(rule.setNetwork("global/networks/vpc")).build());
+    gcp.clock().advance(Duration.ofSeconds(5));
   }
 
   /** Creates and runs a probe job with these checks; the exit code of each task by index. */

@@ -6,6 +6,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.google.api.gax.rpc.AbortedException;
 import com.google.api.gax.rpc.InvalidArgumentException;
 import com.google.api.gax.rpc.NotFoundException;
+import com.google.cloud.compute.v1.Allowed;
+import com.google.cloud.compute.v1.Denied;
+import com.google.cloud.compute.v1.Firewall;
+import com.google.cloud.compute.v1.FirewallsClient;
+import com.google.cloud.compute.v1.FirewallsSettings;
 import com.google.cloud.run.v2.Container;
 import com.google.cloud.run.v2.ExecutionTemplate;
 import com.google.cloud.run.v2.Job;
@@ -26,6 +31,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -142,6 +149,85 @@ class VpcAccessApiTest {
     assertThat(connector.getNetwork()).isEqualTo("vpc");
     assertThat(client.getConnector(PARENT + "/connectors/conn").getNetwork()).isEqualTo("vpc");
     assertThat(connector.getIpCidrRange()).as("9e is unsourced: the fake leaves the range empty").isEmpty();
+  }
+
+  /**
+   * Ledger 3a: a connector that becomes READY on a network of its own project gets GCP's six
+   * implicit rules, named as in Google's example "aet-uscentral1-subnet--1-egrfw", listed like any
+   * rule, and gone once the connector's delete completes.
+   */
+  @Test
+  void aConnectorReadyInItsNetworksProjectGetsTheImplicitRulesUntilItIsDeleted() throws Exception {
+    String parent = "projects/p/locations/us-central1";
+    try (FirewallsClient firewalls = FirewallsClient.create(gcp.configure(FirewallsSettings.newBuilder()).build())) {
+      client.createConnectorCallable().call(CreateConnectorRequest.newBuilder().setParent(parent).setConnectorId("subnet-1")
+          .setConnector(byRange("10.8.0.0/28")).build());
+      assertThat(names(firewalls.list("p").iterateAll())).as("none while CREATING").isEmpty();
+
+      gcp.clock().advance(Duration.ofSeconds(90));
+      assertThat(client.getConnector(parent + "/connectors/subnet-1").getState()).isEqualTo(Connector.State.READY);
+      List<Firewall> rules = new ArrayList<>();
+      firewalls.list("p").iterateAll().forEach(rules::add);
+      assertThat(names(rules)).containsExactlyInAnyOrder("aet-uscentral1-subnet--1-hcfw", "aet-uscentral1-subnet--1-rsgfw",
+          "aet-uscentral1-subnet--1-earfw", "aet-uscentral1-subnet--1-egrfw", "aet-uscentral1-subnet--1-sbntfw", "aet-uscentral1-subnet--1-tagfw");
+      assertThat(rules).allSatisfy(f -> assertThat(f.getNetwork()).isEqualTo(ComputeApi.BASE + "projects/p/global/networks/vpc"));
+
+      Firewall earfw = firewalls.get("p", "aet-uscentral1-subnet--1-earfw");
+      assertThat(earfw.getDirection()).isEqualTo("EGRESS");
+      assertThat(earfw.getPriority()).isEqualTo(100);
+      assertThat(earfw.getTargetTagsList()).containsExactly("vpc-connector-us-central1-subnet-1");
+      assertThat(earfw.getDestinationRangesList()).containsExactly("35.199.224.0/19");
+      assertThat(earfw.getAllowedList()).containsExactly(Allowed.newBuilder().setIPProtocol("tcp").addPorts("667").build(),
+          Allowed.newBuilder().setIPProtocol("udp").addPorts("665-666").build(), Allowed.newBuilder().setIPProtocol("icmp").build());
+      Firewall egrfw = firewalls.get("p", "aet-uscentral1-subnet--1-egrfw");
+      assertThat(egrfw.getPriority()).as("deny every other port there, at the same priority").isEqualTo(100);
+      assertThat(egrfw.getDeniedList()).containsExactly(Denied.newBuilder().setIPProtocol("tcp").addPorts("1-666").addPorts("668-65535").build(),
+          Denied.newBuilder().setIPProtocol("udp").addPorts("1-664").addPorts("667-65535").build());
+      assertThat(firewalls.get("p", "aet-uscentral1-subnet--1-hcfw").getSourceRangesList())
+          .containsExactly("35.191.0.0/16", "35.191.192.0/18", "130.211.0.0/22");
+      Firewall sbntfw = firewalls.get("p", "aet-uscentral1-subnet--1-sbntfw");
+      assertThat(sbntfw.getDirection()).isEqualTo("INGRESS");
+      assertThat(sbntfw.getPriority()).isEqualTo(1000);
+      assertThat(sbntfw.getSourceRangesList()).containsExactly("10.8.0.0/28");
+      assertThat(firewalls.get("p", "aet-uscentral1-subnet--1-tagfw").getSourceTagsList()).containsExactly("vpc-connector-us-central1-subnet-1");
+
+      client.deleteConnectorCallable().call(com.google.cloud.vpcaccess.v1.DeleteConnectorRequest.newBuilder()
+          .setName(parent + "/connectors/subnet-1").build());
+      assertThat(firewalls.list("p").iterateAll()).as("still there while DELETING").hasSize(6);
+      gcp.clock().advance(Duration.ofSeconds(60));
+      assertThat(firewalls.list("p").iterateAll()).as("deleted with the connector").isEmpty();
+    }
+  }
+
+  /**
+   * Ledger 3a and 3b: on a Shared VPC host's subnet, a connector in the host project gets the rules
+   * in the host project (its sbntfw from the subnet's range); one in a service project gets none.
+   */
+  @Test
+  void onASharedVpcOnlyAConnectorInTheHostProjectGetsImplicitRules() {
+    gcp.latencies().setAll(Duration.ZERO);
+    gcp.seedNetwork("host", "shared-vpc");
+    gcp.seedSubnetwork("host", "europe-west2", "host-conn", "shared-vpc", "10.9.0.0/28");
+    gcp.seedSubnetwork("host", "europe-west2", "service-conn", "shared-vpc", "10.9.0.16/28");
+
+    client.createConnectorCallable().call(CreateConnectorRequest.newBuilder().setParent("projects/host/locations/europe-west2")
+        .setConnectorId("host-conn").setConnector(Connector.newBuilder().setSubnet(Subnet.newBuilder().setName("host-conn"))
+            .setMinInstances(2).setMaxInstances(3)).build());
+    client.createConnectorCallable().call(CreateConnectorRequest.newBuilder().setParent(PARENT)
+        .setConnectorId("service-conn").setConnector(Connector.newBuilder()
+            .setSubnet(Subnet.newBuilder().setName("service-conn").setProjectId("host")).setMinInstances(2).setMaxInstances(3)).build());
+
+    assertThat(gcp.connector(PARENT + "/connectors/service-conn").orElseThrow().getState()).isEqualTo(Connector.State.READY);
+    assertThat(names(gcp.firewalls("host"))).containsExactlyInAnyOrder("aet-europewest2-host--conn-hcfw", "aet-europewest2-host--conn-rsgfw",
+        "aet-europewest2-host--conn-earfw", "aet-europewest2-host--conn-egrfw", "aet-europewest2-host--conn-sbntfw", "aet-europewest2-host--conn-tagfw");
+    assertThat(gcp.firewall("host", "aet-europewest2-host--conn-sbntfw").orElseThrow().getSourceRangesList()).containsExactly("10.9.0.0/28");
+    assertThat(gcp.firewalls("p")).as("3b: the service project's connector gets none, here or in the host").isEmpty();
+  }
+
+  private static List<String> names(Iterable<Firewall> rules) {
+    List<String> names = new ArrayList<>();
+    rules.forEach(f -> names.add(f.getName()));
+    return names;
   }
 
   @Test
