@@ -1,5 +1,6 @@
 package dev.cloudrun.egress.gcp;
 
+import com.google.api.client.http.HttpTransport;
 import com.google.api.gax.core.NoCredentialsProvider;
 import com.google.api.gax.httpjson.InstantiatingHttpJsonChannelProvider;
 import com.google.api.gax.rpc.ClientSettings;
@@ -55,17 +56,17 @@ public final class GcpClients implements AutoCloseable {
   /** connectors.patch, which the GAPIC client lacks. */
   public final ConnectorPatcher connectorPatcher;
 
-  private GcpClients(String endpoint, GcpCallMetrics metrics) throws IOException {
-    connectors = VpcAccessServiceClient.create(configure(VpcAccessServiceSettings.newHttpJsonBuilder(), endpoint, metrics, VPC_ACCESS).build());
-    routers = RoutersClient.create(configure(RoutersSettings.newBuilder(), endpoint, metrics, COMPUTE).build());
-    firewalls = FirewallsClient.create(configure(FirewallsSettings.newBuilder(), endpoint, metrics, COMPUTE).build());
-    addresses = AddressesClient.create(configure(AddressesSettings.newBuilder(), endpoint, metrics, COMPUTE).build());
-    regionOperations = RegionOperationsClient.create(configure(RegionOperationsSettings.newBuilder(), endpoint, metrics, COMPUTE).build());
-    globalOperations = GlobalOperationsClient.create(configure(GlobalOperationsSettings.newBuilder(), endpoint, metrics, COMPUTE).build());
-    subnetworks = SubnetworksClient.create(configure(SubnetworksSettings.newBuilder(), endpoint, metrics, COMPUTE).build());
-    jobs = JobsClient.create(configure(JobsSettings.newHttpJsonBuilder(), endpoint, metrics, RUN).build());
-    executions = ExecutionsClient.create(configure(ExecutionsSettings.newHttpJsonBuilder(), endpoint, metrics, RUN).build());
-    tasks = TasksClient.create(configure(TasksSettings.newHttpJsonBuilder(), endpoint, metrics, RUN).build());
+  private GcpClients(String endpoint, HttpTransport transport, GcpCallMetrics metrics) throws IOException {
+    connectors = VpcAccessServiceClient.create(configure(VpcAccessServiceSettings.newHttpJsonBuilder(), endpoint, transport, metrics, VPC_ACCESS).build());
+    routers = RoutersClient.create(configure(RoutersSettings.newBuilder(), endpoint, transport, metrics, COMPUTE).build());
+    firewalls = FirewallsClient.create(configure(FirewallsSettings.newBuilder(), endpoint, transport, metrics, COMPUTE).build());
+    addresses = AddressesClient.create(configure(AddressesSettings.newBuilder(), endpoint, transport, metrics, COMPUTE).build());
+    regionOperations = RegionOperationsClient.create(configure(RegionOperationsSettings.newBuilder(), endpoint, transport, metrics, COMPUTE).build());
+    globalOperations = GlobalOperationsClient.create(configure(GlobalOperationsSettings.newBuilder(), endpoint, transport, metrics, COMPUTE).build());
+    subnetworks = SubnetworksClient.create(configure(SubnetworksSettings.newBuilder(), endpoint, transport, metrics, COMPUTE).build());
+    jobs = JobsClient.create(configure(JobsSettings.newHttpJsonBuilder(), endpoint, transport, metrics, RUN).build());
+    executions = ExecutionsClient.create(configure(ExecutionsSettings.newHttpJsonBuilder(), endpoint, transport, metrics, RUN).build());
+    tasks = TasksClient.create(configure(TasksSettings.newHttpJsonBuilder(), endpoint, transport, metrics, RUN).build());
     connectorPatcher = endpoint == null ? ConnectorPatcher.applicationDefault(metrics) : ConnectorPatcher.forEndpoint(endpoint, metrics);
   }
 
@@ -84,19 +85,44 @@ public final class GcpClients implements AutoCloseable {
     return create(endpoint, new SimpleMeterRegistry());
   }
 
+  /** The one scheduler of every in-process client set (retry pauses only): no thread pool per client. */
+  private static final java.util.concurrent.ScheduledExecutorService IN_PROCESS_SCHEDULER =
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(task -> {
+        Thread thread = new Thread(task, "gcp-clients-in-process");
+        thread.setDaemon(true);
+        return thread;
+      });
+
+  /**
+   * Clients for an endpoint, without credentials, whose REST calls go through {@code transport}
+   * (e.g. the in-process fake's, which skips the socket) in the calling thread; calls are timed in
+   * {@code registry}. connectors.patch is sent over HTTP to the endpoint all the same.
+   */
+  public static GcpClients forTransport(String endpoint, HttpTransport transport, MeterRegistry registry) {
+    try {
+      return new GcpClients(endpoint, transport, new GcpCallMetrics(registry));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create GCP clients", e);
+    }
+  }
+
   private static GcpClients create(String endpoint, MeterRegistry registry) {
     try {
-      return new GcpClients(endpoint, new GcpCallMetrics(registry));
+      return new GcpClients(endpoint, null, new GcpCallMetrics(registry));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create GCP clients", e);
     }
   }
 
   private static <S extends ClientSettings<S>, B extends ClientSettings.Builder<S, B>> B configure(B builder, String endpoint,
-      GcpCallMetrics metrics, String api) {
-    builder.setTransportChannelProvider(InstantiatingHttpJsonChannelProvider.newBuilder()
-        .setInterceptorProvider(metrics.interceptorsFor(api))
-        .build());
+      HttpTransport transport, GcpCallMetrics metrics, String api) {
+    InstantiatingHttpJsonChannelProvider.Builder channel = InstantiatingHttpJsonChannelProvider.newBuilder()
+        .setInterceptorProvider(metrics.interceptorsFor(api));
+    if (transport != null) {
+      channel.setHttpTransport(transport).setExecutor(Runnable::run);
+      builder.setBackgroundExecutorProvider(com.google.api.gax.core.FixedExecutorProvider.create(IN_PROCESS_SCHEDULER, false));
+    }
+    builder.setTransportChannelProvider(channel.build());
     if (endpoint != null) {
       builder.setEndpoint(endpoint).setCredentialsProvider(NoCredentialsProvider.create());
     }

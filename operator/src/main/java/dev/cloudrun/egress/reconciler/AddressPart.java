@@ -56,7 +56,7 @@ final class AddressPart {
             + " reserve it, or remove existing: true to let the operator reserve it.");
       }
       if (!claims.isDefiner(Claims.NAT, pass.cr)) {
-        return PartResult.progressing("WaitingForSharedNat", "Address " + target + " is being reserved for "
+        return claims.waitingFor(Claims.NAT, pass.cr, "WaitingForSharedNat", "Address " + target + " is being reserved for "
             + Ownership.owner(claims.definer(Claims.NAT, pass.cr)) + ", which shares the NAT that uses it.");
       }
       if (!pass.ledger.record(key, Ledger.State.Creating)) {

@@ -31,6 +31,8 @@ final class Claims {
       // What the NAT translates follows from the connector or Direct VPC subnet when covers is not set.
       cr -> Arrays.asList(cr.getSpec().getEgress().getNetwork(), cr.getSpec().getEgress().getNat(), RouterNatPart.coveredSubnets(cr)));
 
+  /** The reason while the resource that creates a shared object for everyone is stalled. */
+  static final String SHARED_OBJECT_STALLED = "SharedObjectStalled";
   private final Collection<CloudRunEgressJob> all;
 
   Claims(Collection<CloudRunEgressJob> all) {
@@ -56,6 +58,20 @@ final class Claims {
 
   boolean isDefiner(Shared shared, CloudRunEgressJob cr) {
     return definer(shared, cr).getMetadata().getUid().equals(cr.getMetadata().getUid());
+  }
+
+  /**
+   * {@code cr} waits for the definer to create the shared object: progressing while the definer
+   * moves, blocked (looked at again at the error ceiling, not polled) while the definer is stalled,
+   * since only a change to it (or to this spec) can unblock this one.
+   */
+  PartResult waitingFor(Shared shared, CloudRunEgressJob cr, String reason, String message) {
+    CloudRunEgressJob definer = definer(shared, cr);
+    boolean stalled = definer.getStatus() != null && definer.getStatus().getConditions().stream()
+        .anyMatch(c -> Conditions.STALLED.equals(c.getType()) && "True".equals(c.getStatus()));
+    return stalled
+        ? PartResult.blocked(SHARED_OBJECT_STALLED, message + " It is stalled: fix " + Ownership.owner(definer) + " (see its conditions), or name another object in this spec.")
+        : PartResult.progressing(reason, message);
   }
 
   /** The claimant whose settings define the object, when {@code cr} disagrees with it. */

@@ -67,7 +67,7 @@ final class ConnectorPart {
           + ", which defined it first with different settings; make spec.egress.connector and spec.egress.network match it, or name another connector.");
     }
     if (observed == null && !claims.isDefiner(Claims.CONNECTOR, pass.cr)) {
-      return PartResult.progressing("WaitingForSharedConnector", "Connector " + name + " is being created for "
+      return claims.waitingFor(Claims.CONNECTOR, pass.cr, "WaitingForSharedConnector", "Connector " + name + " is being created for "
           + Ownership.owner(claims.definer(Claims.CONNECTOR, pass.cr)) + ", which shares it; this job uses it once it is READY.");
     }
     Connector desired = desired(pass);

@@ -106,7 +106,7 @@ final class RouterNatPart {
           : PartResult.progressing("WaitingForAddresses", "Waiting for the static addresses before configuring " + natName + ": " + addresses.result().message());
     }
     if (observed == null && !claims.isDefiner(Claims.NAT, pass.cr)) {
-      return PartResult.progressing("WaitingForSharedNat", natName + " is being created for "
+      return claims.waitingFor(Claims.NAT, pass.cr, "WaitingForSharedNat", natName + " is being created for "
           + Ownership.owner(claims.definer(Claims.NAT, pass.cr)) + ", which shares it; this job uses it once it is there.");
     }
     Optional<Ledger.Key> oldNat = pass.ledger.keys().stream()

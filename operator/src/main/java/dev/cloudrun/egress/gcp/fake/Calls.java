@@ -4,6 +4,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 /**
@@ -13,10 +14,31 @@ import java.util.function.Predicate;
 public final class Calls {
   public record Call(String api, String method, boolean read, int status) {}
 
+  /**
+   * One answered call with what it named, for a test that follows calls one by one ({@link #listen}):
+   * the request's path (e.g. "/compute/v1/projects/p/regions/r/routers"), its raw query (or null),
+   * its body and the JSON answered.
+   */
+  public record Answered(Call call, String path, String query, String body, String response) {}
+
   private final Map<Call, LongAdder> counts = new ConcurrentHashMap<>();
+  private volatile Consumer<Answered> listener;
 
   void record(Call call) {
     counts.computeIfAbsent(call, c -> new LongAdder()).increment();
+  }
+
+  void record(Call call, String path, String query, String body, String response) {
+    record(call);
+    Consumer<Answered> current = listener;
+    if (current != null) {
+      current.accept(new Answered(call, path, query, body, response));
+    }
+  }
+
+  /** Hands every call answered from now on to {@code listener}, on the thread that answered it; null stops. */
+  public void listen(Consumer<Answered> listener) {
+    this.listener = listener;
   }
 
   public long count(String api, String method) {

@@ -198,6 +198,19 @@ public final class ComputeApi {
     return sim.locked(() -> subnetworksOf(scope(project, null) + "/networks/" + network));
   }
 
+  /** Every router, firewall rule and address (as a GET returns it), in every project and region. */
+  List<Router> allRouters() {
+    return sim.locked(() -> List.copyOf(routers.under("projects/")));
+  }
+
+  List<Firewall> allFirewalls() {
+    return sim.locked(() -> List.copyOf(firewalls.under("projects/")));
+  }
+
+  List<Address> allAddresses() {
+    return sim.locked(() -> addresses.under("projects/").stream().map(this::withUsage).toList());
+  }
+
   Optional<Address> address(String project, String region, String name) {
     return sim.locked(() -> addresses.get(scope(project, region) + "/addresses/" + name).map(this::withUsage));
   }

@@ -1,7 +1,10 @@
 package dev.cloudrun.egress.gcp.fake;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 
 /**
  * The fake's notion of "now". Simulated work (operations, tasks) finishes when this clock passes its
@@ -43,6 +46,27 @@ public final class FakeClock {
   public Instant now() {
     long realNanos = factor == 0 ? 0 : (long) ((System.nanoTime() - realOriginNanos) * factor);
     return origin.plus(offset).plusNanos(realNanos);
+  }
+
+  /** This clock as a {@link Clock} (UTC), e.g. for code under test that takes one: it reads {@link #now}. */
+  public Clock asClock() {
+    FakeClock fake = this;
+    return new Clock() {
+      @Override
+      public ZoneId getZone() {
+        return ZoneOffset.UTC;
+      }
+
+      @Override
+      public Clock withZone(ZoneId zone) {
+        throw new UnsupportedOperationException("a FakeClock reads UTC only");
+      }
+
+      @Override
+      public Instant instant() {
+        return fake.now();
+      }
+    };
   }
 
   /** Jumps forward; works in both modes. */

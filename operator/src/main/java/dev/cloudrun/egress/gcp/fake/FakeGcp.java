@@ -97,6 +97,15 @@ public final class FakeGcp implements GcpState, AutoCloseable {
   }
 
   /**
+   * A google-http-client transport to this fake that skips the socket: each call is answered in
+   * the calling thread by the same routes, accounting and faults as over HTTP. Give it with
+   * {@link #endpoint()} to {@code GcpClients.forTransport}.
+   */
+  public com.google.api.client.http.HttpTransport transport() {
+    return new InProcessTransport(front);
+  }
+
+  /**
    * Points any official client's settings at the fake, without credentials. Use the REST builders:
    * {@code JobsSettings.newHttpJsonBuilder()}, {@code VpcAccessServiceSettings.newHttpJsonBuilder()},
    * {@code RoutersSettings.newBuilder()} (compute is REST only).
@@ -211,6 +220,35 @@ public final class FakeGcp implements GcpState, AutoCloseable {
   @Override
   public List<Task> tasks(String executionName) {
     return run.tasks(executionName);
+  }
+
+  /**
+   * Every connector, router, address, firewall rule and Cloud Run job the fake holds, in every
+   * project and region, and the executions of one job: for tests that compare all of GCP with what
+   * the specs imply.
+   */
+  public List<Connector> allConnectors() {
+    return vpcAccess.connectors();
+  }
+
+  public List<Router> allRouters() {
+    return compute.allRouters();
+  }
+
+  public List<Address> allAddresses() {
+    return compute.allAddresses();
+  }
+
+  public List<Firewall> allFirewalls() {
+    return compute.allFirewalls();
+  }
+
+  public List<Job> allJobs() {
+    return run.jobs();
+  }
+
+  public List<Execution> executionsOf(String job) {
+    return run.executionsOf(job);
   }
 
   @Override

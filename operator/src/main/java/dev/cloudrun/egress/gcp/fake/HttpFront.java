@@ -58,35 +58,42 @@ final class HttpFront implements AutoCloseable {
   private void handle(HttpExchange exchange) throws IOException {
     try (exchange) {
       String httpMethod = Optional.ofNullable(exchange.getRequestHeaders().getFirst("X-HTTP-Method-Override"))
-          .orElse(exchange.getRequestMethod()).toUpperCase();
-      String path = exchange.getRequestURI().getPath();
+          .orElse(exchange.getRequestMethod());
       String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
-      Optional<Routes.Match> match = routes.match(httpMethod, path);
-      if (match.isEmpty()) {
-        calls.record(new Calls.Call("unrouted", httpMethod + " " + path, httpMethod.equals("GET"), 404));
-        send(exchange, 404, Json.errorBody(ApiError.notFound("No fake route for " + httpMethod + " " + path), false));
-        return;
-      }
-      Routes.Route route = match.get().route();
-      Routes.Request request = new Routes.Request(route.api(), route.method(), match.get().variables(),
-          query(exchange.getRequestURI().getRawQuery()), body);
-      int status = 200;
-      String response;
-      try {
-        faults.beforeCall(route.api(), route.method());
-        response = Json.print(simulation.locked(() -> route.handler().handle(request)));
-      } catch (ApiError error) {
-        status = error.httpStatus;
-        response = Json.errorBody(error, route.api().equals("compute"));
-      } catch (RuntimeException e) {
-        LOG.warn("fake GCP failed on {} {}", httpMethod, path, e);
-        ApiError error = ApiError.ofHttp(500, "Internal error in the fake: " + e);
-        status = error.httpStatus;
-        response = Json.errorBody(error, route.api().equals("compute"));
-      }
-      calls.record(new Calls.Call(route.api(), route.method(), route.isRead(), status));
-      send(exchange, status, response);
+      Answer answer = answer(httpMethod, exchange.getRequestURI().getPath(), exchange.getRequestURI().getRawQuery(), body);
+      send(exchange, answer.status(), answer.json());
     }
+  }
+
+  /** What the fake answers to one call: its HTTP status and JSON body. */
+  record Answer(int status, String json) {}
+
+  /** Decodes, counts, injects faults and answers one call, whether it came over HTTP or in process ({@link InProcessTransport}). */
+  Answer answer(String requestMethod, String path, String rawQuery, String body) {
+    String httpMethod = requestMethod.toUpperCase();
+    Optional<Routes.Match> match = routes.match(httpMethod, path);
+    if (match.isEmpty()) {
+      calls.record(new Calls.Call("unrouted", httpMethod + " " + path, httpMethod.equals("GET"), 404));
+      return new Answer(404, Json.errorBody(ApiError.notFound("No fake route for " + httpMethod + " " + path), false));
+    }
+    Routes.Route route = match.get().route();
+    Routes.Request request = new Routes.Request(route.api(), route.method(), match.get().variables(), query(rawQuery), body);
+    int status = 200;
+    String response;
+    try {
+      faults.beforeCall(route.api(), route.method());
+      response = Json.print(simulation.locked(() -> route.handler().handle(request)));
+    } catch (ApiError error) {
+      status = error.httpStatus;
+      response = Json.errorBody(error, route.api().equals("compute"));
+    } catch (RuntimeException e) {
+      LOG.warn("fake GCP failed on {} {}", httpMethod, path, e);
+      ApiError error = ApiError.ofHttp(500, "Internal error in the fake: " + e);
+      status = error.httpStatus;
+      response = Json.errorBody(error, route.api().equals("compute"));
+    }
+    calls.record(new Calls.Call(route.api(), route.method(), route.isRead(), status), path, rawQuery, body, response);
+    return new Answer(status, response);
   }
 
   private static Map<String, String> query(String rawQuery) {

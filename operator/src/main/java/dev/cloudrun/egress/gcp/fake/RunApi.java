@@ -110,6 +110,14 @@ public final class RunApi {
     return sim.locked(() -> executions.get(name));
   }
 
+  List<Job> jobs() {
+    return sim.locked(() -> List.copyOf(jobs.under("projects/")));
+  }
+
+  List<Execution> executionsOf(String job) {
+    return sim.locked(() -> List.copyOf(executions.under(job + "/executions/")));
+  }
+
   List<Task> tasks(String executionName) {
     return sim.locked(() -> List.copyOf(tasks.under(executionName + "/tasks/")));
   }

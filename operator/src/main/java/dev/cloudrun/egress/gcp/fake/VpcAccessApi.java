@@ -75,6 +75,10 @@ public final class VpcAccessApi {
     return sim.locked(() -> connectors.get(name));
   }
 
+  List<Connector> connectors() {
+    return sim.locked(() -> List.copyOf(connectors.under("projects/")));
+  }
+
   /** The {@code updateMask} query of each patch of the connector that was accepted, oldest first, as the client sent it. */
   public List<String> updateMasks(String name) {
     return List.copyOf(updateMasks.getOrDefault(name, List.of()));

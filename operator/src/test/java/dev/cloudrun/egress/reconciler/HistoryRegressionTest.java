@@ -1,0 +1,212 @@
+package dev.cloudrun.egress.reconciler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The bugs {@link RandomHistoriesTest} found, each as the shortest history that shows it, replayed
+ * through the same {@link World}. Each test names the invariant it breaks today; it passes once
+ * the bug is fixed. {@link WhatHolds} are histories the operator gets right, so that the harness
+ * is seen not to flag correct behaviour.
+ */
+class HistoryRegressionTest {
+  private static final String SEED_JOB = "01-seed-github-static-ip.yaml";
+  private static final String DIRECT_VPC = "03-direct-vpc-egress.yaml";
+  private static final String SHARED = "04-shared-connector.yaml";
+  private static final String EXISTING = "05-existing-connector.yaml";
+  private static final String DIAGNOSIS = "06-seed-egress-diagnosis.yaml";
+  private static final String PROXY = "07-seed-proxy-without-no-proxy.yaml";
+  private static final String MY_AGENT_4 = "platform-agents/my-agent-4";
+
+  // ---- no leak: the spec no longer implies an object, which stays (cleanup works from the current spec) ----
+
+  @Test
+  void leakOnSpecChange_aConnectorSwitchedToDirectVpcIsLeftBehind() {
+    History.of(1L,
+        new Step.Create(SEED_JOB, 0, "my-agent-4"),
+        new Step.Edit(MY_AGENT_4, Step.EditKind.SWITCH_CONNECTOR_AND_DIRECT_VPC, 0)).assertHolds();
+  }
+
+  @Test
+  void leakOnSpecChange_aRenamedConnectorIsLeftBehind() {
+    History.of(1L,
+        new Step.Create(SEED_JOB, 0, "my-agent-4"),
+        new Step.Edit(MY_AGENT_4, Step.EditKind.RENAME_CONNECTOR, 2)).assertHolds();
+  }
+
+  @Test
+  void leakOnSpecChange_aRenamedRouterIsLeftBehindWithItsNat() {
+    History.of(1L,
+        new Step.Create(SEED_JOB, 0, "my-agent-4"),
+        new Step.Edit(MY_AGENT_4, Step.EditKind.RENAME_ROUTER, 1)).assertHolds();
+  }
+
+  @Test
+  void leakOnSpecChange_aRenamedNatIsLeftOnItsRouter() {
+    History.of(1L,
+        new Step.Create(DIRECT_VPC, 0, "nightly-report"),
+        new Step.Edit("reporting/nightly-report", Step.EditKind.RENAME_NAT, 0)).assertHolds();
+  }
+
+  @Test
+  void leakOnSpecChange_removingTheNatLeavesTheRouterAndTheNat() {
+    History.of(1L,
+        new Step.Create(SEED_JOB, 0, "my-agent-4"),
+        new Step.Edit(MY_AGENT_4, Step.EditKind.TOGGLE_NAT, 0)).assertHolds();
+  }
+
+  @Test
+  void leakOnSpecChange_aRenamedAddressStaysReserved() {
+    History.of(1L,
+        new Step.Create(SEED_JOB, 0, "my-agent-4"),
+        new Step.Edit(MY_AGENT_4, Step.EditKind.RENAME_ADDRESS, 1)).assertHolds();
+  }
+
+  // ---- at rest, silence: a part waiting on a blocked one reports progress, so the resource is polled every 5 s forever ----
+
+  /** SharedSpecConflict on the connector; the job part says WaitingForConnector (PROGRESSING), which requeues at the poll interval. */
+  @Test
+  void spinWhileBlocked_aJobWaitingForABlockedConnectorIsPolledEveryFiveSeconds() {
+    History.of(1L,
+        new Step.Create(DIAGNOSIS, 0, "my-agent-5"),
+        new Step.Create(PROXY, 0, "my-agent-6"),
+        new Step.Edit("platform-agents/my-agent-6", Step.EditKind.GROW_CONNECTOR, 0)).assertHolds();
+  }
+
+  /** The job is someone else's (NotOwned); the diagnosis, failing and waiting for the parts, stays PROGRESSING. */
+  @Test
+  void spinWhileBlocked_aDiagnosisWaitingForABlockedJobIsPolledEveryFiveSeconds() {
+    History.of(1L,
+        new Step.Create(PROXY, 0, "my-agent-3")).assertHolds();
+  }
+
+  // ---- settles: two claimants of one NAT want different coverage and correct each other every resync ----
+
+  /**
+   * Claims.NAT compares the NatSpec and the network only: a claimant on Direct VPC (the NAT lists
+   * its subnet) and one on a connector range (the NAT covers all subnetworks) agree on paper and
+   * rewrite the NAT back and forth with routers.update.
+   */
+  @Test
+  void sharedNatCorrectionWar_connectorAndDirectVpcClaimantsRewriteTheNatEveryResync() {
+    History.of(1L,
+        new Step.Create(SHARED, 0, "infra-plan"),
+        new Step.Create(SHARED, 1, "infra-apply"),
+        new Step.Edit("platform-agents/infra-apply", Step.EditKind.SWITCH_CONNECTOR_AND_DIRECT_VPC, 0)).assertHolds();
+  }
+
+  // ---- a verdict ----
+
+  /**
+   * replacePolicy: Recreate is not implemented. Today this also spins (ReplacementRequired blocks
+   * the connector, the job waits); once that is fixed, Ready=False ReplacementRequired still asks
+   * for the replacePolicy: Recreate the spec already has.
+   */
+  @Test
+  void replacePolicyRecreate_aNewRangeIsNeverApplied() {
+    History.of(1L,
+        new Step.Create(SEED_JOB, 0, "my-agent-4"),
+        new Step.Edit(MY_AGENT_4, Step.EditKind.REPLACE_CONNECTOR_RANGE, 1)).assertHolds();
+  }
+
+  /** A job whose deployment GCP failed is reported as "JobFailed: not ready: <GCP's message>", with nothing for the user to do. */
+  @Test
+  void jobFailed_theVerdictNamesNoFix() {
+    History.of(1L,
+        new Step.Fault(Step.FaultKind.FAILING_OPERATIONS, 1),
+        new Step.Create(EXISTING, 0, "ticket-triage")).assertHolds();
+  }
+
+  // ---- nothing unowned touched ----
+
+  /**
+   * status.connector.managed survives a rename of the connector: renamed onto someone else's
+   * connector (team-conn), the resource takes it for its own and patches its instances to the spec.
+   */
+  @Test
+  void staleManagedFlag_renamingOntoSomeoneElsesConnectorPatchesIt() {
+    History.of(1L,
+        new Step.Create(SHARED, 0, "infra-plan"),
+        new Step.Create(SHARED, 1, "infra-apply"),
+        new Step.Edit("platform-agents/infra-apply", Step.EditKind.RENAME_CONNECTOR, 4)).assertHolds();
+  }
+
+  /** The same stale flag: someone else's connector, with the settings the spec asks for, is deleted with the resource. */
+  @Test
+  void staleManagedFlag_deletingAfterARenameDeletesSomeoneElsesConnector() {
+    History.of(1L,
+        new Step.Create(SEED_JOB, 0, "my-agent-4"),
+        new Step.Create(DIAGNOSIS, 0, "my-agent-5"),
+        new Step.Edit("platform-agents/my-agent-5", Step.EditKind.RENAME_CONNECTOR, 4),
+        new Step.Delete("platform-agents/my-agent-5")).assertHolds();
+  }
+
+  /** The operator deletes its router when only its NAT is on it, whatever else is: here someone else's BGP session. */
+  @Test
+  void routerWithSomeoneElsesBgpPeer_isDeletedWithTheResource() {
+    History.of(1L,
+        new Step.Create(SEED_JOB, 0, "my-agent-4"),
+        new Step.OutOfBand(MY_AGENT_4, Step.OutOfBandKind.ADD_BGP_PEER),
+        new Step.Delete(MY_AGENT_4)).assertHolds();
+  }
+
+  /** Histories the operator gets right today: the harness does not flag them. */
+  @Nested
+  class WhatHolds {
+    @Test
+    void aRenamedFirewallRuleIsReplaced() {
+      History.of(1L,
+          new Step.Create(SEED_JOB, 0, "my-agent-4"),
+          new Step.Edit(MY_AGENT_4, Step.EditKind.RENAME_FIREWALL_RULE, 3)).assertHolds();
+    }
+
+    @Test
+    void objectsChangedOrDeletedByHandAreRestored() {
+      History.of(1L,
+          new Step.Create(SEED_JOB, 0, "my-agent-4"),
+          new Step.OutOfBand(MY_AGENT_4, Step.OutOfBandKind.DELETE_NAT),
+          new Step.OutOfBand(MY_AGENT_4, Step.OutOfBandKind.DELETE_CONNECTOR),
+          new Step.OutOfBand(MY_AGENT_4, Step.OutOfBandKind.DISABLE_FIREWALL_RULE),
+          new Step.OutOfBand(MY_AGENT_4, Step.OutOfBandKind.CHANGE_JOB_IMAGE),
+          new Step.OutOfBand(MY_AGENT_4, Step.OutOfBandKind.DELETE_JOB)).assertHolds();
+    }
+
+    @Test
+    void aCrashBeforeAStatusWriteAndALostStatusWriteLeaveOneOfEverything() {
+      History.of(1L,
+          new Step.CrashAtStatusWrite(2),
+          new Step.Create(DIAGNOSIS, 0, "my-agent-5"),
+          new Step.LoseStatusWrite(2),
+          new Step.Edit("platform-agents/my-agent-5", Step.EditKind.TOGGLE_PROBE, 0),
+          new Step.LoseStatusWrite(1),
+          new Step.Edit("platform-agents/my-agent-5", Step.EditKind.TOGGLE_PROBE, 0)).assertHolds();
+    }
+
+    @Test
+    void aResourceDeletedUnderFaultsIsCleanedUp() {
+      History.of(1L,
+          new Step.Create(SEED_JOB, 0, "my-agent-4"),
+          new Step.Fault(Step.FaultKind.OUTAGE, 1),
+          new Step.Fault(Step.FaultKind.THROTTLING, 1),
+          new Step.Delete(MY_AGENT_4)).assertHolds();
+    }
+
+    @Test
+    void aSeedReplaysExactly() {
+      Stats first = new Stats();
+      Stats second = new Stats();
+      History history = History.generate(7);
+      History.Outcome one = history.run(first);
+      History.Outcome other = history.run(second);
+      assertThat(List.of(first.passes, first.gcpCalls, first.virtualSeconds, first.restarts))
+          .isEqualTo(List.of(second.passes, second.gcpCalls, second.virtualSeconds, second.restarts));
+      // Operation names are random in the fake, so messages may differ; what broke, and when, may not.
+      assertThat(other.step()).isEqualTo(one.step());
+      assertThat(String.valueOf(other.violation() == null ? null : other.violation().signature()))
+          .isEqualTo(String.valueOf(one.violation() == null ? null : one.violation().signature()));
+    }
+  }
+}
