@@ -43,7 +43,8 @@ final class Release {
         continue;
       }
       if (pending != null || kind == Ledger.Kind.ADDRESS && !gates.natSettled() || kind == Ledger.Kind.CONNECTOR && !gates.jobSettled()) {
-        pass.keep(partOf(kind)); // its operations wait too
+        // Not driven this pass: an intent to delete is dropped (recorded again once the way is
+        // clear), a started deletion is polled to its end, like any entry no part drives.
         if (pending == null) {
           pending = PartResult.progressing("Releasing", "Waiting to delete " + ofKind.get(0) + " until nothing of this resource uses it.");
         }
