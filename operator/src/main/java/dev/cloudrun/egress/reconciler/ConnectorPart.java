@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 
 /** The Serverless VPC Access connector: desired from the spec, observed by list, created, patched, deleted. */
 final class ConnectorPart {
@@ -111,9 +110,7 @@ final class ConnectorPart {
 
   /** A connector of the ledger the spec no longer names that occupies the subnet or range {@code desired} needs. */
   private static Optional<Connector> oldConnectorInTheWay(Pass pass, Connector desired) {
-    Set<Ledger.Key> implied = Ledger.implied(pass.cr);
-    return pass.ledger.keys().stream()
-        .filter(k -> k.kind() == Ledger.Kind.CONNECTOR && !implied.contains(k))
+    return pass.stale(Ledger.Kind.CONNECTOR).stream()
         .map(k -> {
           String[] path = k.name().split("/");
           return pass.inventory.connectors(path[1], path[3]).get(k.name());

@@ -78,10 +78,6 @@ final class Ledger {
     return entry(key).map(e -> State.valueOf(e.getState()));
   }
 
-  boolean holds(Key key) {
-    return entry(key).isPresent();
-  }
-
   /** True once the object is known to be managed by this resource (not merely about to be created). */
   boolean manages(Key key) {
     return state(key).filter(s -> s != State.Creating).isPresent();

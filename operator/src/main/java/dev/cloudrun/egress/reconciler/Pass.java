@@ -57,6 +57,8 @@ final class Pass {
   final CloudRunEgressJobStatus status;
   /** What this resource manages in GCP, in status.owned. */
   final Ledger ledger;
+  /** What the spec implies the operator manages ({@link Ledger#implied}): a ledger entry outside it is stale. */
+  final java.util.Set<Ledger.Key> implied;
   final Cluster cluster;
   /** The resources (of those watched) that may share objects with this one. */
   final Claims claims;
@@ -74,6 +76,7 @@ final class Pass {
     this.cluster = cluster;
     this.claims = new Claims(cluster.watched());
     this.ledger = new Ledger(status);
+    this.implied = Ledger.implied(cr);
     this.targets = Targets.of(cr);
     this.services = services;
     // Younger than the shortest gap between two resyncs (the interval less its 10% jitter), so
@@ -82,6 +85,11 @@ final class Pass {
     this.status = status;
     this.now = services.clock().instant();
     this.operations = status.getOperations();
+  }
+
+  /** The ledger's entries of {@code kind} that the spec no longer implies. */
+  List<Ledger.Key> stale(Ledger.Kind kind) {
+    return ledger.keys().stream().filter(k -> k.kind() == kind && !implied.contains(k)).toList();
   }
 
   /** An intent or operation this resource has on the target, if any. */

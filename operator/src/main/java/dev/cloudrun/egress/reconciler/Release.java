@@ -26,7 +26,7 @@ final class Release {
    * connector on the old one's subnet or range waits for it to go).
    */
   static PartResult stale(Pass pass, Gates gates) {
-    return release(pass, Ledger.implied(pass.cr), gates);
+    return release(pass, pass.implied, gates);
   }
 
   /** Deletes or releases every object of the ledger: the resource is being deleted. */

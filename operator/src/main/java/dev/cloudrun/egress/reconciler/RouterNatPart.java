@@ -109,8 +109,7 @@ final class RouterNatPart {
       return claims.waitingFor(Claims.NAT, pass.cr, "WaitingForSharedNat", natName + " is being created for "
           + Ownership.owner(claims.definer(Claims.NAT, pass.cr)) + ", which shares it; this job uses it once it is there.");
     }
-    Optional<Ledger.Key> oldNat = pass.ledger.keys().stream()
-        .filter(k -> k.kind() == Ledger.Kind.NAT && !Ledger.implied(pass.cr).contains(k)).findFirst();
+    Optional<Ledger.Key> oldNat = pass.stale(Ledger.Kind.NAT).stream().findFirst();
     if (observed == null && oldNat.isPresent()) {
       // GCP allows one all-subnetworks NAT per network and region, and an address serves one NAT.
       return PartResult.progressing("WaitingForOldNat", "Waiting for " + oldNat.get() + ", which the spec no longer names, to be deleted before "
