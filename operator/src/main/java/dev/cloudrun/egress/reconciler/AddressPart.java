@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Collectors;
 
 /** The static external addresses of a Static NAT: reserved before the NAT uses them, released after. */
 final class AddressPart {
@@ -16,30 +17,51 @@ final class AddressPart {
 
   private AddressPart() {}
 
-  /** The addresses' IPs and self links once all are reserved; otherwise why not yet. */
-  record Addresses(PartResult result, List<String> ips, List<String> selfLinks) {}
+  /** The addresses once all are reserved; otherwise why not yet. */
+  record Addresses(PartResult result, List<Address> reserved) {
+    static Addresses none(PartResult result) {
+      return new Addresses(result, List.of());
+    }
+
+    List<String> ips() {
+      return reserved.stream().map(Address::getAddress).toList();
+    }
+
+    List<String> selfLinks() {
+      return reserved.stream().map(Address::getSelfLink).toList();
+    }
+
+    /**
+     * A reserved address that a router other than {@code routerPath} uses: GCP lets an address
+     * serve one NAT, and refuses a second with resourceInUseByAnotherResource.
+     */
+    Optional<Address> usedByAnotherRouter(String routerPath) {
+      return reserved.stream().filter(a -> usedByAnotherRouter(a, routerPath)).findFirst();
+    }
+
+    static boolean usedByAnotherRouter(Address address, String routerPath) {
+      return address.getUsersList().stream().anyMatch(user -> !user.endsWith("/" + routerPath));
+    }
+  }
 
   static Addresses reconcile(Pass pass, Claims claims) {
     NatSpec nat = pass.cr.getSpec().getEgress().getNat();
     if (nat == null || nat.getExisting() || nat.getIpAllocation() != NatSpec.IpAllocation.Static) {
-      return new Addresses(PartResult.ready("NotUsed", "No static addresses."), List.of(), List.of());
+      return Addresses.none(PartResult.ready("NotUsed", "No static addresses."));
     }
     Map<String, Address> addresses = pass.inventory.addresses(pass.targets.networkProject(), pass.targets.region());
-    List<String> ips = new ArrayList<>();
-    List<String> links = new ArrayList<>();
+    List<Address> reserved = new ArrayList<>();
     PartResult pending = null;
     for (NatSpec.AddressRef ref : nat.getAddresses()) {
       PartResult result = reconcileOne(pass, claims, addresses, ref);
-      Address observed = addresses.get(ref.getName());
       if (result.isReady()) {
-        ips.add(observed.getAddress());
-        links.add(observed.getSelfLink());
+        reserved.add(addresses.get(ref.getName()));
       } else if (pending == null || result.progress() == PartResult.Progress.BLOCKED) {
         pending = result;
       }
     }
-    return new Addresses(pending != null ? pending
-        : PartResult.ready("Ready", "Static addresses " + String.join(", ", ips) + " are reserved."), ips, links);
+    return new Addresses(pending != null ? pending : PartResult.ready("Ready", "Static addresses "
+        + reserved.stream().map(Address::getAddress).collect(Collectors.joining(", ")) + " are reserved."), reserved);
   }
 
   private static PartResult reconcileOne(Pass pass, Claims claims, Map<String, Address> addresses, NatSpec.AddressRef ref) {

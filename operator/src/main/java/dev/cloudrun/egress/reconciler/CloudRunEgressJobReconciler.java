@@ -3,6 +3,7 @@ package dev.cloudrun.egress.reconciler;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJob;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobSpec;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus;
+import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.OperationStatus;
 import dev.cloudrun.egress.api.v1alpha1.Durations;
 import dev.cloudrun.egress.api.v1alpha1.EgressSpec;
 import dev.cloudrun.egress.api.v1alpha1.NatSpec;
@@ -24,6 +25,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,7 +43,6 @@ import org.slf4j.LoggerFactory;
 @GradualRetry(maxAttempts = Integer.MAX_VALUE, initialInterval = 2000, intervalMultiplier = 2.0, maxInterval = 300_000)
 public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob>, Cleaner<CloudRunEgressJob> {
   private static final Logger LOG = LoggerFactory.getLogger(CloudRunEgressJobReconciler.class);
-  private static final String GCP_ERROR = "GcpError";
   private static final List<String> ALL_PARTS = java.util.Arrays.stream(Ledger.Kind.values()).map(Release::partOf).distinct().toList();
 
   /**
@@ -78,15 +79,16 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
     CloudRunEgressJobStatus before = cluster.copy(cr.getStatus());
     CloudRunEgressJobStatus status = cluster.copy(cr.getStatus());
     long generation = generation(cr);
-    Pass pass = new Pass(cr, services, status, resyncInterval(cr), cluster);
+    Pass pass = new Pass(cr, services, status, resyncInterval(cr), settings.errorCeiling(), cluster);
     Claims claims = pass.claims;
     if (isForced(cr, before)) {
       services.inventory().invalidateAll();
+      services.refusals().forget(cr.getMetadata().getUid()); // the user says the cause is fixed: refused changes are tried now
       status.setLastForcedReconcile(ReconcileTriggers.annotation(cr, ReconcileTriggers.FORCE_RECONCILE));
     }
 
     AddressPart.Addresses addresses = guarded(cr, pass, List.of(AddressPart.PART), () -> AddressPart.reconcile(pass, claims),
-        failed -> new AddressPart.Addresses(failed, List.of(), List.of()));
+        AddressPart.Addresses::none);
     PartResult connector = guarded(cr, pass, List.of(ConnectorPart.PART), () -> ConnectorPart.reconcile(pass, claims), failed -> failed);
     PartResult nat = guarded(cr, pass, List.of(RouterNatPart.PART), () -> RouterNatPart.reconcile(pass, claims, addresses), failed -> failed);
     PartResult firewall = guarded(cr, pass, List.of(FirewallPart.PART), () -> FirewallPart.reconcile(pass, claims), failed -> failed);
@@ -111,11 +113,17 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
     boolean stalled = parts.stream().anyMatch(r -> r.progress() == PartResult.Progress.BLOCKED);
     // A part that waits while another is blocked (the job on a connector that is NotOwned) waits on
     // the user, not on GCP: with nothing in flight the resource comes back at the error ceiling.
-    boolean moving = !pass.operations().isEmpty() || !stalled && parts.stream().anyMatch(r -> r.progress() == PartResult.Progress.PROGRESSING);
-    boolean refused = parts.stream().anyMatch(r -> r.reason().equals(GCP_ERROR)) || diagnosis.probeRefused();
-    Duration next = refused ? settings.errorCeiling() // never sooner, even with other parts' operations or a probe in flight
-        : soonerForProbe(diagnosis, pass.now, moving ? (pass.operations().stream().anyMatch(o -> o.getName().isEmpty()) ? Duration.ZERO : settings.pollInterval())
+    // A change GCP refused waits for its retryTime and holds back nothing else.
+    List<OperationStatus> going = pass.operations().stream().filter(o -> o.getRefusal() == null).toList();
+    boolean moving = !going.isEmpty() || !stalled && parts.stream().anyMatch(r -> r.progress() == PartResult.Progress.PROGRESSING);
+    Duration next = pass.refusedUnheld() || diagnosis.probeRefused()
+        ? settings.errorCeiling() // a refusal no intent holds back (a read, a probe run) would be repeated by any earlier pass
+        : soonerForProbe(diagnosis, pass.now, moving ? (going.stream().anyMatch(o -> o.getName().isEmpty()) ? Duration.ZERO : settings.pollInterval())
             : stalled ? settings.errorCeiling() : jittered(resyncInterval(cr)));
+    Optional<Duration> untilRetry = pass.nextRetry().map(at -> Duration.between(pass.now, at));
+    if (untilRetry.isPresent() && untilRetry.get().compareTo(next) < 0) {
+      next = untilRetry.get();
+    }
     return finish(cr, before, status, next, pass, cluster);
   }
 
@@ -130,11 +138,12 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
     if (cr.getSpec().getDeletionPolicy() == CloudRunEgressJobSpec.DeletionPolicy.Abandon) {
       services.events().normal(cr, "Abandoned", "deletionPolicy is Abandon: every GCP object is left in place.");
       services.metrics().forget(cr);
+      services.refusals().forget(cr.getMetadata().getUid());
       return DeleteControl.defaultDelete();
     }
     CloudRunEgressJobStatus status = cluster.copy(cr.getStatus());
     CloudRunEgressJobStatus before = cluster.copy(cr.getStatus());
-    Pass pass = new Pass(cr, services, status, resyncInterval(cr), cluster);
+    Pass pass = new Pass(cr, services, status, resyncInterval(cr), settings.errorCeiling(), cluster);
     PartResult blocking = null;
     try {
       // Exactly what the ledger holds, kind by kind (each waiting for the one before it).
@@ -156,6 +165,7 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
     if (blocking == null) {
       services.events().normal(cr, "Deleted", "Every GCP object of this resource is deleted (shared ones are kept while others use them).");
       services.metrics().forget(cr);
+      services.refusals().forget(cr.getMetadata().getUid());
       return DeleteControl.defaultDelete();
     }
     long generation = generation(cr);
@@ -188,9 +198,8 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
         throw e; // a bug is not GCP's refusal: it fails the pass, retried with backoff and reported as ReconcileFailed
       }
       parts.forEach(pass::keep);
-      PartResult failed = PartResult.blocked(GCP_ERROR, "GCP refused a request: " + GcpErrors.describe(e)
-          + ". Fix the cause (permissions, quota, the spec); the operator retries every " + settings.errorCeiling().toSeconds() + " s.");
-      services.events().warning(cr, GCP_ERROR, failed.message());
+      PartResult failed = pass.refused(e);
+      services.events().warning(cr, Pass.REFUSED, failed.message());
       return onError.apply(failed);
     }
   }

@@ -78,7 +78,7 @@ final class ConnectorPart {
             + ", which the spec no longer names and which holds the same " + (desired.getIpCidrRange().isEmpty() ? "subnet" : "range")
             + ", to be deleted before " + name + " is created; the job has no egress meanwhile.");
       }
-      if (!pass.ledger.record(key, Ledger.State.Creating)) {
+      if (!pass.ledger.recordCreating(key, desired)) {
         return Pass.ledgerFull(key);
       }
       PartResult creating = pass.create(PART, name, () -> pass.services.gcp().connectors.createConnectorCallable().call(
@@ -93,8 +93,7 @@ final class ConnectorPart {
       return creating;
     }
     List<String> immutable = immutableDifferences(desired, observed);
-    boolean asCreateAsked = immutable.isEmpty() && mutableDifferences(desired, observed).isEmpty();
-    if (!Ownership.mayManage(pass, key, Ownership.NO_MARKER_POSSIBLE, asCreateAsked)) {
+    if (!Ownership.mayManage(pass, key, Ownership.NO_MARKER_POSSIBLE, foundAsAsked(pass, key, observed))) {
       return PartResult.blocked("NotOwned", "Connector " + name + " exists but this operator did not create it; it is left untouched."
           + " Set spec.egress.connector.existing: true to use it as it is, or spec.adoptExisting: true to manage it.");
     }
@@ -173,6 +172,11 @@ final class ConnectorPart {
       }
 
       @Override
+      boolean foundAsAsked() {
+        return ConnectorPart.foundAsAsked(pass, new Ledger.Key(Ledger.Kind.CONNECTOR, name), connectors.get(name));
+      }
+
+      @Override
       String startDelete() {
         return pass.services.gcp().connectors.deleteConnectorCallable().call(DeleteConnectorRequest.newBuilder().setName(name).build()).getName();
       }
@@ -200,6 +204,13 @@ final class ConnectorPart {
           + ". Common causes: its range overlaps a subnet, the Serverless VPC Access service agent lacks roles/vpcaccess.serviceAgent,"
           + " or an organization policy restricts the connector's VM images. Fix the cause, then delete the connector so it is recreated.");
     };
+  }
+
+  /** Whether {@code observed} is exactly what this resource's recorded create of it asked for. */
+  private static boolean foundAsAsked(Pass pass, Ledger.Key key, Connector observed) {
+    return pass.ledger.request(key, Connector.newBuilder()).map(Connector.Builder::build)
+        .filter(asked -> immutableDifferences(asked, observed).isEmpty() && mutableDifferences(asked, observed).isEmpty())
+        .isPresent();
   }
 
   private static List<String> immutableDifferences(Connector desired, Connector observed) {

@@ -1,5 +1,8 @@
 package dev.cloudrun.egress.reconciler;
 
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import com.google.protobuf.util.JsonFormat;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJob;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobSpec;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus;
@@ -68,6 +71,7 @@ final class Ledger {
     }
   }
 
+  private static final JsonFormat.Printer JSON = JsonFormat.printer().omittingInsignificantWhitespace();
   private final List<OwnedObject> entries;
 
   Ledger(CloudRunEgressJobStatus status) {
@@ -91,6 +95,9 @@ final class Ledger {
     Optional<OwnedObject> existing = entry(key);
     if (existing.isPresent()) {
       existing.get().setState(state.name());
+      if (state != State.Creating) {
+        existing.get().setRequest(null);
+      }
       return true;
     }
     if (entries.size() >= MAX_ENTRIES) {
@@ -103,6 +110,35 @@ final class Ledger {
     entry.setState(state.name());
     entries.add(entry);
     return true;
+  }
+
+  /**
+   * Records that this resource is about to create {@code key}, an object of a kind that carries no
+   * marker, with {@code request}: found later exactly as it asked, it is this resource's even when
+   * the spec has moved on ({@link OwnedObject#foundAsAsked}). False when the ledger is full.
+   */
+  boolean recordCreating(Key key, Message request) {
+    if (!record(key, State.Creating)) {
+      return false;
+    }
+    try {
+      entry(key).orElseThrow().setRequest(JSON.print(request));
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("a GCP request always prints as JSON", e);
+    }
+    return true;
+  }
+
+  /** What the recorded create of {@code key} asked for, read into {@code builder}, while it is Creating. */
+  <B extends Message.Builder> Optional<B> request(Key key, B builder) {
+    return entry(key).map(OwnedObject::getRequest).map(json -> {
+      try {
+        JsonFormat.parser().ignoringUnknownFields().merge(json, builder);
+        return builder;
+      } catch (InvalidProtocolBufferException e) {
+        return null; // not this operator's JSON: the object cannot be shown to be as asked
+      }
+    });
   }
 
   /** The object is gone, or no longer this resource's to manage. */

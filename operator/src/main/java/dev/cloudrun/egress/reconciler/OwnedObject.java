@@ -38,6 +38,15 @@ abstract class OwnedObject {
   /** Calls GCP to delete it; the operation's name. */
   abstract String startDelete();
 
+  /**
+   * For kinds that carry no marker: whether the object is exactly what this resource's recorded
+   * create asked for ({@link Ledger#recordCreating}), so that a create whose record was lost is
+   * still known as this resource's. Marked kinds answer by their marker instead.
+   */
+  boolean foundAsAsked() {
+    return false;
+  }
+
   /** Why the object must stay although this resource no longer needs it (someone else's configuration on it), or null. */
   String keptBecause() {
     return null;

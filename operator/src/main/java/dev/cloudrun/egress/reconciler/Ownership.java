@@ -96,14 +96,18 @@ final class Ownership {
 
   /**
    * Whether this resource may delete {@code key}, an object in its ledger that exists in GCP: it
-   * manages it (or it carries this resource's marker although its create was never confirmed), and a
-   * marked kind still carries the operator's marker unless it was adopted.
+   * manages it (or, its create never confirmed, it carries this resource's marker or, for a kind
+   * that carries none, is exactly what the recorded create asked for), and a marked kind still
+   * carries the operator's marker unless it was adopted.
    */
-  static boolean mayDelete(Pass pass, Ledger.Key key, String marker) {
+  static boolean mayDelete(Pass pass, Ledger.Key key, String marker, boolean foundAsAsked) {
     if (marker != NO_MARKER_POSSIBLE && marker.equals(pass.cr.getMetadata().getUid())) {
       return true;
     }
     Ledger.State state = pass.ledger.state(key).orElse(Ledger.State.Creating);
-    return state != Ledger.State.Creating && (marker == NO_MARKER_POSSIBLE || !marker.isEmpty() || state == Ledger.State.Adopted);
+    if (state == Ledger.State.Creating) {
+      return marker == NO_MARKER_POSSIBLE && foundAsAsked;
+    }
+    return marker == NO_MARKER_POSSIBLE || !marker.isEmpty() || state == Ledger.State.Adopted;
   }
 }

@@ -7,6 +7,7 @@ import dev.cloudrun.egress.gcp.GcpErrors;
 import dev.cloudrun.egress.gcp.Inventory;
 import dev.cloudrun.egress.gcp.Operations;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -48,6 +49,8 @@ final class Pass {
   /** An update undoing a change made outside the operator. */
   static final String CORRECT = "correct";
   static final String DELETE = "delete";
+  /** The reason of a part whose request GCP refused for good. */
+  static final String REFUSED = "GcpError";
   private static final Runnable NOTHING = () -> { };
   final CloudRunEgressJob cr;
   final Targets targets;
@@ -70,9 +73,15 @@ final class Pass {
   /** Parts that did not run to their end this pass: what they have in status.operations is kept as it is. */
   private final Set<String> keptParts = new HashSet<>();
   private boolean gcpChanged;
+  /** How long a change GCP refused waits before it is tried again. */
+  private final Duration errorCeiling;
+  /** The refusal whose intent now waits for its retryTime: it holds back that change alone. */
+  private RuntimeException heldBack;
+  private boolean refusedUnheld;
 
-  Pass(CloudRunEgressJob cr, Services services, CloudRunEgressJobStatus status, java.time.Duration resyncInterval, Cluster cluster) {
+  Pass(CloudRunEgressJob cr, Services services, CloudRunEgressJobStatus status, Duration resyncInterval, Duration errorCeiling, Cluster cluster) {
     this.cr = cr;
+    this.errorCeiling = errorCeiling;
     this.cluster = cluster;
     this.claims = new Claims(cluster.watched());
     this.ledger = new Ledger(status);
@@ -156,6 +165,10 @@ final class Pass {
     }
     driven.add(key(part, target));
     if (op.get().getName().isEmpty()) {
+      String change = cr.getMetadata().getUid() + "/" + key(part, target);
+      if (op.get().getRefusal() != null && services.refusals().retryAt(change).filter(now::isBefore).isPresent()) {
+        return refused(op.get().getRefusal()); // as the refusal left it: no call, no event, no status change
+      }
       services.writeBudget().acquire();
       String name;
       try {
@@ -167,6 +180,12 @@ final class Pass {
           return PartResult.progressing(progressReason(action), target + " was already gone.");
         }
         if (!GcpErrors.isConflict(e)) {
+          if (GcpErrors.isGcpError(e) && !GcpErrors.isTransient(e)) {
+            // Refused for good: the other parts go on at their pace while this change waits out the error ceiling.
+            op.get().setRefusal(GcpErrors.describe(e));
+            services.refusals().refused(change, now.plus(errorCeiling));
+            heldBack = e;
+          }
           throw e;
         }
         if (!insert) {
@@ -176,12 +195,42 @@ final class Pass {
         return PartResult.progressing(progressReason(action), target + " exists already; whether it is this resource's is judged from what was found.");
       }
       op.get().setName(name);
+      op.get().setRefusal(null);
+      services.refusals().started(change);
       gcpChanged = true;
       if (!action.equals(CORRECT)) { // a correction is reported as DriftCorrected by correctDrift
         services.events().normal(cr, capitalize(action) + "Started", capitalize(action) + " of " + target + " started.");
       }
     }
     return PartResult.progressing(progressReason(action), "Waiting for GCP to " + action + " " + target + ".");
+  }
+
+  /** What a part reports when GCP refused its request for good: the cause, and when it is tried again. */
+  PartResult refused(String description) {
+    return PartResult.blocked(REFUSED, "GCP refused a request: " + description
+        + ". Fix the cause (permissions, quota, the spec); the operator retries every " + errorCeiling.toSeconds() + " s.");
+  }
+
+  /**
+   * What a part reports when GCP refused its request for good ({@link #refused(String)}); noted
+   * when no intent holds the request back until its retryTime (a read, a probe run), so that the
+   * resource does not come back before the error ceiling to repeat it.
+   */
+  PartResult refused(RuntimeException refusal) {
+    refusedUnheld |= refusal != heldBack;
+    return refused(GcpErrors.describe(refusal));
+  }
+
+  /** Whether a request GCP refused this pass would be repeated by any pass before the error ceiling. */
+  boolean refusedUnheld() {
+    return refusedUnheld;
+  }
+
+  /** The soonest time a change GCP refused is tried again, if one waits. */
+  Optional<Instant> nextRetry() {
+    return operations.stream().filter(o -> o.getRefusal() != null)
+        .flatMap(o -> services.refusals().retryAt(cr.getMetadata().getUid() + "/" + key(o.getPart(), o.getTarget())).stream())
+        .min(Instant::compareTo);
   }
 
   /**

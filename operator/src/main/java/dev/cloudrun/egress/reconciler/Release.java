@@ -73,7 +73,7 @@ final class Release {
       pass.ledger.forget(key);
       return PartResult.ready("Deleted", key + " is gone.");
     }
-    if (!Ownership.mayDelete(pass, key, object.marker())) {
+    if (!Ownership.mayDelete(pass, key, object.marker(), object.foundAsAsked())) {
       pass.ledger.forget(key);
       pass.services.events().warning(pass.cr, "LeftInPlace", key + " exists but cannot be shown to be this resource's"
           + " (its create was never confirmed, or it no longer carries the operator's marker): it is left in place. Delete it by hand if nobody uses it.");

@@ -1,5 +1,6 @@
 package dev.cloudrun.egress.reconciler;
 
+import com.google.cloud.compute.v1.Address;
 import com.google.cloud.compute.v1.DeleteRouterRequest;
 import com.google.cloud.compute.v1.InsertRouterRequest;
 import com.google.cloud.compute.v1.Router;
@@ -115,13 +116,19 @@ final class RouterNatPart {
       return PartResult.progressing("WaitingForOldNat", "Waiting for " + oldNat.get() + ", which the spec no longer names, to be deleted before "
           + natName + " is created.");
     }
+    Optional<Address> taken = addressInUse(pass, addresses, routerPath);
+    if (taken.isPresent()) {
+      return PartResult.blocked("AddressInUse", "Static address " + taken.get().getName() + " (" + taken.get().getAddress() + ") is used by "
+          + String.join(", ", taken.get().getUsersList()) + ", and GCP lets an address serve one NAT: name another address in"
+          + " spec.egress.nat.addresses, or put this NAT on the router that uses it.");
+    }
     RouterNat desired = desiredNat(pass, addresses.selfLinks());
     if (router == null) {
       if (spec.getUseExistingRouter()) {
         return PartResult.blocked("NotFound", "Router " + routerPath + " does not exist, and spec.egress.nat.useExistingRouter is true:"
             + " create it, or set useExistingRouter: false to let the operator create it.");
       }
-      if (!pass.ledger.record(routerKey, Ledger.State.Creating) || !pass.ledger.record(natKey, Ledger.State.Creating)) {
+      if (!pass.ledger.record(routerKey, Ledger.State.Creating) || !pass.ledger.recordCreating(natKey, desired)) {
         return Pass.ledgerFull(routerKey);
       }
       Router create = Router.newBuilder()
@@ -147,14 +154,14 @@ final class RouterNatPart {
       nats.add(desired);
     });
     if (observed == null) {
-      if (!pass.ledger.record(natKey, Ledger.State.Creating)) {
+      if (!pass.ledger.recordCreating(natKey, desired)) {
         return Pass.ledgerFull(natKey);
       }
       // Added by a routers.update, whose 409 is a concurrent change of the router, never "already there".
       return confirmedOnceStarted(pass, natPath, List.of(natKey), pass.change(PART, Pass.CREATE, natPath, write));
     }
     List<String> drift = differences(desired, observed);
-    if (!Ownership.mayManage(pass, natKey, Ownership.NO_MARKER_POSSIBLE, drift.isEmpty())) {
+    if (!Ownership.mayManage(pass, natKey, Ownership.NO_MARKER_POSSIBLE, foundAsAsked(pass, natKey, observed))) {
       return PartResult.blocked("NotOwned", natName + " exists but this operator did not create it; it is left untouched."
           + " Set spec.egress.nat.existing: true to use it as it is, or spec.adoptExisting: true to manage it.");
     }
@@ -163,6 +170,23 @@ final class RouterNatPart {
           + (addresses.ips().isEmpty() ? " with automatically allocated IPs." : " to " + String.join(", ", addresses.ips()) + "."));
     }
     return pass.correctDrift(PART, natName, drift, natPath, write);
+  }
+
+  /**
+   * A static address that another router's NAT holds, confirmed by a GET: the cached list may still
+   * show the user of a moment ago (a stale NAT of this resource, just deleted).
+   */
+  private static Optional<Address> addressInUse(Pass pass, AddressPart.Addresses addresses, String routerPath) {
+    Map<String, Address> cached = pass.inventory.addresses(pass.targets.networkProject(), pass.targets.region());
+    return addresses.usedByAnotherRouter(routerPath).flatMap(listed -> {
+      Pass.reread(cached, listed.getName(), () -> pass.services.gcp().addresses.get(pass.targets.networkProject(), pass.targets.region(), listed.getName()));
+      return Optional.ofNullable(cached.get(listed.getName())).filter(fresh -> AddressPart.Addresses.usedByAnotherRouter(fresh, routerPath));
+    });
+  }
+
+  /** Whether {@code observed} is exactly the NAT this resource's recorded create of it asked for. */
+  private static boolean foundAsAsked(Pass pass, Ledger.Key key, RouterNat observed) {
+    return pass.ledger.request(key, RouterNat.newBuilder()).filter(asked -> differences(asked.build(), observed).isEmpty()).isPresent();
   }
 
   /** What a create makes is recorded as this resource's once GCP accepted the create, not when the intent is recorded. */
@@ -189,6 +213,11 @@ final class RouterNatPart {
       boolean exists() {
         Router router = ref.routers.get(ref.name);
         return router != null && natOf(router, natName) != null;
+      }
+
+      @Override
+      boolean foundAsAsked() {
+        return RouterNatPart.foundAsAsked(pass, new Ledger.Key(Ledger.Kind.NAT, name), natOf(ref.routers.get(ref.name), natName));
       }
 
       @Override

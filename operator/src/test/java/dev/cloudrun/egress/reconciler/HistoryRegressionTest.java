@@ -98,6 +98,48 @@ class HistoryRegressionTest {
         new Step.Edit("platform-agents/infra-apply", Step.EditKind.SWITCH_CONNECTOR_AND_DIRECT_VPC, 0)).assertHolds();
   }
 
+  /**
+   * Moved to another router, a NAT asks for the static address a NAT still holds that another
+   * resource shares: GCP refuses it (resourceInUseByAnotherResource) and each retry at the error
+   * ceiling rewrote status. It is AddressInUse, found before the call, naming the router that holds it.
+   */
+  @Test
+  void addressHeldByAnotherResourcesNat_isRefusedByGcpAndRetriedWithAStatusWriteEachTime() {
+    History.of(35L,
+        new Step.Create(DIAGNOSIS, 0, "my-agent-5-c"),
+        new Step.Create(SHARED, 0, "infra-plan-b"),
+        new Step.Edit("platform-agents/my-agent-5-c", Step.EditKind.TOGGLE_EXISTING_ROUTER, 94),
+        new Step.Edit("platform-agents/my-agent-5-c", Step.EditKind.REPLACE_CONNECTOR_RANGE, 88)).assertHolds();
+  }
+
+  /**
+   * GCP refuses the new connector's range (someone else's connector holds it) while the NAT the
+   * spec dropped is released: the refused create was retried at the error ceiling with the whole
+   * resource, so the release crept one step per 5 minutes, each with a status write. Now the refused
+   * create alone waits (status.operations[].refusal), and the rest goes on at its pace.
+   */
+  @Test
+  void refusedCreate_heldBackTheReleaseOfWhatTheSpecDropped() {
+    History.of(47L,
+        new Step.Create(PROXY, 0, "my-agent-6"),
+        new Step.Edit("platform-agents/my-agent-6", Step.EditKind.REPLACE_CONNECTOR_RANGE, 54),
+        new Step.Edit("platform-agents/my-agent-6", Step.EditKind.TOGGLE_NAT, 82)).assertHolds();
+  }
+
+  // ---- no leak: a crash between a create and the status write that names its operation, then a rename ----
+
+  /**
+   * The connector create started and the process died before recording the operation; renamed
+   * before the next pass, the connector was left in place (a connector carries no marker, and the
+   * spec no longer said what the create asked for). The ledger now records the create's request.
+   */
+  @Test
+  void crashAfterAConnectorCreate_thenARename_leftTheConnectorInPlace() {
+    History.of(1L,
+        new Step.CrashThenEdit(2, MY_AGENT_4, Step.EditKind.RENAME_CONNECTOR, 2),
+        new Step.Create(SEED_JOB, 0, "my-agent-4")).assertHolds();
+  }
+
   // ---- a verdict ----
 
   /**

@@ -20,9 +20,9 @@ class PassTest {
     cr.getMetadata().setUid("uid-1");
     CloudRunEgressJobStatus status = new CloudRunEgressJobStatus();
     Clock clock = Clock.systemUTC();
-    Services services = new Services(null, new Inventory(null, clock, Duration.ofMinutes(5)), null, WriteBudget.perSecond(0),
+    Services services = new Services(null, new Inventory(null, clock, Duration.ofMinutes(5)), null, WriteBudget.perSecond(0), new Refusals(),
         new Events(null, clock), new Metrics(new SimpleMeterRegistry()), clock);
-    Pass pass = new Pass(cr, services, status, Duration.ofMinutes(5), new Cluster() {
+    Pass pass = new Pass(cr, services, status, Duration.ofMinutes(5), Duration.ofMinutes(5), new Cluster() {
       @Override
       public java.util.Collection<CloudRunEgressJob> watched() {
         return java.util.List.of(cr);

@@ -25,14 +25,7 @@ import org.junit.jupiter.api.Test;
  * (1); {@code -Dhistories.seed=S} reruns one (or a comma-separated few); {@code -Dhistories.shrink=all} shrinks a history of
  * every distinct failure instead of the first only ({@code none}: no shrinking).
  */
-@org.junit.jupiter.api.condition.EnabledIf(value = "requested",
-    disabledReason = "on demand (-Dhistories=200 or -Dhistories.seed=S) until its open findings are fixed: see the README's test section")
 class RandomHistoriesTest {
-
-  /** Not in the default run while some histories still break an invariant (the README lists them). */
-  static boolean requested() {
-    return System.getProperty("histories") != null || System.getProperty("histories.seed") != null;
-  }
 
   @Test
   void everyRandomHistoryKeepsTheInvariants() {

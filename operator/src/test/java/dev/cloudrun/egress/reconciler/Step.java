@@ -118,6 +118,24 @@ sealed interface Step {
   }
 
   /**
+   * The process dies at the {@code nth} status write from now, as {@link CrashAtStatusWrite}, and
+   * the user edits the spec while it is down: the restarted process finds GCP changed by calls it
+   * never recorded, for a spec that no longer asks for them.
+   */
+  record CrashThenEdit(int nth, String resource, EditKind kind, int choice) implements Step {
+    @Override
+    public void apply(World world) {
+      world.interfere(InMemoryCluster.Interference.PROCESS_DIES, nth);
+      world.whileDown(() -> world.edit(resource, spec -> kind.apply(spec, world.origin(resource), choice)));
+    }
+
+    @Override
+    public String toString() {
+      return Steps.java(this);
+    }
+  }
+
+  /**
    * The process dies at the {@code nth} status write from now (while the next step that changes something settles):
    * after the GCP calls of that pass, before what it recorded reaches Kubernetes. It restarts at once.
    */

@@ -2,6 +2,7 @@ package dev.cloudrun.egress.reconciler;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.google.cloud.compute.v1.RouterBgpPeer;
+import com.google.cloud.vpcaccess.v1.Connector;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJob;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobSpec;
 import dev.cloudrun.egress.gcp.GcpClients;
@@ -83,6 +84,9 @@ final class World implements AutoCloseable {
   private final Map<String, RouterBgpPeer> someoneElsesPeers = new TreeMap<>();
   /** Objects of resources deleted with deletionPolicy: Abandon. */
   private final Set<String> abandoned = new TreeSet<>();
+  /** Between armTrouble and liftTrouble: GCP may fail or stall whatever the operator does. */
+  private boolean troubled;
+  private Runnable whileDown;
   /** The spec each resource was created with, which toggling edits restore. */
   private final Map<String, CloudRunEgressJobSpec> origins = new HashMap<>();
   /** Faults armed, with the steps they still last. */
@@ -213,6 +217,11 @@ final class World implements AutoCloseable {
     faults.merge(kind, steps, Math::max);
   }
 
+  /** What happens while the process is down after a crash {@link #interfere} armed (a user's edit). */
+  void whileDown(Runnable happening) {
+    whileDown = happening;
+  }
+
   /** The nth status write from now, while the next step that changes something settles, meets {@code what}. */
   void interfere(InMemoryCluster.Interference what, int nth) {
     interference = what;
@@ -292,15 +301,20 @@ final class World implements AutoCloseable {
 
   // ---- settling ----
 
-  /** Runs passes until every resource waits a full resync interval (or longer). */
+  /** Runs passes until every resource waits a full resync interval (or longer) and GCP moves nothing. */
   private void settle() {
     Instant start = clock.instant();
     int passes = 0;
-    while (!scheduler.settled()) {
+    Instant lastMotion = start; // the last moment an operation was in flight: the quiet time counts from it too
+    while (!scheduler.settled() || !troubled && !noOperationInFlight()) { // under faults operations may not end before they lift
       PassScheduler.Due due = scheduler.next().orElseThrow();
-      if (due.at().isAfter(watch.lastWrite().plus(SPINNING)) && noOperationInFlight()) {
+      if (!noOperationInFlight()) {
+        lastMotion = due.at();
+      }
+      Instant quietSince = watch.lastWrite().isAfter(lastMotion) ? watch.lastWrite() : lastMotion;
+      if (due.at().isAfter(quietSince.plus(SPINNING))) {
         throw new Violation("at rest, silence", "passes while " + readyReasons(scheduler.unsettled().keySet()),
-            "nothing was written for " + Duration.between(watch.lastWrite(), due.at())
+            "nothing was written for " + Duration.between(quietSince, due.at())
             + " (virtual) and no operation is in flight, yet resources come back sooner than the resync interval: "
             + scheduler.unsettled() + "; " + conditions());
       }
@@ -313,9 +327,15 @@ final class World implements AutoCloseable {
     }
   }
 
+  /**
+   * No resource polls an operation, and GCP moves no connector: a resource waiting for a connector
+   * that is CREATING (another resource's create, or its own whose operation name a lost status
+   * write took) polls the connector, as it would the operation.
+   */
   private boolean noOperationInFlight() {
     return resources().stream().allMatch(cr -> cr.getStatus() == null
-        || cr.getStatus().getOperations().stream().allMatch(o -> o.getName().isEmpty()));
+        || cr.getStatus().getOperations().stream().allMatch(o -> o.getName().isEmpty()))
+        && gcp.allConnectors().stream().allMatch(c -> c.getState() == Connector.State.READY || c.getState() == Connector.State.ERROR);
   }
 
   /** Settles, then runs resync intervals until two in a row write nothing; returns those two. */
@@ -384,6 +404,8 @@ final class World implements AutoCloseable {
         if (control.isRemoveFinalizer()) {
           if (cr.getSpec().getDeletionPolicy() == CloudRunEgressJobSpec.DeletionPolicy.Abandon) {
             abandoned.addAll(Implied.by(cr));
+            // and what its ledger still holds that the spec no longer names (a stale object waiting to be released)
+            cr.getStatus().getOwned().forEach(o -> abandoned.add((o.getKind().equals("probe") ? "job" : o.getKind()) + " " + o.getName()));
           }
           cluster.removeFinalizer(key);
           scheduler.forget(key);
@@ -396,6 +418,11 @@ final class World implements AutoCloseable {
       }
     } catch (InMemoryCluster.ProcessDied died) {
       stats.crashes++;
+      if (whileDown != null) {
+        Runnable edit = whileDown;
+        whileDown = null;
+        edit.run();
+      }
       restart();
     } catch (RuntimeException e) {
       if (!GcpErrors.isGcpError(e)) {
@@ -422,6 +449,7 @@ final class World implements AutoCloseable {
 
   /** Faults and interference armed for this step start. */
   private void armTrouble() {
+    troubled = true;
     gcp.faults().clear();
     defaultLatencies(gcp);
     faults.keySet().forEach(kind -> kind.arm(gcp));
@@ -432,6 +460,8 @@ final class World implements AutoCloseable {
 
   /** The checks look at a healthy GCP: faults are lifted (and counted down), interference ends. */
   private void liftTrouble() {
+    troubled = false;
+    whileDown = null;
     gcp.faults().clear();
     defaultLatencies(gcp);
     faults.replaceAll((kind, steps) -> steps - 1);
@@ -452,7 +482,7 @@ final class World implements AutoCloseable {
   /** A new operator process: its own inventory, operations and metrics, reading the fake's clock. */
   private void startProcess() {
     services = new Services(clients, new Inventory(clients, clock, SETTINGS.resyncInterval()), new Operations(clients),
-        WriteBudget.perSecond(0), events, new Metrics(new SimpleMeterRegistry()), clock);
+        WriteBudget.perSecond(0), new Refusals(), events, new Metrics(new SimpleMeterRegistry()), clock);
     reconciler = new CloudRunEgressJobReconciler(services, SETTINGS);
   }
 

@@ -68,6 +68,10 @@ public class CloudRunEgressJobStatus {
     @JsonPropertyDescription("Creating (recorded before the create starts), Created (by this resource), Claimed (created by the operator for another resource that shares it)"
         + " or Adopted (made outside the operator, taken over through spec.adoptExisting).")
     private String state;
+
+    @JsonPropertyDescription("While Creating, for a connector or NAT (which carry no marker): what the create asked for, as JSON."
+        + " An object found later exactly so is this resource's, whatever the spec says by then.")
+    private String request;
   }
 
   @Data
@@ -86,6 +90,9 @@ public class CloudRunEgressJobStatus {
 
     @JsonPropertyDescription("When the operator recorded the intent (RFC 3339).")
     private String startTime;
+
+    @JsonPropertyDescription("Why GCP refused to start this change for good (not a retryable error), when it did: fix the cause; the operator tries it again at its error ceiling (5 minutes by default).")
+    private String refusal;
   }
 
   @Data
