@@ -120,7 +120,8 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
         ? settings.errorCeiling() // a refusal no intent holds back (a read, a probe run) would be repeated by any earlier pass
         : soonerForProbe(diagnosis, pass.now, moving ? (going.stream().anyMatch(o -> o.getName().isEmpty()) ? Duration.ZERO : settings.pollInterval())
             : stalled ? settings.errorCeiling() : jittered(resyncInterval(cr)));
-    Optional<Duration> untilRetry = pass.nextRetry().map(at -> Duration.between(pass.now, at));
+    // A retry time already past is one no part reached this pass (it waits on another): not a reason to come back sooner.
+    Optional<Duration> untilRetry = pass.nextRetry().filter(at -> at.isAfter(pass.now)).map(at -> Duration.between(pass.now, at));
     if (untilRetry.isPresent() && untilRetry.get().compareTo(next) < 0) {
       next = untilRetry.get();
     }
