@@ -113,7 +113,7 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
     boolean stalled = parts.stream().anyMatch(r -> r.progress() == PartResult.Progress.BLOCKED);
     // A part that waits while another is blocked (the job on a connector that is NotOwned) waits on
     // the user, not on GCP: with nothing in flight the resource comes back at the error ceiling.
-    // A change GCP refused waits for its retryTime and holds back nothing else.
+    // A change GCP refused waits for its retry (Refusals) and holds back nothing else.
     List<OperationStatus> going = pass.operations().stream().filter(o -> o.getRefusal() == null).toList();
     boolean moving = !going.isEmpty() || !stalled && parts.stream().anyMatch(r -> r.progress() == PartResult.Progress.PROGRESSING);
     Duration next = pass.refusedUnheld() || diagnosis.probeRefused()

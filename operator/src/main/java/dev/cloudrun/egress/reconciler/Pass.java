@@ -75,7 +75,7 @@ final class Pass {
   private boolean gcpChanged;
   /** How long a change GCP refused waits before it is tried again. */
   private final Duration errorCeiling;
-  /** The refusal whose intent now waits for its retryTime: it holds back that change alone. */
+  /** The refusal whose intent now waits for its retry ({@link Refusals}): it holds back that change alone. */
   private RuntimeException heldBack;
   private boolean refusedUnheld;
 
@@ -165,7 +165,7 @@ final class Pass {
     }
     driven.add(key(part, target));
     if (op.get().getName().isEmpty()) {
-      String change = cr.getMetadata().getUid() + "/" + key(part, target);
+      String change = refusalKey(part, target);
       if (op.get().getRefusal() != null && services.refusals().retryAt(change).filter(now::isBefore).isPresent()) {
         return refused(op.get().getRefusal()); // as the refusal left it: no call, no event, no status change
       }
@@ -213,7 +213,7 @@ final class Pass {
 
   /**
    * What a part reports when GCP refused its request for good ({@link #refused(String)}); noted
-   * when no intent holds the request back until its retryTime (a read, a probe run), so that the
+   * when no intent holds the request back until its retry (a read, a probe run), so that the
    * resource does not come back before the error ceiling to repeat it.
    */
   PartResult refused(RuntimeException refusal) {
@@ -229,7 +229,7 @@ final class Pass {
   /** The soonest time a change GCP refused is tried again, if one waits. */
   Optional<Instant> nextRetry() {
     return operations.stream().filter(o -> o.getRefusal() != null)
-        .flatMap(o -> services.refusals().retryAt(cr.getMetadata().getUid() + "/" + key(o.getPart(), o.getTarget())).stream())
+        .flatMap(o -> services.refusals().retryAt(refusalKey(o.getPart(), o.getTarget())).stream())
         .min(Instant::compareTo);
   }
 
@@ -417,6 +417,11 @@ final class Pass {
 
   List<OperationStatus> operations() {
     return new ArrayList<>(operations);
+  }
+
+  /** The change as {@link Refusals} knows it: this resource's, on one part and target. */
+  private String refusalKey(String part, String target) {
+    return cr.getMetadata().getUid() + "/" + key(part, target);
   }
 
   private static String key(String part, String target) {
