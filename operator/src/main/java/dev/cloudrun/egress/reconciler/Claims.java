@@ -90,7 +90,7 @@ final class Claims {
   boolean managedByAnother(Ledger.Key key, CloudRunEgressJob cr, String marker) {
     return all.stream()
         .filter(other -> !other.getMetadata().getUid().equals(cr.getMetadata().getUid()))
-        .anyMatch(other -> other.getStatus() != null && new Ledger(other.getStatus()).manages(key)
+        .anyMatch(other -> other.getStatus() != null && Ledger.manages(other.getStatus(), key)
             // or its marker names a resource that uses it, whose ledger may not say so yet
             || other.getMetadata().getUid().equals(marker) && Ledger.used(other).contains(key));
   }

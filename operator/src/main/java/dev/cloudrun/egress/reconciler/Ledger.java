@@ -8,6 +8,8 @@ import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobSpec;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.OwnedObject;
 import dev.cloudrun.egress.api.v1alpha1.NatSpec;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
@@ -72,19 +74,30 @@ final class Ledger {
   }
 
   private static final JsonFormat.Printer JSON = JsonFormat.printer().omittingInsignificantWhitespace();
-  private final List<OwnedObject> entries;
+  /**
+   * How long after its create was recorded an object may still be invisible: Compute shows a
+   * router, NAT, address or firewall rule once its insert's operation is done, usually within a
+   * minute. A create whose record was lost (a restart between the call and the status write) is
+   * only known from its Creating entry, so the entry outlives a lookup that misses it until then.
+   */
+  static final Duration CREATE_MAY_STILL_RUN = Duration.ofMinutes(5);
 
-  Ledger(CloudRunEgressJobStatus status) {
+  private final List<OwnedObject> entries;
+  private final Instant now;
+
+  Ledger(CloudRunEgressJobStatus status, Instant now) {
     this.entries = status.getOwned();
+    this.now = now;
   }
 
   Optional<State> state(Key key) {
     return entry(key).map(e -> State.valueOf(e.getState()));
   }
 
-  /** True once the object is known to be managed by this resource (not merely about to be created). */
-  boolean manages(Key key) {
-    return state(key).filter(s -> s != State.Creating).isPresent();
+  /** True once {@code key} is known to be managed by the resource of {@code status} (not merely about to be created). */
+  static boolean manages(CloudRunEgressJobStatus status, Key key) {
+    return status.getOwned().stream().anyMatch(e -> e.getKind().equals(key.kind().label) && e.getName().equals(key.name())
+        && !State.Creating.name().equals(e.getState()));
   }
 
   /**
@@ -94,9 +107,13 @@ final class Ledger {
   boolean record(Key key, State state) {
     Optional<OwnedObject> existing = entry(key);
     if (existing.isPresent()) {
+      if (state == State.Creating && !State.Creating.name().equals(existing.get().getState())) {
+        existing.get().setSince(now.toString());
+      }
       existing.get().setState(state.name());
       if (state != State.Creating) {
         existing.get().setRequest(null);
+        existing.get().setSince(null);
       }
       return true;
     }
@@ -108,6 +125,9 @@ final class Ledger {
     entry.setName(key.name());
     entry.setShared(key.kind().shareable);
     entry.setState(state.name());
+    if (state == State.Creating) {
+      entry.setSince(now.toString());
+    }
     entries.add(entry);
     return true;
   }
@@ -139,6 +159,22 @@ final class Ledger {
         return null; // not this operator's JSON: the object cannot be shown to be as asked
       }
     });
+  }
+
+  /**
+   * Whether {@code key}'s create may still be running although its object is not found: it is
+   * Creating, recorded less than {@link #CREATE_MAY_STILL_RUN} ago (an entry from before this field
+   * existed counts as old).
+   */
+  boolean mayStillBeCreated(Key key) {
+    return entry(key).filter(e -> State.Creating.name().equals(e.getState()) && e.getSince() != null)
+        .map(e -> Instant.parse(e.getSince()).plus(CREATE_MAY_STILL_RUN))
+        .filter(until -> until.isAfter(now)).isPresent();
+  }
+
+  /** The object was found: a create of it is over, and once it is not found again it is gone. */
+  void found(Key key) {
+    entry(key).ifPresent(e -> e.setSince(null));
   }
 
   /** The object is gone, or no longer this resource's to manage. */

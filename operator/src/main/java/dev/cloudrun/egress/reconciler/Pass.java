@@ -84,7 +84,6 @@ final class Pass {
     this.errorCeiling = errorCeiling;
     this.cluster = cluster;
     this.claims = new Claims(cluster.watched());
-    this.ledger = new Ledger(status);
     this.implied = Ledger.implied(cr);
     this.targets = Targets.of(cr);
     this.services = services;
@@ -93,6 +92,7 @@ final class Pass {
     this.inventory = services.inventory().within(resyncInterval.multipliedBy(85).dividedBy(100));
     this.status = status;
     this.now = services.clock().instant();
+    this.ledger = new Ledger(status, now);
     this.operations = status.getOperations();
   }
 

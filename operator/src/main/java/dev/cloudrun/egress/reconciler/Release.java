@@ -70,9 +70,15 @@ final class Release {
       object.reread();
     }
     if (!object.exists()) {
+      if (pass.ledger.mayStillBeCreated(key)) {
+        // Its create may have started just before a restart lost the record of it.
+        return PartResult.progressing("ConfirmingAbsent", "Looking for " + key + ", whose create was recorded but never confirmed: GCP"
+            + " may still be making it, and it is deleted if it appears within " + Ledger.CREATE_MAY_STILL_RUN.toMinutes() + " minutes.");
+      }
       pass.ledger.forget(key);
       return PartResult.ready("Deleted", key + " is gone.");
     }
+    pass.ledger.found(key);
     if (!Ownership.mayDelete(pass, key, object.marker(), object.foundAsAsked())) {
       pass.ledger.forget(key);
       pass.services.events().warning(pass.cr, "LeftInPlace", key + " exists but cannot be shown to be this resource's"

@@ -140,6 +140,14 @@ class HistoryRegressionTest {
         new Step.Create(SEED_JOB, 0, "my-agent-4")).assertHolds();
   }
 
+  /** The same for a NAT created together with its router (one routers.insert), renamed while the process is down. */
+  @Test
+  void crashAfterARouterAndNatCreate_thenANatRename_leftTheNatInPlace() {
+    History.of(1L,
+        new Step.CrashThenEdit(2, "reporting/nightly-report", Step.EditKind.RENAME_NAT, 0),
+        new Step.Create(DIRECT_VPC, 0, "nightly-report")).assertHolds();
+  }
+
   // ---- a verdict ----
 
   /**

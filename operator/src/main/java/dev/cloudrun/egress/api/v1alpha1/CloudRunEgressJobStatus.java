@@ -72,6 +72,11 @@ public class CloudRunEgressJobStatus {
     @JsonPropertyDescription("While Creating, for a connector or NAT (which carry no marker): what the create asked for, as JSON."
         + " An object found later exactly so is this resource's, whatever the spec says by then.")
     private String request;
+
+    @JsonPropertyDescription("While Creating: when the create was recorded (RFC 3339). Compute shows a new router, NAT, address or firewall rule"
+        + " only once its insert is done, so an object not found yet may still be on its way: one the spec no longer names is"
+        + " looked for until a while after this, and deleted if it appears.")
+    private String since;
   }
 
   @Data
