@@ -13,8 +13,14 @@ import java.util.concurrent.ConcurrentHashMap;
 final class Refusals {
   private final Map<String, Instant> retryAt = new ConcurrentHashMap<>();
 
-  /** The change (resource uid, part, target) is not tried again before {@code at}. */
+  /**
+   * The change (resource uid, part, target) is not tried again before {@code at}. The resource's
+   * other refused changes due sooner wait until then too: retried together, they bring the resource
+   * back once per error ceiling, not once for each.
+   */
   void refused(String change, Instant at) {
+    String resource = change.substring(0, change.indexOf('/') + 1);
+    retryAt.replaceAll((other, otherAt) -> other.startsWith(resource) && otherAt.isBefore(at) ? at : otherAt);
     retryAt.put(change, at);
   }
 

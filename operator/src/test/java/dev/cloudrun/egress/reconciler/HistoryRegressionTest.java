@@ -148,6 +148,23 @@ class HistoryRegressionTest {
         new Step.Create(DIRECT_VPC, 0, "nightly-report")).assertHolds();
   }
 
+  /**
+   * Two creates GCP refused (a connector range another connector holds, a NAT) were retried each at
+   * its own time, one error ceiling apart from its last try: the resource came back twice per
+   * interval at rest. Refused changes of one resource are now retried together.
+   */
+  @Test
+  void twoRefusedCreates_broughtTheResourceBackTwicePerInterval() {
+    History.of(144L,
+        new Step.Create("07-seed-proxy-without-no-proxy.yaml", 0, "my-agent-6-b"),
+        new Step.Edit("platform-agents/my-agent-6-b", Step.EditKind.RENAME_ROUTER, 51),
+        new Step.Edit("platform-agents/my-agent-6-b", Step.EditKind.RENAME_ROUTER, 63),
+        new Step.Fault(Step.FaultKind.OUTAGE, 3),
+        new Step.Edit("platform-agents/my-agent-6-b", Step.EditKind.REPLACE_CONNECTOR_RANGE, 94),
+        new Step.CrashThenEdit(2, "platform-agents/my-agent-6-b", Step.EditKind.RENAME_NAT, 98),
+        new Step.Create("01-seed-github-static-ip.yaml", 0, "my-agent-4-b")).assertHolds();
+  }
+
   // ---- a verdict ----
 
   /**

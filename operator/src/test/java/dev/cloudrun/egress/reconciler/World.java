@@ -35,6 +35,7 @@ import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * One history's world: the GCP fake with someone else's objects in it, the CloudRunEgressJobs in
@@ -59,6 +60,12 @@ final class World implements AutoCloseable {
   private static final int BUSY_PASS_CAP = 3_000;
   /** Nothing written for this long, no operation in flight, and a resource still back sooner than the resync: it spins. */
   private static final Duration SPINNING = Duration.ofMinutes(15);
+  /**
+   * Faults armed for a step last at most this long (virtual): under an outage that fails half the
+   * writes, a resource with a write to retry (a refused create, every error ceiling) never rests.
+   * The invariants are checked once GCP is healthy again.
+   */
+  private static final Duration TROUBLE_LASTS = Duration.ofMinutes(30);
   /** Settling rounds that still write before the world counts as not settling. */
   private static final int WRITING_ROUNDS_CAP = 6;
   /** A pass java-operator-sdk would not reschedule comes back at its maximal reconciliation interval. */
@@ -86,6 +93,11 @@ final class World implements AutoCloseable {
   private final Set<String> abandoned = new TreeSet<>();
   /** Between armTrouble and liftTrouble: GCP may fail or stall whatever the operator does. */
   private boolean troubled;
+  /**
+   * When a pass last failed on a GCP error (only injected faults give one): java-operator-sdk's
+   * retry brings the resource back sooner than the resync, which is GCP failing, not the operator spinning.
+   */
+  private Instant lastFailedPass = Instant.EPOCH;
   private Runnable whileDown;
   /** The spec each resource was created with, which toggling edits restore. */
   private final Map<String, CloudRunEgressJobSpec> origins = new HashMap<>();
@@ -287,6 +299,14 @@ final class World implements AutoCloseable {
     return Duration.between(started, clock.instant());
   }
 
+  /** A resource's operations, short, for the trace. */
+  private static String operations(CloudRunEgressJob cr) {
+    return cr.getStatus() == null ? "[]" : cr.getStatus().getOperations().stream()
+        .map(o -> o.getAction() + " " + o.getTarget().substring(o.getTarget().lastIndexOf('/') + 1)
+            + (o.getName().isEmpty() ? " (intended)" : "") + (o.getRefusal() != null ? " (refused)" : ""))
+        .toList().toString();
+  }
+
   /** Each resource's Ready condition, for reports. */
   String conditions() {
     return resources().stream().map(cr -> InMemoryCluster.key(cr) + " " + Invariants.describe(Invariants.condition(cr, Conditions.READY)))
@@ -308,10 +328,13 @@ final class World implements AutoCloseable {
     Instant lastMotion = start; // the last moment an operation was in flight: the quiet time counts from it too
     while (!scheduler.settled() || !troubled && !noOperationInFlight()) { // under faults operations may not end before they lift
       PassScheduler.Due due = scheduler.next().orElseThrow();
+      if (troubled && due.at().isAfter(start.plus(TROUBLE_LASTS))) {
+        return;
+      }
       if (!noOperationInFlight()) {
         lastMotion = due.at();
       }
-      Instant quietSince = watch.lastWrite().isAfter(lastMotion) ? watch.lastWrite() : lastMotion;
+      Instant quietSince = Stream.of(watch.lastWrite(), lastMotion, lastFailedPass).max(Instant::compareTo).orElseThrow();
       if (due.at().isAfter(quietSince.plus(SPINNING))) {
         throw new Violation("at rest, silence", "passes while " + readyReasons(scheduler.unsettled().keySet()),
             "nothing was written for " + Duration.between(quietSince, due.at())
@@ -431,6 +454,10 @@ final class World implements AutoCloseable {
         throw new Violation("a pass fails only on GCP errors", e.getClass().getSimpleName(),
             key + ": " + trace.toString().lines().limit(8).collect(Collectors.joining("\n      ")));
       }
+      if (TRACE) {
+        trace("pass " + key + " threw " + e.toString().lines().findFirst().orElse(""));
+      }
+      lastFailedPass = clock.instant();
       scheduler.failed(key, clock.instant());
     }
     boolean statusWritten = cluster.statusWrites() != statusWrites;
@@ -439,7 +466,7 @@ final class World implements AutoCloseable {
     }
     if (TRACE) {
       trace("pass " + key + " -> " + scheduler.pending(key).map(d -> "again in " + d.delay()).orElse("done")
-          + (statusWritten ? ", status written" : "") + "; "
+          + (statusWritten ? ", status written" : "") + "; operations " + cluster.get(key).map(World::operations).orElse("[]") + "; "
           + cluster.get(key).map(c -> Invariants.describe(Invariants.condition(c, Conditions.READY))).orElse("gone"));
     }
     Invariants.noDuplicate(this);
