@@ -172,6 +172,16 @@ final class Ledger {
         .filter(until -> until.isAfter(now)).isPresent();
   }
 
+  /**
+   * GCP refused the create of {@code target} (and of what it makes with it: a router's NAT): nothing
+   * is on its way, so an entry the spec no longer names goes as soon as it is not found.
+   */
+  void createRefused(String target) {
+    entries.stream().filter(e -> State.Creating.name().equals(e.getState()))
+        .filter(e -> e.getName().equals(target) || e.getName().startsWith(target + "/"))
+        .forEach(e -> e.setSince(null));
+  }
+
   /** The object was found: a create of it is over, and once it is not found again it is gone. */
   void found(Key key) {
     entry(key).ifPresent(e -> e.setSince(null));

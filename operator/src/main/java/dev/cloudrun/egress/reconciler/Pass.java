@@ -184,6 +184,9 @@ final class Pass {
             // Refused for good: the other parts go on at their pace while this change waits out the error ceiling.
             op.get().setRefusal(GcpErrors.describe(e));
             services.refusals().refused(change, now.plus(errorCeiling));
+            if (action.equals(CREATE)) {
+              ledger.createRefused(target);
+            }
             heldBack = e;
           }
           throw e;

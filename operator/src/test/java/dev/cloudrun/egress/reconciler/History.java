@@ -74,10 +74,11 @@ record History(long seed, List<Step> steps) {
         steps.add(new Step.Fault(Step.FaultKind.values()[random.nextInt(Step.FaultKind.values().length)], 1 + random.nextInt(3)));
       } else if (roll < 0.85) {
         steps.add(new Step.Restart());
-      } else if (roll < 0.92) {
-        // Step.CrashThenEdit is not drawn yet: it finds a NAT left in place (a NAT created with its
-        // router, renamed while the process is down), open in issue 12.
+      } else if (roll < 0.885) {
         steps.add(new Step.CrashAtStatusWrite(1 + random.nextInt(3)));
+      } else if (roll < 0.92) {
+        Step.EditKind kind = Step.EditKind.values()[random.nextInt(Step.EditKind.values().length)];
+        steps.add(new Step.CrashThenEdit(1 + random.nextInt(3), live.get(random.nextInt(live.size())), kind, random.nextInt(100)));
       } else {
         steps.add(new Step.LoseStatusWrite(1 + random.nextInt(3)));
       }

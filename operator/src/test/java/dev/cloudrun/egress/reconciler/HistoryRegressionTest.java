@@ -165,6 +165,21 @@ class HistoryRegressionTest {
         new Step.Create("01-seed-github-static-ip.yaml", 0, "my-agent-4-b")).assertHolds();
   }
 
+  /**
+   * Two resources named one connector with different settings; the second never claimed it
+   * (SharedSpecConflict). Deleting the first released the connector "for the other one that uses
+   * it", which never took it: it was left, nobody's, once the second was deleted too.
+   */
+  @Test
+  void aConnectorSharedWithAResourceThatConflicts_wasReleasedToNobody() {
+    History.of(399L,
+        new Step.Create("06-seed-egress-diagnosis.yaml", 0, "my-agent-5-b"),
+        new Step.Edit("platform-agents/my-agent-5-b", Step.EditKind.REPLACE_CONNECTOR_RANGE, 80),
+        new Step.Create("07-seed-proxy-without-no-proxy.yaml", 0, "my-agent-6"),
+        new Step.Delete("platform-agents/my-agent-5-b"),
+        new Step.Delete("platform-agents/my-agent-6")).assertHolds();
+  }
+
   // ---- a verdict ----
 
   /**
@@ -223,6 +238,18 @@ class HistoryRegressionTest {
   /** Histories the operator gets right today: the harness does not flag them. */
   @Nested
   class WhatHolds {
+    /**
+     * A router the operator made, which the spec then names with useExistingRouter: true, is handed
+     * over (kept, no longer managed): the spec says it is the user's and its NAT stays on it.
+     */
+    @Test
+    void aRouterTheOperatorMadeIsHandedOverWhenTheSpecMarksItExisting() {
+      History.of(362L,
+          new Step.Create(DIRECT_VPC, 0, "nightly-report-c"),
+          new Step.Edit("reporting/nightly-report-c", Step.EditKind.RENAME_ROUTER, 90),
+          new Step.Edit("reporting/nightly-report-c", Step.EditKind.TOGGLE_EXISTING_ROUTER, 25)).assertHolds();
+    }
+
     @Test
     void aRenamedFirewallRuleIsReplaced() {
       History.of(1L,

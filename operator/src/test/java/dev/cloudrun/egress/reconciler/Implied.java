@@ -64,6 +64,33 @@ final class Implied {
     return ids;
   }
 
+  /**
+   * What the spec names as existing: the user's, used as it is. One the operator made and the spec
+   * later marks existing (useExistingRouter turned on for the router it created) is handed over, not deleted.
+   */
+  static Set<String> namedAsExisting(CloudRunEgressJob cr) {
+    Set<String> ids = new TreeSet<>();
+    Targets t = Targets.of(cr);
+    EgressSpec egress = cr.getSpec().getEgress();
+    if (egress.getConnector() != null && egress.getConnector().getExisting()) {
+      ids.add(connector(t.connectorPath()));
+    }
+    NatSpec nat = egress.getNat();
+    if (nat != null) {
+      if (nat.getExisting() || nat.getUseExistingRouter()) {
+        ids.add(router(t.routerPath(nat.getRouter())));
+      }
+      if (nat.getExisting()) {
+        ids.add(nat(t.routerPath(nat.getRouter()), nat.getName()));
+      }
+      if (nat.getAddresses() != null) {
+        nat.getAddresses().stream().filter(a -> a.getExisting())
+            .forEach(a -> ids.add(address("projects/" + t.networkProject() + "/regions/" + t.region() + "/addresses/" + a.getName())));
+      }
+    }
+    return ids;
+  }
+
   /** Every connector, router, NAT, address, firewall rule and job the fake holds, by id, with the object (a NAT with its router). */
   static Map<String, Object> inGcp(FakeGcp gcp) {
     Map<String, Object> objects = new LinkedHashMap<>();

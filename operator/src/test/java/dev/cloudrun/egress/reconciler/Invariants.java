@@ -48,6 +48,8 @@ final class Invariants {
     Map<String, Object> inGcp = Implied.inGcp(world.gcp());
     Set<String> implied = new TreeSet<>();
     world.resources().forEach(cr -> implied.addAll(Implied.by(cr)));
+    Set<String> handedOver = new TreeSet<>();
+    world.resources().forEach(cr -> handedOver.addAll(Implied.namedAsExisting(cr)));
     // An object the spec no longer names waits in the ledger of a resource that has not converged
     // (its release waits until nothing of it uses the object): accounted for, and deleted once the
     // resource converges or is deleted. Once it is Ready, nothing stale may remain.
@@ -57,7 +59,7 @@ final class Invariants {
     for (var object : inGcp.entrySet()) {
       String id = object.getKey();
       boolean theirsToo = world.someoneElsesPeers().containsKey(id);
-      if (!implied.contains(id) && !world.isSeeded(id) && !world.abandoned().contains(id) && !theirsToo && !heldWhileConverging.contains(id)) {
+      if (!implied.contains(id) && !handedOver.contains(id) && !world.isSeeded(id) && !world.abandoned().contains(id) && !theirsToo && !heldWhileConverging.contains(id)) {
         throw new Violation("no leak", Implied.kind(id), id + " (" + marker(object.getValue()) + ") is implied by no current spec; "
             + world.conditions());
       }
