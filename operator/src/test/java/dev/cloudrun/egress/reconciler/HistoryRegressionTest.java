@@ -180,6 +180,21 @@ class HistoryRegressionTest {
         new Step.Delete("platform-agents/my-agent-6")).assertHolds();
   }
 
+  /**
+   * The same for a router: the resource that made it was deleted, and it was kept for another that
+   * names it but had never claimed it (its NAT conflicted). That one then found a router marked by
+   * a deleted resource (NotOwned), and once it dropped its NAT the router was nobody's.
+   */
+  @Test
+  void aRouterKeptForAResourceThatNeverClaimedIt_wasNobodys() {
+    History.of(529L,
+        new Step.Create("07-seed-proxy-without-no-proxy.yaml", 0, "my-agent-6-b"),
+        new Step.Edit("platform-agents/my-agent-6-b", Step.EditKind.SWITCH_CONNECTOR_AND_DIRECT_VPC, 35),
+        new Step.Create("06-seed-egress-diagnosis.yaml", 0, "my-agent-5"),
+        new Step.Delete("platform-agents/my-agent-6-b"),
+        new Step.Edit("platform-agents/my-agent-5", Step.EditKind.TOGGLE_NAT, 48)).assertHolds();
+  }
+
   // ---- a verdict ----
 
   /**
