@@ -83,7 +83,7 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
     Claims claims = pass.claims;
     if (isForced(cr, before)) {
       services.inventory().invalidateAll();
-      services.refusals().forget(cr.getMetadata().getUid()); // the user says the cause is fixed: refused changes are tried now
+      services.attempts().forget(cr.getMetadata().getUid()); // the user says the cause is fixed: refused changes are tried now
       status.setLastForcedReconcile(ReconcileTriggers.annotation(cr, ReconcileTriggers.FORCE_RECONCILE));
     }
 
@@ -113,7 +113,7 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
     boolean stalled = parts.stream().anyMatch(r -> r.progress() == PartResult.Progress.BLOCKED);
     // A part that waits while another is blocked (the job on a connector that is NotOwned) waits on
     // the user, not on GCP: with nothing in flight the resource comes back at the error ceiling.
-    // A change GCP refused waits for its retry (Refusals) and holds back nothing else.
+    // A change GCP refused waits for its retry (Attempts) and holds back nothing else.
     List<OperationStatus> going = pass.operations().stream().filter(o -> o.getRefusal() == null).toList();
     boolean moving = !going.isEmpty() || !stalled && parts.stream().anyMatch(r -> r.progress() == PartResult.Progress.PROGRESSING);
     Duration next = pass.refusedUnheld() || diagnosis.probeRefused()
@@ -138,8 +138,7 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
     services.metrics().passed(cr);
     if (cr.getSpec().getDeletionPolicy() == CloudRunEgressJobSpec.DeletionPolicy.Abandon) {
       services.events().normal(cr, "Abandoned", "deletionPolicy is Abandon: every GCP object is left in place.");
-      services.metrics().forget(cr);
-      services.refusals().forget(cr.getMetadata().getUid());
+      forgetInProcess(cr);
       return DeleteControl.defaultDelete();
     }
     CloudRunEgressJobStatus status = cluster.copy(cr.getStatus());
@@ -165,8 +164,7 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
     }
     if (blocking == null) {
       services.events().normal(cr, "Deleted", "Every GCP object of this resource is deleted (shared ones are kept while others use them).");
-      services.metrics().forget(cr);
-      services.refusals().forget(cr.getMetadata().getUid());
+      forgetInProcess(cr);
       return DeleteControl.defaultDelete();
     }
     long generation = generation(cr);
@@ -293,7 +291,17 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
       return UpdateControl.<CloudRunEgressJob>noUpdate().rescheduleAfter(settings.pollInterval());
     }
     services.metrics().operationsInFlight(cr, status.getOperations());
+    if (status.getOperations().isEmpty()) {
+      services.writeBudget().settled(cr.getMetadata().getUid());
+    }
     return UpdateControl.<CloudRunEgressJob>noUpdate().rescheduleAfter(paced(next, statusChanged, pass));
+  }
+
+  /** The resource is gone: what this process keeps about it goes too. */
+  private void forgetInProcess(CloudRunEgressJob cr) {
+    services.metrics().forget(cr);
+    services.attempts().forget(cr.getMetadata().getUid());
+    services.writeBudget().settled(cr.getMetadata().getUid());
   }
 
   /**

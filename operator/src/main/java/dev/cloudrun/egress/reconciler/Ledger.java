@@ -162,14 +162,14 @@ final class Ledger {
   }
 
   /**
-   * Whether {@code key}'s create may still be running although its object is not found: it is
-   * Creating, recorded less than {@link #CREATE_MAY_STILL_RUN} ago (an entry from before this field
-   * existed counts as old).
+   * When {@code key}'s create was recorded, while it is Creating, less than
+   * {@link #CREATE_MAY_STILL_RUN} ago, and not refused since: the create may still be running
+   * although its object is not found (an entry from before this field existed counts as old).
    */
-  boolean mayStillBeCreated(Key key) {
+  Optional<Instant> recentlyCreating(Key key) {
     return entry(key).filter(e -> State.Creating.name().equals(e.getState()) && e.getSince() != null)
-        .map(e -> Instant.parse(e.getSince()).plus(CREATE_MAY_STILL_RUN))
-        .filter(until -> until.isAfter(now)).isPresent();
+        .map(e -> Instant.parse(e.getSince()))
+        .filter(since -> since.plus(CREATE_MAY_STILL_RUN).isAfter(now));
   }
 
   /**

@@ -75,7 +75,7 @@ final class Pass {
   private boolean gcpChanged;
   /** How long a change GCP refused waits before it is tried again. */
   private final Duration errorCeiling;
-  /** The refusal whose intent now waits for its retry ({@link Refusals}): it holds back that change alone. */
+  /** The refusal whose intent now waits for its retry ({@link Attempts}): it holds back that change alone. */
   private RuntimeException heldBack;
   private boolean refusedUnheld;
 
@@ -166,10 +166,16 @@ final class Pass {
     driven.add(key(part, target));
     if (op.get().getName().isEmpty()) {
       String change = refusalKey(part, target);
-      if (op.get().getRefusal() != null && services.refusals().retryAt(change).filter(now::isBefore).isPresent()) {
+      if (op.get().getRefusal() != null && services.attempts().retryAt(change).filter(now::isBefore).isPresent()) {
         return refused(op.get().getRefusal()); // as the refusal left it: no call, no event, no status change
       }
-      services.writeBudget().acquire();
+      if (!services.writeBudget().acquire(cr.getMetadata().getUid())) {
+        // Others under way go first; the intent stays, unchanged, and the pass comes back at the poll interval.
+        return PartResult.progressing(progressReason(action), "About to " + action + " " + target + ".");
+      }
+      if (action.equals(CREATE)) {
+        services.attempts().callingCreate(cr.getMetadata().getUid(), target);
+      }
       String name;
       try {
         name = start.get();
@@ -183,7 +189,7 @@ final class Pass {
           if (GcpErrors.isGcpError(e) && !GcpErrors.isTransient(e)) {
             // Refused for good: the other parts go on at their pace while this change waits out the error ceiling.
             op.get().setRefusal(GcpErrors.describe(e));
-            services.refusals().refused(change, now.plus(errorCeiling));
+            services.attempts().refused(change, now.plus(errorCeiling));
             if (action.equals(CREATE)) {
               ledger.createRefused(target);
             }
@@ -199,7 +205,7 @@ final class Pass {
       }
       op.get().setName(name);
       op.get().setRefusal(null);
-      services.refusals().started(change);
+      services.attempts().started(change);
       gcpChanged = true;
       if (!action.equals(CORRECT)) { // a correction is reported as DriftCorrected by correctDrift
         services.events().normal(cr, capitalize(action) + "Started", capitalize(action) + " of " + target + " started.");
@@ -232,7 +238,7 @@ final class Pass {
   /** The soonest time a change GCP refused is tried again, if one waits. */
   Optional<Instant> nextRetry() {
     return operations.stream().filter(o -> o.getRefusal() != null)
-        .flatMap(o -> services.refusals().retryAt(refusalKey(o.getPart(), o.getTarget())).stream())
+        .flatMap(o -> services.attempts().retryAt(refusalKey(o.getPart(), o.getTarget())).stream())
         .min(Instant::compareTo);
   }
 
@@ -422,7 +428,7 @@ final class Pass {
     return new ArrayList<>(operations);
   }
 
-  /** The change as {@link Refusals} knows it: this resource's, on one part and target. */
+  /** The change as {@link Attempts} knows it: this resource's, on one part and target. */
   private String refusalKey(String part, String target) {
     return cr.getMetadata().getUid() + "/" + key(part, target);
   }

@@ -145,7 +145,9 @@ final class ProbeJobPart {
     pass.intend(RUN, "run", job); // drives the recorded intent
     String execution = unrecordedExecution(pass, status, job);
     if (execution == null) {
-      pass.services.writeBudget().acquire();
+      if (!pass.services.writeBudget().acquire(pass.cr.getMetadata().getUid())) {
+        return; // others under way go first; the intent stays
+      }
       com.google.longrunning.Operation operation = pass.services.gcp().jobs.runJobCallable().call(RunJobRequest.newBuilder().setName(job).build());
       pass.markGcpChanged();
       try {

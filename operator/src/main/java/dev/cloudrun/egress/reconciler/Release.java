@@ -70,8 +70,9 @@ final class Release {
       object.reread();
     }
     if (!object.exists()) {
-      if (pass.ledger.mayStillBeCreated(key)) {
-        // Its create may have started just before a restart lost the record of it.
+      if (pass.ledger.recentlyCreating(key)
+          .filter(since -> pass.services.attempts().mayHaveCalledCreate(pass.cr.getMetadata().getUid(), key.name(), since)).isPresent()) {
+        // Its create may have started just before a restart, or a lost status write, took the record of it.
         return PartResult.progressing("ConfirmingAbsent", "Looking for " + key + ", whose create was recorded but never confirmed: GCP"
             + " may still be making it, and it is deleted if it appears within " + Ledger.CREATE_MAY_STILL_RUN.toMinutes() + " minutes.");
       }

@@ -8,12 +8,12 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 
 /** What the reconciler works with, built once per operator process. */
-record Services(GcpClients gcp, Inventory inventory, Operations operations, WriteBudget writeBudget, Refusals refusals, Events events, Metrics metrics,
+record Services(GcpClients gcp, Inventory inventory, Operations operations, WriteBudget writeBudget, Attempts attempts, Events events, Metrics metrics,
     Clock clock) {
 
   static Services create(GcpClients gcp, KubernetesClient kubernetes, MeterRegistry registry, CloudRunEgressJobReconciler.Settings settings) {
     Clock clock = Clock.systemUTC();
     return new Services(gcp, new Inventory(gcp, clock, settings.resyncInterval()), new Operations(gcp),
-        WriteBudget.perSecond(settings.gcpWritesPerSecond()), new Refusals(), new Events(kubernetes, clock), new Metrics(registry), clock);
+        WriteBudget.perSecond(settings.gcpWritesPerSecond()), new Attempts(clock), new Events(kubernetes, clock), new Metrics(registry), clock);
   }
 }

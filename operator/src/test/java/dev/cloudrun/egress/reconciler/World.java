@@ -509,7 +509,7 @@ final class World implements AutoCloseable {
   /** A new operator process: its own inventory, operations and metrics, reading the fake's clock. */
   private void startProcess() {
     services = new Services(clients, new Inventory(clients, clock, SETTINGS.resyncInterval()), new Operations(clients),
-        WriteBudget.perSecond(0), new Refusals(), events, new Metrics(new SimpleMeterRegistry()), clock);
+        WriteBudget.perSecond(0), new Attempts(clock), events, new Metrics(new SimpleMeterRegistry()), clock);
     reconciler = new CloudRunEgressJobReconciler(services, SETTINGS);
   }
 
