@@ -189,7 +189,7 @@ final class LocalCommand implements Callable<Integer> {
     static Kubernetes fromKubeconfig(Path kubeconfig) {
       try {
         Config config = Config.fromKubeconfig(null, Files.readString(kubeconfig), kubeconfig.toString());
-        if (config.getMasterUrl().startsWith("http:")) {
+        if (config.getMasterUrl() != null && config.getMasterUrl().startsWith("http:")) {
           // Over plain HTTP the JDK client offers an h2c upgrade. The API server ignores it; fabric8's mock
           // server accepts it and then, now and then, never answers (a request hung a CI run for 85 minutes).
           config.setHttp2Disable(true);

@@ -1,6 +1,6 @@
 package dev.cloudrun.egress.reconciler;
 
-import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
@@ -15,11 +15,20 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class Attempts {
   private final Map<String, Instant> retryAt = new ConcurrentHashMap<>();
-  private final Set<String> createsCalled = ConcurrentHashMap.newKeySet();
-  private final Instant processStart;
+  /** When this process called each create (resource uid / target) that GCP did not refuse. */
+  private final Map<String, Instant> createsCalled = new ConcurrentHashMap<>();
+  /**
+   * Per resource, this process's first pass over it and the creates its ledger already recorded
+   * then: those were called, if at all, by another process (one that died, or the leader a standby
+   * took over from), no later than that pass.
+   */
+  private final Map<String, Inherited> inherited = new ConcurrentHashMap<>();
 
-  Attempts(Clock clock) {
-    this.processStart = clock.instant();
+  private record Inherited(Instant firstPass, Set<String> creating) {}
+
+  /** A pass over the resource of {@code uid} begins at {@code now}, with these Creating entries in its ledger. */
+  void passing(String uid, Instant now, Set<String> creating) {
+    inherited.computeIfAbsent(uid, u -> new Inherited(now, Set.copyOf(creating)));
   }
 
   /**
@@ -43,24 +52,42 @@ final class Attempts {
     return Optional.ofNullable(retryAt.get(change));
   }
 
-  /** The resource of {@code uid} is about to call GCP to create {@code target}. */
-  void callingCreate(String uid, String target) {
-    createsCalled.add(uid + "/" + target);
+  /** The resource of {@code uid} calls GCP to create {@code target} at {@code now}. */
+  void callingCreate(String uid, String target, Instant now) {
+    createsCalled.put(uid + "/" + target, now);
+  }
+
+  /** GCP refused that create: nothing is on its way. */
+  void createRefused(String uid, String target) {
+    createsCalled.remove(uid + "/" + target);
   }
 
   /**
-   * Whether a create of {@code name} (or of what made it: a NAT's router) that the resource recorded
-   * at {@code recorded} may have been called: by an earlier process, which this one cannot know, or
-   * by this one.
+   * Until when a create of {@code name} (or of what made it: a NAT's router), recorded in the
+   * resource's ledger, may still be running although its object is not found: {@code within} after
+   * this process called it, or after this process's first pass over the resource when an earlier
+   * process recorded it. Empty: no create of it is on its way.
    */
-  boolean mayHaveCalledCreate(String uid, String name, Instant recorded) {
-    return !recorded.isAfter(processStart) || createsCalled.stream()
-        .anyMatch(called -> (uid + "/" + name).equals(called) || (uid + "/" + name).startsWith(called + "/"));
+  Optional<Instant> createMayRunUntil(String uid, String name, Duration within) {
+    Optional<Instant> called = createsCalled.entrySet().stream()
+        .filter(e -> (uid + "/" + name).equals(e.getKey()) || (uid + "/" + name).startsWith(e.getKey() + "/"))
+        .map(Map.Entry::getValue).max(Instant::compareTo);
+    Inherited before = inherited.get(uid);
+    if (called.isEmpty() && before != null && before.creating().contains(name)) {
+      called = Optional.of(before.firstPass());
+    }
+    return called.map(at -> at.plus(within));
+  }
+
+  /** The user says the cause of the refusals is fixed: refused changes are tried now. */
+  void forgetRefusals(String uid) {
+    retryAt.keySet().removeIf(change -> change.startsWith(uid + "/"));
   }
 
   /** The resource is gone: its changes with it. */
   void forget(String uid) {
-    retryAt.keySet().removeIf(change -> change.startsWith(uid + "/"));
-    createsCalled.removeIf(change -> change.startsWith(uid + "/"));
+    forgetRefusals(uid);
+    createsCalled.keySet().removeIf(change -> change.startsWith(uid + "/"));
+    inherited.remove(uid);
   }
 }

@@ -99,16 +99,21 @@ final class Claims {
    * How many resources other than {@code cr}, not being deleted, go on using the object once
    * {@code cr} lets go of it, among {@code everywhere}: every namespace, read live, since one the
    * operator does not watch counts too. One that names it as existing uses it as it is; one that
-   * manages it too counts once its ledger holds it. One that names it but never claimed it (it
-   * disagrees on the settings: SharedSpecConflict, or it has not had a pass yet) would find it
-   * nobody's once {@code cr} is gone: the object is deleted, and made again for that resource.
+   * manages it too counts once its ledger holds it, or, while {@code cr} still names the object,
+   * when it agrees with {@code cr} on the settings (it claims the object on its next pass). One
+   * that disagrees never claimed it (SharedSpecConflict): kept for it the object would be nobody's,
+   * so it is deleted, and made again to that resource's settings. (A router or an address goes with
+   * its NAT's settings.)
    */
   static long othersUsing(Ledger.Key key, CloudRunEgressJob cr, Collection<CloudRunEgressJob> everywhere) {
+    Shared shared = key.kind() == Ledger.Kind.CONNECTOR ? CONNECTOR : NAT;
+    boolean crNamesIt = Ledger.implied(cr).contains(key);
     return everywhere.stream()
         .filter(other -> !other.getMetadata().getUid().equals(cr.getMetadata().getUid()))
         .filter(other -> other.getMetadata().getDeletionTimestamp() == null)
         .filter(other -> Ledger.used(other).contains(key))
-        .filter(other -> !Ledger.implied(other).contains(key) || other.getStatus() != null && Ledger.manages(other.getStatus(), key))
+        .filter(other -> !Ledger.implied(other).contains(key) || other.getStatus() != null && Ledger.manages(other.getStatus(), key)
+            || crNamesIt && Objects.equals(shared.settings().apply(other), shared.settings().apply(cr)))
         .count();
   }
 

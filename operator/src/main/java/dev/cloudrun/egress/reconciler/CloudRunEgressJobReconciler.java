@@ -83,7 +83,7 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
     Claims claims = pass.claims;
     if (isForced(cr, before)) {
       services.inventory().invalidateAll();
-      services.attempts().forget(cr.getMetadata().getUid()); // the user says the cause is fixed: refused changes are tried now
+      services.attempts().forgetRefusals(cr.getMetadata().getUid()); // the user says the cause is fixed: refused changes are tried now
       status.setLastForcedReconcile(ReconcileTriggers.annotation(cr, ReconcileTriggers.FORCE_RECONCILE));
     }
 

@@ -14,6 +14,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * The GCP objects a CloudRunEgressJob manages, kept in status.owned: recorded before a create
@@ -161,25 +162,15 @@ final class Ledger {
     });
   }
 
-  /**
-   * When {@code key}'s create was recorded, while it is Creating, less than
-   * {@link #CREATE_MAY_STILL_RUN} ago, and not refused since: the create may still be running
-   * although its object is not found (an entry from before this field existed counts as old).
-   */
-  Optional<Instant> recentlyCreating(Key key) {
-    return entry(key).filter(e -> State.Creating.name().equals(e.getState()) && e.getSince() != null)
-        .map(e -> Instant.parse(e.getSince()))
-        .filter(since -> since.plus(CREATE_MAY_STILL_RUN).isAfter(now));
+  /** Whether {@code key} is Creating and not yet seen since its create was recorded (an entry from before that field existed: no). */
+  boolean creatingUnseen(Key key) {
+    return entry(key).filter(e -> State.Creating.name().equals(e.getState()) && e.getSince() != null).isPresent();
   }
 
-  /**
-   * GCP refused the create of {@code target} (and of what it makes with it: a router's NAT): nothing
-   * is on its way, so an entry the spec no longer names goes as soon as it is not found.
-   */
-  void createRefused(String target) {
-    entries.stream().filter(e -> State.Creating.name().equals(e.getState()))
-        .filter(e -> e.getName().equals(target) || e.getName().startsWith(target + "/"))
-        .forEach(e -> e.setSince(null));
+  /** The names of the Creating entries not yet seen. */
+  Set<String> creatingWithSince() {
+    return entries.stream().filter(e -> State.Creating.name().equals(e.getState()) && e.getSince() != null)
+        .map(OwnedObject::getName).collect(Collectors.toSet());
   }
 
   /** The object was found: a create of it is over, and once it is not found again it is gone. */

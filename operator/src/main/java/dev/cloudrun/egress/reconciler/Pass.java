@@ -93,6 +93,7 @@ final class Pass {
     this.status = status;
     this.now = services.clock().instant();
     this.ledger = new Ledger(status, now);
+    services.attempts().passing(cr.getMetadata().getUid(), now, ledger.creatingWithSince());
     this.operations = status.getOperations();
   }
 
@@ -174,7 +175,7 @@ final class Pass {
         return PartResult.progressing(progressReason(action), "About to " + action + " " + target + ".");
       }
       if (action.equals(CREATE)) {
-        services.attempts().callingCreate(cr.getMetadata().getUid(), target);
+        services.attempts().callingCreate(cr.getMetadata().getUid(), target, now);
       }
       String name;
       try {
@@ -191,7 +192,7 @@ final class Pass {
             op.get().setRefusal(GcpErrors.describe(e));
             services.attempts().refused(change, now.plus(errorCeiling));
             if (action.equals(CREATE)) {
-              ledger.createRefused(target);
+              services.attempts().createRefused(cr.getMetadata().getUid(), target);
             }
             heldBack = e;
           }
@@ -376,8 +377,9 @@ final class Pass {
   }
 
   /**
-   * How many other resources, in any namespace and not being deleted, name the object; empty when
-   * the operator may not list them all (then nobody can tell, and the object must stay).
+   * How many other resources, in any namespace and not being deleted, go on using the object
+   * ({@link Claims#othersUsing}); empty when the operator may not list them all (then nobody can
+   * tell, and the object must stay).
    */
   java.util.OptionalLong othersUsing(Ledger.Key key) {
     try {

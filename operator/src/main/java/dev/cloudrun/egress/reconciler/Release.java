@@ -7,9 +7,9 @@ import java.util.Set;
  * Deletes what the ledger holds and the spec no longer implies: after a rename, a removed NAT or
  * firewall rule, a switch from a connector to Direct VPC; and, when the resource is deleted,
  * everything it holds. Kind by kind in {@link Ledger.Kind}'s order, each waiting for the one
- * before it (a NAT goes before its router and addresses). A shared object another resource still
- * names is released (dropped from this ledger) instead of deleted; whether one does is read live
- * from every namespace.
+ * before it (a NAT goes before its router and addresses). A shared object another resource goes
+ * on using ({@link Claims#othersUsing}) is released (dropped from this ledger) instead of deleted;
+ * whether one does is read live from every namespace.
  */
 final class Release {
   private Release() {}
@@ -70,8 +70,8 @@ final class Release {
       object.reread();
     }
     if (!object.exists()) {
-      if (pass.ledger.recentlyCreating(key)
-          .filter(since -> pass.services.attempts().mayHaveCalledCreate(pass.cr.getMetadata().getUid(), key.name(), since)).isPresent()) {
+      if (pass.ledger.creatingUnseen(key) && pass.services.attempts()
+          .createMayRunUntil(pass.cr.getMetadata().getUid(), key.name(), Ledger.CREATE_MAY_STILL_RUN).filter(pass.now::isBefore).isPresent()) {
         // Its create may have started just before a restart, or a lost status write, took the record of it.
         return PartResult.progressing("ConfirmingAbsent", "Looking for " + key + ", whose create was recorded but never confirmed: GCP"
             + " may still be making it, and it is deleted if it appears within " + Ledger.CREATE_MAY_STILL_RUN.toMinutes() + " minutes.");

@@ -14,6 +14,6 @@ record Services(GcpClients gcp, Inventory inventory, Operations operations, Writ
   static Services create(GcpClients gcp, KubernetesClient kubernetes, MeterRegistry registry, CloudRunEgressJobReconciler.Settings settings) {
     Clock clock = Clock.systemUTC();
     return new Services(gcp, new Inventory(gcp, clock, settings.resyncInterval()), new Operations(gcp),
-        WriteBudget.perSecond(settings.gcpWritesPerSecond()), new Attempts(clock), new Events(kubernetes, clock), new Metrics(registry), clock);
+        WriteBudget.perSecond(settings.gcpWritesPerSecond()), new Attempts(), new Events(kubernetes, clock), new Metrics(registry), clock);
   }
 }

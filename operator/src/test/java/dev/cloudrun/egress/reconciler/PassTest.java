@@ -20,7 +20,7 @@ class PassTest {
     cr.getMetadata().setUid("uid-1");
     CloudRunEgressJobStatus status = new CloudRunEgressJobStatus();
     Clock clock = Clock.systemUTC();
-    Services services = new Services(null, new Inventory(null, clock, Duration.ofMinutes(5)), null, WriteBudget.perSecond(0), new Attempts(clock),
+    Services services = new Services(null, new Inventory(null, clock, Duration.ofMinutes(5)), null, WriteBudget.perSecond(0), new Attempts(),
         new Events(null, clock), new Metrics(new SimpleMeterRegistry()), clock);
     Pass pass = new Pass(cr, services, status, Duration.ofMinutes(5), Duration.ofMinutes(5), new Cluster() {
       @Override

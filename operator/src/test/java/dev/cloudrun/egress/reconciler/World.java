@@ -457,7 +457,9 @@ final class World implements AutoCloseable {
       if (TRACE) {
         trace("pass " + key + " threw " + e.toString().lines().findFirst().orElse(""));
       }
-      lastFailedPass = clock.instant();
+      if (troubled) {
+        lastFailedPass = clock.instant(); // a pass failing on a healthy GCP is the operator's to explain
+      }
       scheduler.failed(key, clock.instant());
     }
     boolean statusWritten = cluster.statusWrites() != statusWrites;
@@ -509,7 +511,7 @@ final class World implements AutoCloseable {
   /** A new operator process: its own inventory, operations and metrics, reading the fake's clock. */
   private void startProcess() {
     services = new Services(clients, new Inventory(clients, clock, SETTINGS.resyncInterval()), new Operations(clients),
-        WriteBudget.perSecond(0), new Attempts(clock), events, new Metrics(new SimpleMeterRegistry()), clock);
+        WriteBudget.perSecond(0), new Attempts(), events, new Metrics(new SimpleMeterRegistry()), clock);
     reconciler = new CloudRunEgressJobReconciler(services, SETTINGS);
   }
 

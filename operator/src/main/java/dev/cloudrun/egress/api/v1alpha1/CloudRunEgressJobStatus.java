@@ -75,7 +75,7 @@ public class CloudRunEgressJobStatus {
 
     @JsonPropertyDescription("While Creating: when the create was recorded (RFC 3339). Compute shows a new router, NAT, address or firewall rule"
         + " only once its insert is done, so an object not found yet may still be on its way: one the spec no longer names is"
-        + " looked for until a while after this, and deleted if it appears.")
+        + " looked for during 5 minutes after its create was called (or the operator restarted) before the entry is dropped, and deleted if it appears.")
     private String since;
   }
 
