@@ -76,10 +76,11 @@ final class Ledger {
 
   private static final JsonFormat.Printer JSON = JsonFormat.printer().omittingInsignificantWhitespace();
   /**
-   * How long after its create was recorded an object may still be invisible: Compute shows a
-   * router, NAT, address or firewall rule once its insert's operation is done, usually within a
-   * minute. A create whose record was lost (a restart between the call and the status write) is
-   * only known from its Creating entry, so the entry outlives a lookup that misses it until then.
+   * How long after its create was called an object may still be invisible: Compute shows a router,
+   * NAT, address or firewall rule once its insert's operation is done, usually within a minute. A
+   * create whose record was lost (a restart between the call and the status write) is only known
+   * from its Creating entry, so the entry outlives a lookup that misses it until then
+   * ({@link Attempts#createMayRunUntil}).
    */
   static final Duration CREATE_MAY_STILL_RUN = Duration.ofMinutes(5);
 
@@ -164,11 +165,11 @@ final class Ledger {
 
   /** Whether {@code key} is Creating and not yet seen since its create was recorded (an entry from before that field existed: no). */
   boolean creatingUnseen(Key key) {
-    return entry(key).filter(e -> State.Creating.name().equals(e.getState()) && e.getSince() != null).isPresent();
+    return creatingUnseen().contains(key.name());
   }
 
-  /** The names of the Creating entries not yet seen. */
-  Set<String> creatingWithSince() {
+  /** The names of the Creating entries not yet seen since their creates were recorded. */
+  Set<String> creatingUnseen() {
     return entries.stream().filter(e -> State.Creating.name().equals(e.getState()) && e.getSince() != null)
         .map(OwnedObject::getName).collect(Collectors.toSet());
   }

@@ -93,7 +93,7 @@ final class Pass {
     this.status = status;
     this.now = services.clock().instant();
     this.ledger = new Ledger(status, now);
-    services.attempts().passing(cr.getMetadata().getUid(), now, ledger.creatingWithSince());
+    services.attempts().passing(cr.getMetadata().getUid(), now, ledger.creatingUnseen());
     this.operations = status.getOperations();
   }
 
