@@ -44,18 +44,17 @@ final class AddressPart {
     }
   }
 
-  static Addresses reconcile(Pass pass, Claims claims) {
+  static Addresses reconcile(Pass pass) {
     NatSpec nat = pass.cr.getSpec().getEgress().getNat();
     if (nat == null || nat.getExisting() || nat.getIpAllocation() != NatSpec.IpAllocation.Static) {
       return Addresses.none(PartResult.ready("NotUsed", "No static addresses."));
     }
-    Map<String, Address> addresses = pass.inventory.addresses(pass.targets.networkProject(), pass.targets.region());
     List<Address> reserved = new ArrayList<>();
     PartResult pending = null;
     for (NatSpec.AddressRef ref : nat.getAddresses()) {
-      PartResult result = reconcileOne(pass, claims, addresses, ref);
+      PartResult result = reconcileOne(pass, ref);
       if (result.isReady()) {
-        reserved.add(addresses.get(ref.getName()));
+        reserved.add(KIND.observe(pass, pass.targets.addressPath(ref.getName())));
       } else if (pending == null || result.progress() == PartResult.Progress.BLOCKED) {
         pending = result;
       }
@@ -64,75 +63,88 @@ final class AddressPart {
         + reserved.stream().map(Address::getAddress).collect(Collectors.joining(", ")) + " are reserved."), reserved);
   }
 
-  private static PartResult reconcileOne(Pass pass, Claims claims, Map<String, Address> addresses, NatSpec.AddressRef ref) {
+  private static PartResult reconcileOne(Pass pass, NatSpec.AddressRef ref) {
     String target = pass.targets.addressPath(ref.getName());
-    Ledger.Key key = new Ledger.Key(Ledger.Kind.ADDRESS, target);
-    Optional<PartResult> settling = pass.settle(PART, target, Operations.Api.COMPUTE, () -> Pass.reread(addresses, ref.getName(), () -> pass.services.gcp().addresses.get(pass.targets.networkProject(), pass.targets.region(), ref.getName())));
+    Optional<PartResult> settling = KIND.settle(pass, target);
     if (settling.isPresent()) {
       return settling.get();
     }
-    Address observed = addresses.get(ref.getName());
-    if (observed == null) {
-      if (ref.getExisting()) {
-        return PartResult.blocked("AddressNotFound", "Address " + target + " does not exist and is marked existing:"
-            + " reserve it, or remove existing: true to let the operator reserve it.");
-      }
-      if (!claims.isDefiner(Claims.NAT, pass.cr)) {
-        return claims.waitingFor(Claims.NAT, pass.cr, "WaitingForSharedNat", "Address " + target + " is being reserved for "
-            + Ownership.owner(claims.definer(Claims.NAT, pass.cr)) + ", which shares the NAT that uses it.");
-      }
-      if (!pass.ledger.record(key, Ledger.State.Creating)) {
-        return Pass.ledgerFull(key);
-      }
-      Address desired = Address.newBuilder()
-          .setName(ref.getName())
-          .setAddressType("EXTERNAL")
-          .setNetworkTier("PREMIUM")
-          .setDescription(Ownership.description(pass.cr))
-          .build();
-      PartResult creating = pass.create(PART, target, () -> pass.regionalOperation(pass.services.gcp().addresses.insertCallable().call(
-          InsertAddressRequest.newBuilder()
-              .setProject(pass.targets.networkProject())
-              .setRegion(pass.targets.region())
-              .setAddressResource(desired)
-              .setRequestId(pass.requestId(PART, target))
-              .build()).getName()));
-      if (pass.started(PART, target)) {
-        pass.ledger.record(key, Ledger.State.Created); // GCP accepted this resource's create: the others sharing the NAT may claim it
-      }
-      return creating;
+    Address observed = KIND.observe(pass, target);
+    if (ref.getExisting()) {
+      return observed != null ? KIND.state(target, observed) : PartResult.blocked("AddressNotFound", "Address " + target
+          + " does not exist and is marked existing: reserve it, or remove existing: true to let the operator reserve it.");
     }
-    if (!ref.getExisting() && !Ownership.mayManage(pass, key, Ownership.markerOf(observed.getDescription()), false)) {
-      return PartResult.blocked("NotOwned", "Address " + target + " exists but this operator did not reserve it; it is left untouched."
-          + " Mark it existing: true in spec.egress.nat.addresses to use it, or set spec.adoptExisting: true.");
+    if (observed == null && !pass.claims.isDefiner(Claims.NAT, pass.cr)) {
+      return pass.claims.waitingFor(Claims.NAT, pass.cr, "WaitingForSharedNat", "Address " + target + " is being reserved for "
+          + Ownership.owner(pass.claims.definer(Claims.NAT, pass.cr)) + ", which shares the NAT that uses it.");
     }
-    if (observed.getAddress().isEmpty()) {
-      return PartResult.progressing("Reserving", "Address " + target + " is " + observed.getStatus() + ".");
-    }
-    return PartResult.ready("Ready", "Address " + target + " is " + observed.getAddress() + ".");
+    Address desired = Address.newBuilder()
+        .setName(ref.getName())
+        .setAddressType("EXTERNAL")
+        .setNetworkTier("PREMIUM")
+        .setDescription(Ownership.description(pass.cr))
+        .build();
+    return KIND.converge(pass, target, desired, observed);
   }
 
-  /** The address of the ledger named {@code name}, released as {@link Release} deletes it (after the NAT that used it). */
-  static OwnedObject owned(Pass pass, String name) {
-    String[] path = name.split("/");
-    Map<String, Address> addresses = pass.inventory.addresses(path[1], path[3]);
-    return new OwnedObject(pass, PART, name, Operations.Api.COMPUTE,
-        () -> Pass.reread(addresses, path[5], () -> pass.services.gcp().addresses.get(path[1], path[3], path[5]))) {
-      @Override
-      boolean exists() {
-        return addresses.containsKey(path[5]);
-      }
+  /** Regional static addresses, by their path projects/P/regions/R/addresses/NAME. */
+  static final ObjectKind<Address> KIND = new ObjectKind<>(Ledger.Kind.ADDRESS, PART, Operations.Api.COMPUTE, "Address", true) {
+    @Override
+    Address observe(Pass pass, String name) {
+      String[] path = name.split("/");
+      return pass.inventory.addresses(path[1], path[3]).get(path[5]);
+    }
 
-      @Override
-      String marker() {
-        return Ownership.markerOf(addresses.get(path[5]).getDescription());
-      }
+    @Override
+    void reread(Pass pass, String name) {
+      String[] path = name.split("/");
+      Pass.reread(pass.inventory.addresses(path[1], path[3]), path[5], () -> pass.services.gcp().addresses.get(path[1], path[3], path[5]));
+    }
 
-      @Override
-      String startDelete() {
-        return pass.regionalOperation(path[1], path[3], pass.services.gcp().addresses.deleteCallable().call(DeleteAddressRequest.newBuilder()
-            .setProject(path[1]).setRegion(path[3]).setAddress(path[5]).setRequestId(pass.requestId(PART, name)).build()).getName());
-      }
-    };
-  }
+    @Override
+    String marker(Address observed) {
+      return Ownership.markerOf(observed.getDescription());
+    }
+
+    @Override
+    String startCreate(Pass pass, String name, Address desired) {
+      String[] path = name.split("/");
+      return pass.regionalOperation(path[1], path[3], pass.services.gcp().addresses.insertCallable().call(InsertAddressRequest.newBuilder()
+          .setProject(path[1])
+          .setRegion(path[3])
+          .setAddressResource(desired)
+          .setRequestId(pass.requestId(PART, name))
+          .build()).getName());
+    }
+
+    /** Nothing to update: an address has no field the operator sets after it is reserved. */
+    @Override
+    String startUpdate(Pass pass, String name, Address desired, Address observed, List<String> fields) {
+      throw new IllegalStateException("an address is never updated");
+    }
+
+    @Override
+    String startDelete(Pass pass, String name) {
+      String[] path = name.split("/");
+      return pass.regionalOperation(path[1], path[3], pass.services.gcp().addresses.deleteCallable().call(DeleteAddressRequest.newBuilder()
+          .setProject(path[1]).setRegion(path[3]).setAddress(path[5]).setRequestId(pass.requestId(PART, name)).build()).getName());
+    }
+
+    @Override
+    List<String> differences(Address desired, Address observed) {
+      return List.of();
+    }
+
+    @Override
+    PartResult state(String name, Address observed) {
+      return observed.getAddress().isEmpty()
+          ? PartResult.progressing("Reserving", "Address " + name + " is " + observed.getStatus() + ".")
+          : PartResult.ready("Ready", "Address " + name + " is " + observed.getAddress() + ".");
+    }
+
+    @Override
+    String notOwnedFix() {
+      return "Mark it existing: true in spec.egress.nat.addresses to use it, or set spec.adoptExisting: true.";
+    }
+  };
 }

@@ -80,18 +80,17 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
     CloudRunEgressJobStatus status = cluster.copy(cr.getStatus());
     long generation = generation(cr);
     Pass pass = new Pass(cr, services, status, resyncInterval(cr), settings.errorCeiling(), cluster);
-    Claims claims = pass.claims;
     if (isForced(cr, before)) {
       services.inventory().invalidateAll();
       services.attempts().forgetRefusals(cr.getMetadata().getUid()); // the user says the cause is fixed: refused changes are tried now
       status.setLastForcedReconcile(ReconcileTriggers.annotation(cr, ReconcileTriggers.FORCE_RECONCILE));
     }
 
-    AddressPart.Addresses addresses = guarded(cr, pass, List.of(AddressPart.PART), () -> AddressPart.reconcile(pass, claims),
+    AddressPart.Addresses addresses = guarded(cr, pass, List.of(AddressPart.PART), () -> AddressPart.reconcile(pass),
         AddressPart.Addresses::none);
-    PartResult connector = guarded(cr, pass, List.of(ConnectorPart.PART), () -> ConnectorPart.reconcile(pass, claims), failed -> failed);
-    PartResult nat = guarded(cr, pass, List.of(RouterNatPart.PART), () -> RouterNatPart.reconcile(pass, claims, addresses), failed -> failed);
-    PartResult firewall = guarded(cr, pass, List.of(FirewallPart.PART), () -> FirewallPart.reconcile(pass, claims), failed -> failed);
+    PartResult connector = guarded(cr, pass, List.of(ConnectorPart.PART), () -> ConnectorPart.reconcile(pass), failed -> failed);
+    PartResult nat = guarded(cr, pass, List.of(RouterNatPart.PART), () -> RouterNatPart.reconcile(pass, addresses), failed -> failed);
+    PartResult firewall = guarded(cr, pass, List.of(FirewallPart.PART), () -> FirewallPart.reconcile(pass), failed -> failed);
     PartResult job = guarded(cr, pass, List.of(CloudRunJobPart.PART), () -> CloudRunJobPart.reconcile(pass, connector), failed -> failed);
     boolean partsReady = List.of(connector, nat, firewall, job).stream().allMatch(PartResult::isReady);
     DiagnosisPart.Outcome diagnosis = guarded(cr, pass, List.of(ProbeJobPart.PART, ProbeJobPart.RUN),

@@ -23,7 +23,6 @@ import dev.cloudrun.egress.api.v1alpha1.JobSpec;
 import dev.cloudrun.egress.gcp.Operations;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /** The Cloud Run Job (v2), created once its connector is READY, with vpcAccess from spec.egress. */
@@ -117,10 +116,8 @@ final class CloudRunJobPart {
 
   static PartResult reconcile(Pass pass, PartResult connector) {
     String name = pass.targets.jobPath();
-    Map<String, Job> jobs = pass.inventory.jobs(pass.targets.project(), pass.targets.region());
-    Optional<PartResult> settling = pass.settle(PART, name, Operations.Api.RUN,
-        () -> Pass.reread(jobs, name, () -> pass.services.gcp().jobs.getJob(name)));
-    Job observed = jobs.get(name);
+    Optional<PartResult> settling = KIND.settle(pass, name);
+    Job observed = KIND.observe(pass, name);
     report(pass, observed);
     if (settling.isPresent()) {
       return settling.get();
@@ -128,71 +125,85 @@ final class CloudRunJobPart {
     if (!connector.isReady()) {
       return PartResult.progressing("WaitingForConnector", "The job is created once its connector is READY: " + connector.message());
     }
-    return converge(pass, PART, Ledger.Kind.JOB, desired(pass), observed);
+    return KIND.converge(pass, name, desired(pass), observed);
   }
 
+  static final JobKind KIND = new JobKind(Ledger.Kind.JOB, PART);
+
   /**
-   * Creates the job, or sets the fields the operator manages back to {@code desired}; ready once
-   * Cloud Run reports the job ready. A job of the same name the operator did not create is left alone.
+   * Cloud Run jobs, by their path projects/P/locations/R/jobs/NAME: the user's job, and (as a kind
+   * of its own in the ledger, with its own part) the egress probe's.
    */
-  static PartResult converge(Pass pass, String part, Ledger.Kind kind, Job desired, Job observed) {
-    String name = desired.getName();
-    Ledger.Key key = new Ledger.Key(kind, name);
-    if (observed == null) {
-      if (!pass.ledger.record(key, Ledger.State.Creating)) {
-        return Pass.ledgerFull(key);
-      }
-      return pass.create(part, name, () -> pass.services.gcp().jobs.createJobCallable().call(CreateJobRequest.newBuilder()
-          .setParent("projects/" + pass.targets.project() + "/locations/" + pass.targets.region())
+  static final class JobKind extends ObjectKind<Job> {
+    JobKind(Ledger.Kind kind, String part) {
+      super(kind, part, Operations.Api.RUN, "Cloud Run job", true);
+    }
+
+    @Override
+    Job observe(Pass pass, String name) {
+      String[] path = name.split("/");
+      return pass.inventory.jobs(path[1], path[3]).get(name);
+    }
+
+    @Override
+    void reread(Pass pass, String name) {
+      String[] path = name.split("/");
+      Pass.reread(pass.inventory.jobs(path[1], path[3]), name, () -> pass.services.gcp().jobs.getJob(name));
+    }
+
+    @Override
+    String marker(Job observed) {
+      return Ownership.markerOf(observed.getLabelsMap());
+    }
+
+    @Override
+    String startCreate(Pass pass, String name, Job desired) {
+      return pass.services.gcp().jobs.createJobCallable().call(CreateJobRequest.newBuilder()
+          .setParent(name.substring(0, name.indexOf("/jobs/")))
           .setJobId(name.substring(name.lastIndexOf('/') + 1))
           .setJob(desired.toBuilder().clearName())
-          .build()).getName());
+          .build()).getName();
     }
-    if (!Ownership.mayManage(pass, key, Ownership.markerOf(observed.getLabelsMap()), false)) {
-      return PartResult.blocked("NotOwned", "Cloud Run job " + name + " exists but was not created by this operator for this resource;"
-          + " it is left untouched. Delete or rename it, set spec.job.name to another name, or spec.adoptExisting: true to manage it.");
-    }
-    List<String> drift = differences(desired, observed);
-    if (!drift.isEmpty()) {
+
+    /** The observed job with the operator's labels, annotations and template: what others set on it stays. */
+    @Override
+    String startUpdate(Pass pass, String name, Job desired, Job observed, List<String> fields) {
       Job update = observed.toBuilder()
           .putAllLabels(desired.getLabelsMap())
           .putAllAnnotations(desired.getAnnotationsMap())
           .setTemplate(desired.getTemplate())
           .build();
-      return pass.correctDrift(part, "Cloud Run job " + name, drift, name, () -> pass.services.gcp().jobs.updateJobCallable()
-          .call(UpdateJobRequest.newBuilder().setJob(update).build()).getName());
+      return pass.services.gcp().jobs.updateJobCallable().call(UpdateJobRequest.newBuilder().setJob(update).build()).getName();
     }
-    Condition terminal = observed.getTerminalCondition();
-    if (observed.getReconciling()) {
-      return PartResult.progressing("Updating", "Cloud Run job " + name + " is reconciling.");
+
+    @Override
+    String startDelete(Pass pass, String name) {
+      return pass.services.gcp().jobs.deleteJobCallable().call(DeleteJobRequest.newBuilder().setName(name).build()).getName();
     }
-    if (terminal.getState() == Condition.State.CONDITION_FAILED) {
-      return PartResult.blocked("JobFailed", "Cloud Run job " + name + " is not ready: " + terminal.getMessage()
-          + ". Fix what Cloud Run reports (often the image, the service account or the KMS key in spec.job); the operator updates the job when the spec changes.");
+
+    @Override
+    List<String> differences(Job desired, Job observed) {
+      return CloudRunJobPart.differences(desired, observed);
     }
-    return PartResult.ready("Ready", "Cloud Run job " + name + " is ready with " + vpcSummary(desired) + ".");
-  }
 
-  /** The job (or probe job, for {@code part} probe) of the ledger named {@code name}, as {@link Release} deletes it. */
-  static OwnedObject owned(Pass pass, String part, String name) {
-    String[] path = name.split("/");
-    Map<String, Job> jobs = pass.inventory.jobs(path[1], path[3]);
-    return new OwnedObject(pass, part, name, Operations.Api.RUN, () -> Pass.reread(jobs, name, () -> pass.services.gcp().jobs.getJob(name))) {
-      @Override
-      boolean exists() {
-        return jobs.containsKey(name);
+    /** Ready once Cloud Run reports the job ready. */
+    @Override
+    PartResult state(String name, Job observed) {
+      Condition terminal = observed.getTerminalCondition();
+      if (observed.getReconciling()) {
+        return PartResult.progressing("Updating", "Cloud Run job " + name + " is reconciling.");
       }
+      if (terminal.getState() == Condition.State.CONDITION_FAILED) {
+        return PartResult.blocked("JobFailed", "Cloud Run job " + name + " is not ready: " + terminal.getMessage()
+            + ". Fix what Cloud Run reports (often the image, the service account or the KMS key in spec.job); the operator updates the job when the spec changes.");
+      }
+      return PartResult.ready("Ready", "Cloud Run job " + name + " is ready with " + vpcSummary(observed) + ".");
+    }
 
-      @Override
-      String marker() {
-        return Ownership.markerOf(jobs.get(name).getLabelsMap());
-      }
-
-      @Override
-      String startDelete() {
-        return pass.services.gcp().jobs.deleteJobCallable().call(DeleteJobRequest.newBuilder().setName(name).build()).getName();
-      }
-    };
+    @Override
+    String notOwnedFix() {
+      return "Delete or rename it, set spec.job.name to another name, or spec.adoptExisting: true to manage it.";
+    }
   }
 
   private static void report(Pass pass, Job observed) {

@@ -9,7 +9,6 @@ import dev.cloudrun.egress.api.v1alpha1.ConnectorSpec;
 import dev.cloudrun.egress.gcp.Operations;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /** The Serverless VPC Access connector: desired from the spec, observed by list, created, patched, deleted. */
@@ -38,18 +37,16 @@ final class ConnectorPart {
     return c.build();
   }
 
-  static PartResult reconcile(Pass pass, Claims claims) {
+  static PartResult reconcile(Pass pass) {
     ConnectorSpec spec = pass.cr.getSpec().getEgress().getConnector();
     if (spec == null) {
       pass.status.setConnector(null);
       return PartResult.ready("NotUsed", "Direct VPC egress: no connector is needed.");
     }
     String name = pass.targets.connectorPath();
-    Ledger.Key key = new Ledger.Key(Ledger.Kind.CONNECTOR, name);
-    Map<String, Connector> connectors = pass.inventory.connectors(pass.targets.connectorProject(), pass.targets.region());
-    Optional<PartResult> settling = pass.settle(PART, name, Operations.Api.VPC_ACCESS, () -> Pass.reread(connectors, name, () -> pass.services.gcp().connectors.getConnector(name)));
-    Connector observed = connectors.get(name);
-    report(pass, claims, observed);
+    Optional<PartResult> settling = KIND.settle(pass, name);
+    Connector observed = KIND.observe(pass, name);
+    report(pass, observed);
     if (settling.isPresent()) {
       return settling.get();
     }
@@ -58,16 +55,16 @@ final class ConnectorPart {
         return PartResult.blocked("NotFound", "Connector " + name + " does not exist, and spec.egress.connector.existing is true:"
             + " create it, or set existing: false to let the operator create it.");
       }
-      return byState(observed, "existing connector");
+      return KIND.state(name, observed);
     }
-    var definer = claims.conflictingDefiner(Claims.CONNECTOR, pass.cr);
+    var definer = pass.claims.conflictingDefiner(Claims.CONNECTOR, pass.cr);
     if (definer != null) {
       return PartResult.blocked("SharedSpecConflict", "Connector " + name + " is shared with " + Ownership.owner(definer)
           + ", which defined it first with different settings; make spec.egress.connector and spec.egress.network match it, or name another connector.");
     }
-    if (observed == null && !claims.isDefiner(Claims.CONNECTOR, pass.cr)) {
-      return claims.waitingFor(Claims.CONNECTOR, pass.cr, "WaitingForSharedConnector", "Connector " + name + " is being created for "
-          + Ownership.owner(claims.definer(Claims.CONNECTOR, pass.cr)) + ", which shares it; this job uses it once it is READY.");
+    if (observed == null && !pass.claims.isDefiner(Claims.CONNECTOR, pass.cr)) {
+      return pass.claims.waitingFor(Claims.CONNECTOR, pass.cr, "WaitingForSharedConnector", "Connector " + name + " is being created for "
+          + Ownership.owner(pass.claims.definer(Claims.CONNECTOR, pass.cr)) + ", which shares it; this job uses it once it is READY.");
     }
     Connector desired = desired(pass);
     if (observed == null) {
@@ -78,42 +75,14 @@ final class ConnectorPart {
             + ", which the spec no longer names and which holds the same " + (desired.getIpCidrRange().isEmpty() ? "subnet" : "range")
             + ", to be deleted before " + name + " is created; the job has no egress meanwhile.");
       }
-      if (!pass.ledger.recordCreating(key, desired)) {
-        return Pass.ledgerFull(key);
-      }
-      PartResult creating = pass.create(PART, name, () -> pass.services.gcp().connectors.createConnectorCallable().call(
-          CreateConnectorRequest.newBuilder()
-              .setParent("projects/" + pass.targets.connectorProject() + "/locations/" + pass.targets.region())
-              .setConnectorId(pass.targets.connectorName())
-              .setConnector(desired.toBuilder().clearName())
-              .build()).getName());
-      if (pass.started(PART, name)) {
-        pass.ledger.record(key, Ledger.State.Created); // GCP accepted this resource's create: the connector is ours
-      }
-      return creating;
     }
-    List<String> immutable = immutableDifferences(desired, observed);
-    if (!Ownership.mayManage(pass, key, Ownership.NO_MARKER_POSSIBLE, foundAsAsked(pass, key, observed))) {
-      return PartResult.blocked("NotOwned", "Connector " + name + " exists but this operator did not create it; it is left untouched."
-          + " Set spec.egress.connector.existing: true to use it as it is, or spec.adoptExisting: true to manage it.");
-    }
-    if (!immutable.isEmpty()) {
-      return replace(pass, observed, immutable);
-    }
-    List<String> mask = mutableDifferences(desired, observed);
-    if (!mask.isEmpty() && observed.getState() == Connector.State.READY) {
-      return pass.correctDrift(PART, "Connector " + name, mask, name, () -> pass.services.gcp().connectorPatcher.patch(desired, mask));
-    }
-    return byState(observed, "connector");
+    return KIND.converge(pass, name, desired, observed);
   }
 
   /** A connector of the ledger the spec no longer names that occupies the subnet or range {@code desired} needs. */
   private static Optional<Connector> oldConnectorInTheWay(Pass pass, Connector desired) {
     return pass.stale(Ledger.Kind.CONNECTOR).stream()
-        .map(k -> {
-          String[] path = k.name().split("/");
-          return pass.inventory.connectors(path[1], path[3]).get(k.name());
-        })
+        .map(k -> KIND.observe(pass, k.name()))
         .filter(c -> c != null && (!desired.getIpCidrRange().isEmpty() && desired.getIpCidrRange().equals(c.getIpCidrRange())
             || !desired.getSubnet().getName().isEmpty() && desired.getSubnet().getName().equals(c.getSubnet().getName())))
         .findFirst();
@@ -124,8 +93,7 @@ final class ConnectorPart {
    * name (the job keeps its reference and has no egress meanwhile), when spec.egress.connector
    * .replacePolicy is Recreate and no other resource, in any namespace, uses it.
    */
-  private static PartResult replace(Pass pass, Connector observed, List<String> immutable) {
-    String name = observed.getName();
+  private static PartResult replace(Pass pass, String name, Connector observed, List<String> immutable) {
     String differences = String.join(", ", immutable);
     if (pass.cr.getSpec().getEgress().getConnector().getReplacePolicy() != ConnectorSpec.ReplacePolicy.Recreate) {
       return PartResult.blocked("ReplacementRequired", "Connector " + name + " cannot change " + differences
@@ -143,11 +111,10 @@ final class ConnectorPart {
           + others + " other CloudRunEgressJob(s) use it, so it is not recreated: give this job's connector a new name, or make the others move first.");
     }
     if (observed.getState() == Connector.State.CREATING || observed.getState() == Connector.State.UPDATING) {
-      return byState(observed, "connector"); // deleted once GCP has finished with it
+      return KIND.state(name, observed); // deleted once GCP has finished with it
     }
     boolean starting = !pass.started(PART, name);
-    PartResult deleting = pass.change(PART, Pass.DELETE, name, () -> pass.services.gcp().connectors.deleteConnectorCallable()
-        .call(DeleteConnectorRequest.newBuilder().setName(name).build()).getName());
+    PartResult deleting = KIND.owned(pass, name).delete();
     if (starting && pass.started(PART, name)) {
       pass.services.events().normal(pass.cr, "ReplacingConnector", "Connector " + name + " is deleted to be created again with "
           + differences + " (replacePolicy: Recreate); the job has no egress until the new one is READY.");
@@ -155,62 +122,88 @@ final class ConnectorPart {
     return PartResult.progressing("Replacing", "Connector " + name + " is being replaced (" + differences + "): " + deleting.message());
   }
 
-  /** The connector of the ledger named {@code name}, as {@link Release} deletes it. */
-  static OwnedObject owned(Pass pass, String name) {
-    String[] path = name.split("/");
-    Map<String, Connector> connectors = pass.inventory.connectors(path[1], path[3]);
-    return new OwnedObject(pass, PART, name, Operations.Api.VPC_ACCESS,
-        () -> Pass.reread(connectors, name, () -> pass.services.gcp().connectors.getConnector(name))) {
-      @Override
-      boolean exists() {
-        return connectors.containsKey(name);
-      }
+  /** Serverless VPC Access connectors, by their path projects/P/locations/R/connectors/NAME. They carry no marker. */
+  static final ObjectKind<Connector> KIND = new ObjectKind<>(Ledger.Kind.CONNECTOR, PART, Operations.Api.VPC_ACCESS, "Connector", false) {
+    @Override
+    Connector observe(Pass pass, String name) {
+      String[] path = name.split("/");
+      return pass.inventory.connectors(path[1], path[3]).get(name);
+    }
 
-      @Override
-      String marker() {
-        return Ownership.NO_MARKER_POSSIBLE;
-      }
+    @Override
+    void reread(Pass pass, String name) {
+      String[] path = name.split("/");
+      Pass.reread(pass.inventory.connectors(path[1], path[3]), name, () -> pass.services.gcp().connectors.getConnector(name));
+    }
 
-      @Override
-      boolean foundAsAsked() {
-        return ConnectorPart.foundAsAsked(pass, new Ledger.Key(Ledger.Kind.CONNECTOR, name), connectors.get(name));
-      }
+    @Override
+    String startCreate(Pass pass, String name, Connector desired) {
+      return pass.services.gcp().connectors.createConnectorCallable().call(CreateConnectorRequest.newBuilder()
+          .setParent(name.substring(0, name.indexOf("/connectors/")))
+          .setConnectorId(name.substring(name.lastIndexOf('/') + 1))
+          .setConnector(desired.toBuilder().clearName())
+          .build()).getName();
+    }
 
-      @Override
-      String startDelete() {
-        return pass.services.gcp().connectors.deleteConnectorCallable().call(DeleteConnectorRequest.newBuilder().setName(name).build()).getName();
-      }
-    };
-  }
+    @Override
+    String startUpdate(Pass pass, String name, Connector desired, Connector observed, List<String> fields) {
+      return pass.services.gcp().connectorPatcher.patch(desired, fields);
+    }
 
-  private static void report(Pass pass, Claims claims, Connector observed) {
+    @Override
+    String startDelete(Pass pass, String name) {
+      return pass.services.gcp().connectors.deleteConnectorCallable().call(DeleteConnectorRequest.newBuilder().setName(name).build()).getName();
+    }
+
+    @Override
+    List<String> differences(Connector desired, Connector observed) {
+      return mutableDifferences(desired, observed);
+    }
+
+    @Override
+    List<String> immutableDifferences(Connector desired, Connector observed) {
+      return ConnectorPart.immutableDifferences(desired, observed);
+    }
+
+    @Override
+    PartResult replace(Pass pass, String name, Connector observed, List<String> immutable) {
+      return ConnectorPart.replace(pass, name, observed, immutable);
+    }
+
+    /** GCP patches a connector only while it is READY. */
+    @Override
+    boolean updatable(Connector observed) {
+      return observed.getState() == Connector.State.READY;
+    }
+
+    @Override
+    PartResult state(String name, Connector observed) {
+      return switch (observed.getState()) {
+        case READY -> PartResult.ready("Ready", "Connector " + name + " is READY.");
+        case CREATING, UPDATING -> PartResult.progressing(observed.getState() == Connector.State.CREATING ? "Creating" : "Updating",
+            "Connector " + name + " is " + observed.getState() + ".");
+        case DELETING -> PartResult.progressing("Deleting", "Connector " + name + " is being deleted.");
+        default -> PartResult.blocked("ConnectorError", "Connector " + name + " is in state " + observed.getState()
+            + ". Common causes: its range overlaps a subnet, the Serverless VPC Access service agent lacks roles/vpcaccess.serviceAgent,"
+            + " or an organization policy restricts the connector's VM images. Fix the cause, then delete the connector so it is recreated.");
+      };
+    }
+
+    @Override
+    String notOwnedFix() {
+      return "Set spec.egress.connector.existing: true to use it as it is, or spec.adoptExisting: true to manage it.";
+    }
+  };
+
+  private static void report(Pass pass, Connector observed) {
     ConnectorStatus status = pass.status.getConnector() != null ? pass.status.getConnector() : new ConnectorStatus();
     pass.status.setConnector(status);
     status.setName(pass.targets.connectorPath());
     status.setNetworkTag(pass.targets.connectorTag());
-    status.setSharedBy(claims.claimants(Claims.CONNECTOR, pass.cr).size());
+    status.setSharedBy(pass.claims.claimants(Claims.CONNECTOR, pass.cr).size());
     status.setState(observed == null ? null : observed.getState().name());
     status.setIpCidrRange(observed == null ? null : observed.hasSubnet() && !observed.getSubnet().getName().isEmpty()
         ? "subnet " + observed.getSubnet().getName() : observed.getIpCidrRange());
-  }
-
-  private static PartResult byState(Connector observed, String what) {
-    return switch (observed.getState()) {
-      case READY -> PartResult.ready("Ready", "Connector " + observed.getName() + " is READY.");
-      case CREATING, UPDATING -> PartResult.progressing(observed.getState() == Connector.State.CREATING ? "Creating" : "Updating",
-          "Connector " + observed.getName() + " is " + observed.getState() + ".");
-      case DELETING -> PartResult.progressing("Deleting", "Connector " + observed.getName() + " is being deleted.");
-      default -> PartResult.blocked("ConnectorError", "The " + what + " " + observed.getName() + " is in state " + observed.getState()
-          + ". Common causes: its range overlaps a subnet, the Serverless VPC Access service agent lacks roles/vpcaccess.serviceAgent,"
-          + " or an organization policy restricts the connector's VM images. Fix the cause, then delete the connector so it is recreated.");
-    };
-  }
-
-  /** Whether {@code observed} is exactly what this resource's recorded create of it asked for. */
-  private static boolean foundAsAsked(Pass pass, Ledger.Key key, Connector observed) {
-    return pass.ledger.request(key, Connector.newBuilder()).map(Connector.Builder::build)
-        .filter(asked -> immutableDifferences(asked, observed).isEmpty() && mutableDifferences(asked, observed).isEmpty())
-        .isPresent();
   }
 
   private static List<String> immutableDifferences(Connector desired, Connector observed) {

@@ -110,15 +110,14 @@ final class FirewallPart {
     return names;
   }
 
-  static PartResult reconcile(Pass pass, Claims claims) {
-    Map<String, Firewall> observedAll = pass.inventory.firewalls(pass.targets.networkProject());
+  static PartResult reconcile(Pass pass) {
     Map<String, Firewall> desired = desired(pass);
     FirewallStatus status = new FirewallStatus();
     status.setRules(new ArrayList<>(desired.keySet()));
     pass.status.setFirewall(desired.isEmpty() ? null : status);
     PartResult pending = null;
     for (Firewall rule : desired.values()) {
-      PartResult result = reconcileOne(pass, claims, observedAll, rule);
+      PartResult result = reconcileOne(pass, rule);
       if (!result.isReady() && (pending == null || result.progress() == PartResult.Progress.BLOCKED)) {
         pending = result;
       }
@@ -131,66 +130,72 @@ final class FirewallPart {
         : PartResult.ready("Ready", "Firewall rules " + String.join(", ", desired.keySet()) + " are in place.");
   }
 
-  private static PartResult reconcileOne(Pass pass, Claims claims, Map<String, Firewall> observedAll, Firewall desired) {
+  private static PartResult reconcileOne(Pass pass, Firewall desired) {
     String target = pass.targets.firewallPath(desired.getName());
-    Ledger.Key key = new Ledger.Key(Ledger.Kind.FIREWALL, target);
-    Optional<PartResult> settling = pass.settle(PART, target, Operations.Api.COMPUTE,
-        () -> Pass.reread(observedAll, desired.getName(), () -> pass.services.gcp().firewalls.get(pass.targets.networkProject(), desired.getName())));
+    Optional<PartResult> settling = KIND.settle(pass, target);
     if (settling.isPresent()) {
       return settling.get();
     }
-    Firewall observed = observedAll.get(desired.getName());
-    if (observed == null) {
-      if (!pass.ledger.record(key, Ledger.State.Creating)) {
-        return Pass.ledgerFull(key);
-      }
-      return pass.create(PART, target, () -> pass.globalOperation(pass.services.gcp().firewalls.insertCallable().call(
-          InsertFirewallRequest.newBuilder()
-              .setProject(pass.targets.networkProject())
-              .setFirewallResource(desired)
-              .setRequestId(pass.requestId(PART, target))
-              .build()).getName()));
-    }
-    if (!Ownership.mayManage(pass, key, Ownership.markerOf(observed.getDescription()), false)) {
-      return PartResult.blocked("NotOwned", "Firewall rule " + target + " exists but was not created by this operator for this resource;"
-          + " it is left untouched. Rename or delete it, or set spec.adoptExisting: true to manage it.");
-    }
-    List<String> drift = differences(desired, observed);
-    if (drift.isEmpty()) {
-      return PartResult.ready("Ready", "Firewall rule " + target + " is in place.");
-    }
-    return pass.correctDrift(PART, "Firewall rule " + target, drift, target, () -> pass.globalOperation(pass.services.gcp().firewalls.patchCallable().call(
-        PatchFirewallRequest.newBuilder()
-            .setProject(pass.targets.networkProject())
-            .setFirewall(desired.getName())
-            .setFirewallResource(desired)
-            .setRequestId(pass.requestId(PART, target))
-            .build()).getName()));
+    return KIND.converge(pass, target, desired, KIND.observe(pass, target));
   }
 
-  /** The firewall rule of the ledger named {@code name}, as {@link Release} deletes it. */
-  static OwnedObject owned(Pass pass, String name) {
-    String[] path = name.split("/");
-    Map<String, Firewall> rules = pass.inventory.firewalls(path[1]);
-    return new OwnedObject(pass, PART, name, Operations.Api.COMPUTE,
-        () -> Pass.reread(rules, path[4], () -> pass.services.gcp().firewalls.get(path[1], path[4]))) {
-      @Override
-      boolean exists() {
-        return rules.containsKey(path[4]);
-      }
+  /** Firewall rules, by their path projects/P/global/firewalls/NAME; listed per project. */
+  static final ObjectKind<Firewall> KIND = new ObjectKind<>(Ledger.Kind.FIREWALL, PART, Operations.Api.COMPUTE, "Firewall rule", true) {
+    @Override
+    Firewall observe(Pass pass, String name) {
+      String[] path = name.split("/");
+      return pass.inventory.firewalls(path[1]).get(path[4]);
+    }
 
-      @Override
-      String marker() {
-        return Ownership.markerOf(rules.get(path[4]).getDescription());
-      }
+    @Override
+    void reread(Pass pass, String name) {
+      String[] path = name.split("/");
+      Pass.reread(pass.inventory.firewalls(path[1]), path[4], () -> pass.services.gcp().firewalls.get(path[1], path[4]));
+    }
 
-      @Override
-      String startDelete() {
-        return pass.globalOperation(path[1], pass.services.gcp().firewalls.deleteCallable().call(DeleteFirewallRequest.newBuilder()
-            .setProject(path[1]).setFirewall(path[4]).setRequestId(pass.requestId(PART, name)).build()).getName());
-      }
-    };
-  }
+    @Override
+    String marker(Firewall observed) {
+      return Ownership.markerOf(observed.getDescription());
+    }
+
+    @Override
+    String startCreate(Pass pass, String name, Firewall desired) {
+      String project = name.split("/")[1];
+      return pass.globalOperation(project, pass.services.gcp().firewalls.insertCallable().call(InsertFirewallRequest.newBuilder()
+          .setProject(project)
+          .setFirewallResource(desired)
+          .setRequestId(pass.requestId(PART, name))
+          .build()).getName());
+    }
+
+    @Override
+    String startUpdate(Pass pass, String name, Firewall desired, Firewall observed, List<String> fields) {
+      String project = name.split("/")[1];
+      return pass.globalOperation(project, pass.services.gcp().firewalls.patchCallable().call(PatchFirewallRequest.newBuilder()
+          .setProject(project)
+          .setFirewall(desired.getName())
+          .setFirewallResource(desired)
+          .setRequestId(pass.requestId(PART, name))
+          .build()).getName());
+    }
+
+    @Override
+    String startDelete(Pass pass, String name) {
+      String[] path = name.split("/");
+      return pass.globalOperation(path[1], pass.services.gcp().firewalls.deleteCallable().call(DeleteFirewallRequest.newBuilder()
+          .setProject(path[1]).setFirewall(path[4]).setRequestId(pass.requestId(PART, name)).build()).getName());
+    }
+
+    @Override
+    List<String> differences(Firewall desired, Firewall observed) {
+      return FirewallPart.differences(desired, observed);
+    }
+
+    @Override
+    String notOwnedFix() {
+      return "Rename or delete it, or set spec.adoptExisting: true to manage it.";
+    }
+  };
 
   /** Only the fields this operator sets; server defaults (logging, disabled, ids) never count as drift. */
   private static List<String> differences(Firewall desired, Firewall observed) {

@@ -137,7 +137,7 @@ final class Ledger {
   /**
    * Records that this resource is about to create {@code key}, an object of a kind that carries no
    * marker, with {@code request}: found later exactly as it asked, it is this resource's even when
-   * the spec has moved on ({@link OwnedObject#foundAsAsked}). False when the ledger is full.
+   * the spec has moved on ({@link ObjectKind#foundAsAsked}). False when the ledger is full.
    */
   boolean recordCreating(Key key, Message request) {
     if (!record(key, State.Creating)) {

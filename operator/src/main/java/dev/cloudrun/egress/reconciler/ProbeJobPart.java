@@ -18,7 +18,6 @@ import dev.cloudrun.egress.api.v1alpha1.DiagnosisSpec;
 import dev.cloudrun.egress.diagnosis.ProbeExitCode;
 import dev.cloudrun.egress.diagnosis.ProxySettings;
 import dev.cloudrun.egress.gcp.GcpErrors;
-import dev.cloudrun.egress.gcp.Operations;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -43,6 +42,8 @@ final class ProbeJobPart {
   static final String RUN = "probe-run";
   static final String SUFFIX = "-egress-probe";
   static final String SCRIPT = script();
+  /** The probe job: a Cloud Run job like the user's, recorded apart in the ledger and status.operations. */
+  static final CloudRunJobPart.JobKind KIND = new CloudRunJobPart.JobKind(Ledger.Kind.PROBE, PART);
 
   private ProbeJobPart() {}
 
@@ -93,18 +94,17 @@ final class ProbeJobPart {
     String name = name(pass);
     ProbeStatus status = previous != null ? previous : new ProbeStatus();
     status.setJob(name);
-    Map<String, Job> jobs = pass.inventory.jobs(pass.targets.project(), pass.targets.region());
-    Optional<PartResult> settling = pass.settle(PART, name, Operations.Api.RUN,
-        () -> Pass.reread(jobs, name, () -> pass.services.gcp().jobs.getJob(name)));
+    Optional<PartResult> settling = KIND.settle(pass, name);
     if (settling.isPresent()) {
       return waiting(status, settling.get());
     }
+    Job observed = KIND.observe(pass, name);
     // Like the job, the probe job is created once the connector is READY; once it exists it also
     // runs against a connector that broke since, to confirm the failure.
-    if (jobs.get(name) == null && !connector.isReady()) {
+    if (observed == null && !connector.isReady()) {
       return waiting(status, PartResult.progressing("WaitingForConnector", "The probe job is created once the connector is READY: " + connector.message()));
     }
-    PartResult job = CloudRunJobPart.converge(pass, PART, Ledger.Kind.PROBE, desired(pass, checks), jobs.get(name));
+    PartResult job = KIND.converge(pass, name, desired(pass, checks), observed);
     if (!job.isReady()) {
       return waiting(status, job);
     }

@@ -61,7 +61,7 @@ final class Release {
   }
 
   private static PartResult releaseOne(Pass pass, Ledger.Key key) {
-    OwnedObject object = find(pass, key);
+    ObjectKind<?>.OwnedObject object = ObjectKind.of(key.kind()).owned(pass, key.name());
     var settling = object.settle();
     if (settling.isPresent()) {
       return settling.get();
@@ -107,27 +107,8 @@ final class Release {
     return object.delete();
   }
 
-  private static OwnedObject find(Pass pass, Ledger.Key key) {
-    return switch (key.kind()) {
-      case PROBE -> CloudRunJobPart.owned(pass, ProbeJobPart.PART, key.name());
-      case JOB -> CloudRunJobPart.owned(pass, CloudRunJobPart.PART, key.name());
-      case FIREWALL -> FirewallPart.owned(pass, key.name());
-      case NAT -> RouterNatPart.ownedNat(pass, key.name());
-      case ROUTER -> RouterNatPart.ownedRouter(pass, key.name());
-      case ADDRESS -> AddressPart.owned(pass, key.name());
-      case CONNECTOR -> ConnectorPart.owned(pass, key.name());
-    };
-  }
-
   /** The part whose operations on the kind's objects are recorded in status.operations. */
   static String partOf(Ledger.Kind kind) {
-    return switch (kind) {
-      case PROBE -> ProbeJobPart.PART;
-      case JOB -> CloudRunJobPart.PART;
-      case FIREWALL -> FirewallPart.PART;
-      case NAT, ROUTER -> RouterNatPart.PART;
-      case ADDRESS -> AddressPart.PART;
-      case CONNECTOR -> ConnectorPart.PART;
-    };
+    return ObjectKind.of(kind).part;
   }
 }

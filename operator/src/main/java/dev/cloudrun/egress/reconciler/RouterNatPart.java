@@ -15,9 +15,7 @@ import dev.cloudrun.egress.api.v1alpha1.NatSpec;
 import dev.cloudrun.egress.gcp.Operations;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.function.Supplier;
 
 /**
  * The Cloud Router and its NAT gateway. NATs live inside the router (there is no NAT resource), so
@@ -71,7 +69,7 @@ final class RouterNatPart {
     return List.of(cr.getSpec().getEgress().getDirectVpc().getSubnet());
   }
 
-  static PartResult reconcile(Pass pass, Claims claims, AddressPart.Addresses addresses) {
+  static PartResult reconcile(Pass pass, AddressPart.Addresses addresses) {
     NatSpec spec = pass.cr.getSpec().getEgress().getNat();
     if (spec == null) {
       pass.status.setNat(null);
@@ -79,15 +77,10 @@ final class RouterNatPart {
     }
     String routerPath = pass.targets.routerPath(spec.getRouter());
     String natPath = pass.targets.natPath(spec.getRouter(), spec.getName());
-    Ledger.Key routerKey = new Ledger.Key(Ledger.Kind.ROUTER, routerPath);
-    Ledger.Key natKey = new Ledger.Key(Ledger.Kind.NAT, natPath);
-    Map<String, Router> routers = pass.inventory.routers(pass.targets.networkProject(), pass.targets.region());
-    Runnable reread = () -> Pass.reread(routers, spec.getRouter(), () -> pass.services.gcp().routers.get(pass.targets.networkProject(), pass.targets.region(), spec.getRouter()));
-    Optional<PartResult> settling = pass.settle(PART, routerPath, Operations.Api.COMPUTE, reread)
-        .or(() -> pass.settle(PART, natPath, Operations.Api.COMPUTE, reread));
-    Router router = routers.get(spec.getRouter());
-    RouterNat observed = router == null ? null : natOf(router, spec.getName());
-    report(pass, claims, routerPath, observed, addresses);
+    Optional<PartResult> settling = NATS.settle(pass, natPath);
+    Router router = ROUTERS.observe(pass, routerPath);
+    RouterNat observed = NATS.observe(pass, natPath);
+    report(pass, routerPath, observed, addresses);
     if (settling.isPresent()) {
       return settling.get();
     }
@@ -97,7 +90,7 @@ final class RouterNatPart {
           ? PartResult.blocked("NotFound", natName + " does not exist, and spec.egress.nat.existing is true: create it, or set existing: false.")
           : PartResult.ready("Ready", natName + " exists and is used as it is.");
     }
-    var definer = claims.conflictingDefiner(Claims.NAT, pass.cr);
+    var definer = pass.claims.conflictingDefiner(Claims.NAT, pass.cr);
     if (definer != null) {
       return PartResult.blocked("SharedSpecConflict", natName + " is shared with " + Ownership.owner(definer)
           + ", which defined it first with different settings; make spec.egress.nat and spec.egress.network match it, or name another NAT.");
@@ -106,9 +99,9 @@ final class RouterNatPart {
       return addresses.result().progress() == PartResult.Progress.BLOCKED ? addresses.result()
           : PartResult.progressing("WaitingForAddresses", "Waiting for the static addresses before configuring " + natName + ": " + addresses.result().message());
     }
-    if (observed == null && !claims.isDefiner(Claims.NAT, pass.cr)) {
-      return claims.waitingFor(Claims.NAT, pass.cr, "WaitingForSharedNat", natName + " is being created for "
-          + Ownership.owner(claims.definer(Claims.NAT, pass.cr)) + ", which shares it; this job uses it once it is there.");
+    if (observed == null && !pass.claims.isDefiner(Claims.NAT, pass.cr)) {
+      return pass.claims.waitingFor(Claims.NAT, pass.cr, "WaitingForSharedNat", natName + " is being created for "
+          + Ownership.owner(pass.claims.definer(Claims.NAT, pass.cr)) + ", which shares it; this job uses it once it is there.");
     }
     Optional<Ledger.Key> oldNat = pass.stale(Ledger.Kind.NAT).stream().findFirst();
     if (observed == null && oldNat.isPresent()) {
@@ -123,53 +116,32 @@ final class RouterNatPart {
           + " spec.egress.nat.addresses, or put this NAT on the router that uses it.");
     }
     RouterNat desired = desiredNat(pass, addresses.selfLinks());
+    Router desiredRouter = Router.newBuilder()
+        .setName(spec.getRouter())
+        .setNetwork(pass.targets.networkPath())
+        .setDescription(Ownership.description(pass.cr))
+        .addNats(desired) // a new router is made with its NAT in one insert
+        .build();
+    if (router == null && spec.getUseExistingRouter()) {
+      return PartResult.blocked("NotFound", "Router " + routerPath + " does not exist, and spec.egress.nat.useExistingRouter is true:"
+          + " create it, or set useExistingRouter: false to let the operator create it.");
+    }
     if (router == null) {
-      if (spec.getUseExistingRouter()) {
-        return PartResult.blocked("NotFound", "Router " + routerPath + " does not exist, and spec.egress.nat.useExistingRouter is true:"
-            + " create it, or set useExistingRouter: false to let the operator create it.");
-      }
-      if (!pass.ledger.record(routerKey, Ledger.State.Creating) || !pass.ledger.recordCreating(natKey, desired)) {
-        return Pass.ledgerFull(routerKey);
-      }
-      Router create = Router.newBuilder()
-          .setName(spec.getRouter())
-          .setNetwork(pass.targets.networkPath())
-          .setDescription(Ownership.description(pass.cr))
-          .addNats(desired)
-          .build();
-      return confirmedOnceStarted(pass, routerPath, List.of(routerKey, natKey), pass.create(PART, routerPath, () -> pass.regionalOperation(
-          pass.services.gcp().routers.insertCallable().call(InsertRouterRequest.newBuilder()
-              .setProject(pass.targets.networkProject())
-              .setRegion(pass.targets.region())
-              .setRouterResource(create)
-              .setRequestId(pass.requestId(PART, routerPath))
-              .build()).getName())));
-    }
-    if (!spec.getUseExistingRouter() && !Ownership.mayManage(pass, routerKey, Ownership.markerOf(router.getDescription()), false)) {
-      return PartResult.blocked("NotOwned", "Router " + routerPath + " exists but this operator did not create it; it is left untouched."
-          + " Set spec.egress.nat.useExistingRouter: true to add the NAT to it, or spec.adoptExisting: true to manage it.");
-    }
-    Supplier<String> write = () -> rewriteNats(pass, routerPath, natPath, nats -> {
-      nats.removeIf(n -> n.getName().equals(spec.getName()));
-      nats.add(desired);
-    });
-    if (observed == null) {
+      Ledger.Key natKey = NATS.key(natPath);
       if (!pass.ledger.recordCreating(natKey, desired)) {
         return Pass.ledgerFull(natKey);
       }
-      // Added by a routers.update, whose 409 is a concurrent change of the router, never "already there".
-      return confirmedOnceStarted(pass, natPath, List.of(natKey), pass.change(PART, Pass.CREATE, natPath, write));
+      return ROUTERS.converge(pass, routerPath, desiredRouter, null, natKey);
     }
-    List<String> drift = differences(desired, observed);
-    if (!Ownership.mayManage(pass, natKey, Ownership.NO_MARKER_POSSIBLE, foundAsAsked(pass, natKey, observed))) {
-      return PartResult.blocked("NotOwned", natName + " exists but this operator did not create it; it is left untouched."
-          + " Set spec.egress.nat.existing: true to use it as it is, or spec.adoptExisting: true to manage it.");
+    if (!spec.getUseExistingRouter()) {
+      PartResult ours = ROUTERS.converge(pass, routerPath, desiredRouter, router);
+      if (!ours.isReady()) {
+        return ours;
+      }
     }
-    if (drift.isEmpty()) {
-      return PartResult.ready("Ready", natName + " translates " + desired.getSourceSubnetworkIpRangesToNat()
-          + (addresses.ips().isEmpty() ? " with automatically allocated IPs." : " to " + String.join(", ", addresses.ips()) + "."));
-    }
-    return pass.correctDrift(PART, natName, drift, natPath, write);
+    PartResult nat = NATS.converge(pass, natPath, desired, observed);
+    return !nat.isReady() ? nat : PartResult.ready("Ready", natName + " translates " + desired.getSourceSubnetworkIpRangesToNat()
+        + (addresses.ips().isEmpty() ? " with automatically allocated IPs." : " to " + String.join(", ", addresses.ips()) + "."));
   }
 
   /**
@@ -177,105 +149,143 @@ final class RouterNatPart {
    * show the user of a moment ago (a stale NAT of this resource, just deleted).
    */
   private static Optional<Address> addressInUse(Pass pass, AddressPart.Addresses addresses, String routerPath) {
-    Map<String, Address> cached = pass.inventory.addresses(pass.targets.networkProject(), pass.targets.region());
     return addresses.usedByAnotherRouter(routerPath).flatMap(listed -> {
-      Pass.reread(cached, listed.getName(), () -> pass.services.gcp().addresses.get(pass.targets.networkProject(), pass.targets.region(), listed.getName()));
-      return Optional.ofNullable(cached.get(listed.getName())).filter(fresh -> AddressPart.Addresses.usedByAnotherRouter(fresh, routerPath));
+      String path = pass.targets.addressPath(listed.getName());
+      AddressPart.KIND.reread(pass, path);
+      return Optional.ofNullable(AddressPart.KIND.observe(pass, path)).filter(fresh -> AddressPart.Addresses.usedByAnotherRouter(fresh, routerPath));
     });
   }
 
-  /** Whether {@code observed} is exactly the NAT this resource's recorded create of it asked for. */
-  private static boolean foundAsAsked(Pass pass, Ledger.Key key, RouterNat observed) {
-    return pass.ledger.request(key, RouterNat.newBuilder()).filter(asked -> differences(asked.build(), observed).isEmpty()).isPresent();
-  }
-
-  /** What a create makes is recorded as this resource's once GCP accepted the create, not when the intent is recorded. */
-  private static PartResult confirmedOnceStarted(Pass pass, String target, List<Ledger.Key> made, PartResult creating) {
-    if (pass.started(PART, target)) {
-      made.forEach(key -> pass.ledger.record(key, Ledger.State.Created));
+  /**
+   * Cloud Routers, by their path projects/P/regions/R/routers/NAME. The operator sets nothing on a
+   * router it made but its NATs; it deletes one only once nothing is on it (no NAT, interface or
+   * BGP peer: its own NATs are deleted first), since anything else on it is someone else's configuration.
+   */
+  static final ObjectKind<Router> ROUTERS = new ObjectKind<>(Ledger.Kind.ROUTER, PART, Operations.Api.COMPUTE, "Router", true) {
+    @Override
+    Router observe(Pass pass, String name) {
+      String[] path = name.split("/");
+      return pass.inventory.routers(path[1], path[3]).get(path[5]);
     }
-    return creating;
-  }
 
-  /** The NAT of the ledger named {@code name} (ROUTER_PATH/nats/NAT), removed from its router as {@link Release} deletes it. */
-  static OwnedObject ownedNat(Pass pass, String name) {
-    String routerPath = name.substring(0, name.indexOf("/nats/"));
-    String natName = name.substring(name.indexOf("/nats/") + "/nats/".length());
-    RouterRef ref = RouterRef.of(pass, routerPath);
-    return new OwnedObject(pass, PART, name, Operations.Api.COMPUTE, ref.reread) {
-      @Override
-      Optional<PartResult> settle() {
-        // A router insert in flight makes the NAT too.
-        return pass.settle(PART, routerPath, Operations.Api.COMPUTE, ref.reread).or(super::settle);
-      }
+    @Override
+    void reread(Pass pass, String name) {
+      String[] path = name.split("/");
+      Pass.reread(pass.inventory.routers(path[1], path[3]), path[5], () -> pass.services.gcp().routers.get(path[1], path[3], path[5]));
+    }
 
-      @Override
-      boolean exists() {
-        Router router = ref.routers.get(ref.name);
-        return router != null && natOf(router, natName) != null;
-      }
+    @Override
+    String marker(Router observed) {
+      return Ownership.markerOf(observed.getDescription());
+    }
 
-      @Override
-      boolean foundAsAsked() {
-        return RouterNatPart.foundAsAsked(pass, new Ledger.Key(Ledger.Kind.NAT, name), natOf(ref.routers.get(ref.name), natName));
-      }
+    @Override
+    String startCreate(Pass pass, String name, Router desired) {
+      String[] path = name.split("/");
+      return pass.regionalOperation(path[1], path[3], pass.services.gcp().routers.insertCallable().call(InsertRouterRequest.newBuilder()
+          .setProject(path[1])
+          .setRegion(path[3])
+          .setRouterResource(desired)
+          .setRequestId(pass.requestId(PART, name))
+          .build()).getName());
+    }
 
-      @Override
-      String marker() {
-        return Ownership.NO_MARKER_POSSIBLE;
-      }
+    @Override
+    String startUpdate(Pass pass, String name, Router desired, Router observed, List<String> fields) {
+      throw new IllegalStateException("a router is never updated, only its NATs");
+    }
 
-      @Override
-      String startDelete() {
-        return rewriteNats(pass, routerPath, name, nats -> nats.removeIf(n -> n.getName().equals(natName)));
-      }
-    };
-  }
+    @Override
+    String startDelete(Pass pass, String name) {
+      String[] path = name.split("/");
+      return pass.regionalOperation(path[1], path[3], pass.services.gcp().routers.deleteCallable().call(DeleteRouterRequest.newBuilder()
+          .setProject(path[1]).setRegion(path[3]).setRouter(path[5]).setRequestId(pass.requestId(PART, name)).build()).getName());
+    }
+
+    /** Its NATs are the NAT kind's to compare; nothing else on a router is the operator's. */
+    @Override
+    List<String> differences(Router desired, Router observed) {
+      return List.of();
+    }
+
+    @Override
+    String keptBecause(Router router) {
+      List<String> others = new ArrayList<>();
+      router.getNatsList().forEach(n -> others.add("NAT " + n.getName()));
+      router.getInterfacesList().forEach(i -> others.add("interface " + i.getName()));
+      router.getBgpPeersList().forEach(p -> others.add("BGP peer " + p.getName()));
+      return others.isEmpty() ? null : "it also carries " + String.join(", ", others) + ", which this resource did not put there.";
+    }
+
+    @Override
+    String notOwnedFix() {
+      return "Set spec.egress.nat.useExistingRouter: true to add the NAT to it, or spec.adoptExisting: true to manage it.";
+    }
+  };
 
   /**
-   * The router of the ledger named {@code name}, as {@link Release} deletes it: only once nothing is
-   * on it (no NAT, interface or BGP peer: its own NATs are deleted first), since anything else on it
-   * is someone else's configuration.
+   * Cloud NATs, by their path ROUTER_PATH/nats/NAME. A NAT is no resource of its own but an entry
+   * of its router's nats[]: it is created, changed and deleted by rewriting the router, and carries
+   * no marker.
    */
-  static OwnedObject ownedRouter(Pass pass, String name) {
-    RouterRef ref = RouterRef.of(pass, name);
-    return new OwnedObject(pass, PART, name, Operations.Api.COMPUTE, ref.reread) {
-      @Override
-      boolean exists() {
-        return ref.routers.containsKey(ref.name);
-      }
+  static final ObjectKind<RouterNat> NATS = new ObjectKind<>(Ledger.Kind.NAT, PART, Operations.Api.COMPUTE, "NAT", false) {
+    @Override
+    RouterNat observe(Pass pass, String name) {
+      Router router = ROUTERS.observe(pass, routerOf(name));
+      return router == null ? null : natOf(router, natNameOf(name));
+    }
 
-      @Override
-      String marker() {
-        return Ownership.markerOf(ref.routers.get(ref.name).getDescription());
-      }
+    @Override
+    void reread(Pass pass, String name) {
+      ROUTERS.reread(pass, routerOf(name));
+    }
 
-      @Override
-      String keptBecause() {
-        Router router = ref.routers.get(ref.name);
-        List<String> others = new ArrayList<>();
-        router.getNatsList().forEach(n -> others.add("NAT " + n.getName()));
-        router.getInterfacesList().forEach(i -> others.add("interface " + i.getName()));
-        router.getBgpPeersList().forEach(p -> others.add("BGP peer " + p.getName()));
-        return others.isEmpty() ? null : "it also carries " + String.join(", ", others) + ", which this resource did not put there.";
-      }
+    /** A router insert in flight makes the NAT too: it is settled first. */
+    @Override
+    Optional<PartResult> settle(Pass pass, String name) {
+      return ROUTERS.settle(pass, routerOf(name)).or(() -> super.settle(pass, name));
+    }
 
-      @Override
-      String startDelete() {
-        return pass.regionalOperation(ref.project, ref.region, pass.services.gcp().routers.deleteCallable().call(DeleteRouterRequest.newBuilder()
-            .setProject(ref.project).setRegion(ref.region).setRouter(ref.name).setRequestId(pass.requestId(PART, name)).build()).getName());
-      }
-    };
+    @Override
+    boolean createsByInsert() {
+      return false;
+    }
+
+    @Override
+    String startCreate(Pass pass, String name, RouterNat desired) {
+      return rewriteNats(pass, routerOf(name), name, nats -> nats.add(desired));
+    }
+
+    @Override
+    String startUpdate(Pass pass, String name, RouterNat desired, RouterNat observed, List<String> fields) {
+      return rewriteNats(pass, routerOf(name), name, nats -> {
+        nats.removeIf(n -> n.getName().equals(desired.getName()));
+        nats.add(desired);
+      });
+    }
+
+    @Override
+    String startDelete(Pass pass, String name) {
+      return rewriteNats(pass, routerOf(name), name, nats -> nats.removeIf(n -> n.getName().equals(natNameOf(name))));
+    }
+
+    @Override
+    List<String> differences(RouterNat desired, RouterNat observed) {
+      return RouterNatPart.differences(desired, observed);
+    }
+
+    @Override
+    String notOwnedFix() {
+      return "Set spec.egress.nat.existing: true to use it as it is, or spec.adoptExisting: true to manage it.";
+    }
+  };
+
+  private static String routerOf(String natPath) {
+    return natPath.substring(0, natPath.indexOf("/nats/"));
   }
 
-  /** A router named by its full path: its project, region and name, and the listed routers of that region. */
-  private record RouterRef(String project, String region, String name, Map<String, Router> routers, Runnable reread) {
-    static RouterRef of(Pass pass, String routerPath) {
-      String[] path = routerPath.split("/");
-      Map<String, Router> routers = pass.inventory.routers(path[1], path[3]);
-      return new RouterRef(path[1], path[3], path[5], routers,
-          () -> Pass.reread(routers, path[5], () -> pass.services.gcp().routers.get(path[1], path[3], path[5])));
-    }
+  private static String natNameOf(String natPath) {
+    return natPath.substring(natPath.indexOf("/nats/") + "/nats/".length());
   }
 
   /**
@@ -300,13 +310,13 @@ final class RouterNatPart {
     }
   }
 
-  private static void report(Pass pass, Claims claims, String routerPath, RouterNat observed, AddressPart.Addresses addresses) {
+  private static void report(Pass pass, String routerPath, RouterNat observed, AddressPart.Addresses addresses) {
     NatSpec spec = pass.cr.getSpec().getEgress().getNat();
     NatStatus status = pass.status.getNat() != null ? pass.status.getNat() : new NatStatus();
     pass.status.setNat(status);
     status.setRouter(routerPath);
     status.setName(spec.getName());
-    status.setSharedBy(claims.claimants(Claims.NAT, pass.cr).size());
+    status.setSharedBy(pass.claims.claimants(Claims.NAT, pass.cr).size());
     status.setSourceRanges(observed == null ? null : observed.getSourceSubnetworkIpRangesToNat());
     status.setNatIPs(observed == null || observed.getNatIpsCount() == 0 ? new ArrayList<>() : new ArrayList<>(addresses.ips()));
   }

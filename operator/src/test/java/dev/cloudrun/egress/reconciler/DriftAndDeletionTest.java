@@ -59,7 +59,7 @@ class DriftAndDeletionTest {
     List<String> drift = events("DriftCorrected");
     assertThat(drift).anyMatch(m -> m.contains("Connector " + CONNECTOR) && m.contains("machineType"));
     assertThat(drift).anyMatch(m -> m.contains("crej-my-agent-4-allow-github") && m.contains("allowed"));
-    assertThat(drift).anyMatch(m -> m.contains("NAT egress-nat") && m.contains("sourceSubnetworkIpRangesToNat"));
+    assertThat(drift).anyMatch(m -> m.contains("NAT projects/myproject/regions/europe-west2/routers/egress-router-europe-west2/nats/egress-nat") && m.contains("sourceSubnetworkIpRangesToNat"));
     assertThat(drift).anyMatch(m -> m.contains("Cloud Run job " + JOB) && m.contains("image"));
     // One correction each: reported when the update starts, not again while it runs.
     assertThat(drift.stream().filter(m -> m.contains("Connector " + CONNECTOR))).hasSize(1);
