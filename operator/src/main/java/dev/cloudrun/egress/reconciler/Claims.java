@@ -96,25 +96,49 @@ final class Claims {
   }
 
   /**
-   * How many resources other than {@code cr}, not being deleted, go on using the object once
-   * {@code cr} lets go of it, among {@code everywhere}: every namespace, read live, since one the
-   * operator does not watch counts too. One that names it as existing uses it as it is; one that
-   * manages it too counts once its ledger holds it, or, while {@code cr} still names the object,
-   * when it agrees with {@code cr} on the settings (it claims the object on its next pass). One
-   * that disagrees never claimed it (SharedSpecConflict): kept for it the object would be nobody's,
-   * so it is deleted, and made again to that resource's settings. (A router or an address goes with
-   * its NAT's settings.)
+   * The resources other than {@code cr}, not being deleted, that go on using a shared object once
+   * {@code cr} lets go of it: {@code holding} it (its ledger has it, or it names it as existing
+   * and uses it as it is), or {@code claiming} it on their next pass (by their full names): they
+   * manage it too but have not recorded it yet, and agree on its settings with {@code cr}, which
+   * still names it, and with the oldest of them, who defines it once {@code cr} is gone.
    */
-  static long othersUsing(Ledger.Key key, CloudRunEgressJob cr, Collection<CloudRunEgressJob> everywhere) {
+  record Users(long holding, List<String> claiming) {
+    long count() {
+      return holding + claiming.size();
+    }
+  }
+
+  /**
+   * Who goes on using the object ({@link Users}) among {@code everywhere}: every namespace, read
+   * live, since one the operator does not watch counts too. One that disagrees never claims it
+   * (SharedSpecConflict): kept for it the object would be nobody's, so it does not count; the
+   * object is deleted and made again to its settings. (A router or an address goes with its NAT's
+   * settings.)
+   */
+  static Users othersUsing(Ledger.Key key, CloudRunEgressJob cr, Collection<CloudRunEgressJob> everywhere) {
     Shared shared = key.kind() == Ledger.Kind.CONNECTOR ? CONNECTOR : NAT;
     boolean crNamesIt = Ledger.implied(cr).contains(key);
-    return everywhere.stream()
+    List<CloudRunEgressJob> others = everywhere.stream()
         .filter(other -> !other.getMetadata().getUid().equals(cr.getMetadata().getUid()))
         .filter(other -> other.getMetadata().getDeletionTimestamp() == null)
         .filter(other -> Ledger.used(other).contains(key))
-        .filter(other -> !Ledger.implied(other).contains(key) || other.getStatus() != null && Ledger.manages(other.getStatus(), key)
-            || crNamesIt && Objects.equals(shared.settings().apply(other), shared.settings().apply(cr)))
+        .sorted(OLDEST_FIRST)
+        .toList();
+    long holding = others.stream()
+        .filter(other -> !Ledger.implied(other).contains(key) || other.getStatus() != null && Ledger.manages(other.getStatus(), key))
         .count();
+    if (!crNamesIt) {
+      return new Users(holding, List.of()); // its settings say nothing about the object any more
+    }
+    Object settings = shared.settings().apply(cr);
+    boolean nextDefinerAgrees = others.stream().filter(other -> Ledger.implied(other).contains(key)).findFirst()
+        .map(definer -> Objects.equals(shared.settings().apply(definer), settings)).orElse(false);
+    List<String> claiming = !nextDefinerAgrees ? List.of() : others.stream()
+        .filter(other -> Ledger.implied(other).contains(key) && (other.getStatus() == null || !Ledger.manages(other.getStatus(), key)))
+        .filter(other -> Objects.equals(shared.settings().apply(other), settings))
+        .map(Ownership::owner)
+        .toList();
+    return new Users(holding, claiming);
   }
 
   private static Object withoutReplacePolicy(CloudRunEgressJob cr) {

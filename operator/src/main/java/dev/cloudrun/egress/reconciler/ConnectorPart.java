@@ -105,7 +105,7 @@ final class ConnectorPart {
     if (usedBy.isEmpty()) {
       return Pass.sharingUnknown(key);
     }
-    long others = usedBy.getAsLong();
+    long others = usedBy.get().count();
     if (others > 0) {
       return PartResult.blocked("ReplacementRequired", "Connector " + name + " cannot change " + differences + " in place, and "
           + others + " other CloudRunEgressJob(s) use it, so it is not recreated: give this job's connector a new name, or make the others move first.");

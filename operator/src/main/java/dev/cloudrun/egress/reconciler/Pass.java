@@ -377,15 +377,15 @@ final class Pass {
   }
 
   /**
-   * How many other resources, in any namespace and not being deleted, go on using the object
+   * The other resources, in any namespace and not being deleted, that go on using the object
    * ({@link Claims#othersUsing}); empty when the operator may not list them all (then nobody can
    * tell, and the object must stay).
    */
-  java.util.OptionalLong othersUsing(Ledger.Key key) {
+  Optional<Claims.Users> othersUsing(Ledger.Key key) {
     try {
-      return java.util.OptionalLong.of(Claims.othersUsing(key, cr, cluster.everywhere()));
+      return Optional.of(Claims.othersUsing(key, cr, cluster.everywhere()));
     } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
-      return java.util.OptionalLong.empty();
+      return Optional.empty();
     }
   }
 

@@ -3,6 +3,7 @@ package dev.cloudrun.egress.reconciler;
 import com.google.cloud.run.v2.Container;
 import com.google.cloud.run.v2.EnvVar;
 import com.google.cloud.run.v2.Execution;
+import com.google.cloud.run.v2.ExecutionReference;
 import com.google.cloud.run.v2.ExecutionTemplate;
 import com.google.cloud.run.v2.Job;
 import com.google.cloud.run.v2.ListTasksRequest;
@@ -12,6 +13,7 @@ import com.google.cloud.run.v2.Task;
 import com.google.cloud.run.v2.TaskAttemptResult;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.Timestamps;
+import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.OperationStatus;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.ProbeResult;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.ProbeStatus;
 import dev.cloudrun.egress.api.v1alpha1.DiagnosisSpec;
@@ -132,18 +134,34 @@ final class ProbeJobPart {
 
   /**
    * Runs the probe like any change, in two passes: the first records the intent in
-   * status.operations, the next starts the execution and records it in status.diagnosis.probe
-   * instead. If the write of that record was lost (a crash, a write that lost to another writer),
-   * the intent is still there: the job's latest execution, when it is not the one recorded, is the
-   * one that pass started, and it is followed instead of starting another.
+   * status.operations (and the key it is for), the next starts the execution and records it in
+   * status.diagnosis.probe instead. If the write of that record was lost (a crash, a write that
+   * lost to another writer), the intent is still there: the job's latest execution, when it is not
+   * the one recorded and started after the intent was recorded, is the one that pass started, and it
+   * is followed instead of starting another. An intent asked for another key (the spec or the
+   * predicted paths changed since) is asked anew: an execution it may have started ran for what
+   * no longer holds, and its result must not count for the current key.
    */
   private static void run(Pass pass, ProbeStatus status, String job, String key) {
-    if (pass.operation(RUN, job).isEmpty()) {
+    Optional<OperationStatus> intent = pass.operation(RUN, job);
+    if (intent.isEmpty() || !key.equals(status.getRunAskedFor())) {
+      intent.ifPresent(outdated -> pass.done(RUN, job));
       status.setMessage(pass.intend(RUN, "run", job).message());
+      status.setRunAskedFor(key);
       return;
     }
     pass.intend(RUN, "run", job); // drives the recorded intent
-    String execution = unrecordedExecution(pass, status, job);
+    ExecutionReference latest = latestExecution(pass, job);
+    String execution = null;
+    if (latest != null && !latest.getName().equals(status.getExecution())) {
+      if (!instant(latest.getCreateTime()).isBefore(Instant.parse(intent.get().getStartTime()))) {
+        execution = latest.getName(); // started for this intent by a pass whose record was lost
+      } else if (!latest.hasCompletionTime()) {
+        // An earlier run, perhaps for another spec, still runs: one run of the probe at a time.
+        status.setMessage("Waiting for execution " + latest.getName() + ", started before this run was asked for, to finish.");
+        return;
+      }
+    }
     if (execution == null) {
       if (!pass.services.writeBudget().acquire(pass.cr.getMetadata().getUid())) {
         return; // others under way go first; the intent stays
@@ -163,6 +181,7 @@ final class ProbeJobPart {
     pass.done(RUN, job);
     status.setExecution(execution);
     status.setSpecHash(key);
+    status.setRunAskedFor(null);
     status.setStartTime(pass.now.toString());
     status.setCompletionTime(null);
     status.setResults(new ArrayList<>());
@@ -170,20 +189,22 @@ final class ProbeJobPart {
   }
 
   /**
-   * The job's latest execution when it is not the one status records: with a run intent recorded,
-   * that is the run a pass started before its record was lost (the probe job is the operator's; an
-   * execution someone started by hand would be followed alike, and it ran the same job). It is
-   * recorded for this pass's key, which is the key it was started for unless the spec changed in
-   * between. Read afresh, as the listed job may predate the run.
+   * The probe job's latest execution, by its full name, or null: read afresh, as the listed job may
+   * predate the run. With a run intent recorded, one created after the intent is the run a pass
+   * started before its record was lost (the probe job is the operator's; an execution someone
+   * started by hand since would be followed alike, and it ran the same job).
    */
-  private static String unrecordedExecution(Pass pass, ProbeStatus status, String job) {
+  private static ExecutionReference latestExecution(Pass pass, String job) {
     Job current = pass.services.gcp().jobs.getJob(job);
     if (!current.hasLatestCreatedExecution()) {
       return null;
     }
-    String latest = current.getLatestCreatedExecution().getName();
-    String name = latest.contains("/executions/") ? latest : job + "/executions/" + latest;
-    return name.equals(status.getExecution()) ? null : name;
+    ExecutionReference latest = current.getLatestCreatedExecution();
+    return latest.getName().contains("/executions/") ? latest : latest.toBuilder().setName(job + "/executions/" + latest.getName()).build();
+  }
+
+  private static Instant instant(com.google.protobuf.Timestamp timestamp) {
+    return Instant.ofEpochSecond(timestamp.getSeconds(), timestamp.getNanos());
   }
 
   /** Reads the execution; once it completed, each task's exit code by task index. True when done. */

@@ -9,7 +9,10 @@ import java.util.Set;
  * everything it holds. Kind by kind in {@link Ledger.Kind}'s order, each waiting for the one
  * before it (a NAT goes before its router and addresses). A shared object another resource goes
  * on using ({@link Claims#othersUsing}) is released (dropped from this ledger) instead of deleted;
- * whether one does is read live from every namespace.
+ * whether one does is read live from every namespace. One that is about to claim it (it names the
+ * object too and has not recorded it yet: a resource renamed in Git, whose new name has not passed
+ * yet) is waited for, since it claims the object from this ledger and, let go of before, the object
+ * would be nobody's.
  */
 final class Release {
   private Release() {}
@@ -91,11 +94,16 @@ final class Release {
       if (usedBy.isEmpty()) {
         return Pass.sharingUnknown(key);
       }
-      long others = usedBy.getAsLong();
-      if (others > 0) {
+      Claims.Users others = usedBy.get();
+      if (others.holding() > 0) {
         pass.ledger.forget(key);
-        pass.services.events().normal(pass.cr, "Released", key + " is kept: " + others + " other CloudRunEgressJob(s) use it.");
-        return PartResult.ready("Released", key + " is kept for the " + others + " other CloudRunEgressJob(s) that use it.");
+        pass.services.events().normal(pass.cr, "Released", key + " is kept: " + others.count() + " other CloudRunEgressJob(s) use it.");
+        return PartResult.ready("Released", key + " is kept for the " + others.count() + " other CloudRunEgressJob(s) that use it.");
+      }
+      if (!others.claiming().isEmpty()) {
+        // Let go of now, it would be nobody's: they claim it from this ledger (Ownership.mayManage).
+        return PartResult.progressing("WaitingForClaim", key + " is kept for " + String.join(", ", others.claiming())
+            + ", which use it too; this resource lets go of it once they have recorded it, on their next pass.");
       }
     }
     String kept = object.keptBecause();

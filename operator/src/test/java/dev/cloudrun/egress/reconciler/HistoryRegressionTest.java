@@ -195,6 +195,22 @@ class HistoryRegressionTest {
         new Step.Edit("platform-agents/my-agent-5", Step.EditKind.TOGGLE_NAT, 48)).assertHolds();
   }
 
+  /**
+   * A probe run started just before a crash, under the old spec (egress through the NAT), whose
+   * intent was dropped while the probe job was updated to the new one (no NAT, private ranges only),
+   * was found after the restart as the latest execution and taken for the new spec's run: its
+   * connect timeout stood as ProbeFailed although the new path was fine (seed 729). An execution
+   * is now followed only if it started after its run was asked for, and for the key asked; an older
+   * one still running is waited for, so the probe never runs twice at once.
+   */
+  @Test
+  void aProbeRunStartedBeforeACrash_wasTakenForTheRunOfTheNewSpec() {
+    History.of(729L,
+        new Step.Create("06-seed-egress-diagnosis.yaml", 0, "my-agent-5"),
+        new Step.CrashThenEdit(2, "platform-agents/my-agent-5", Step.EditKind.TOGGLE_EGRESS_MODE, 41),
+        new Step.Edit("platform-agents/my-agent-5", Step.EditKind.TOGGLE_NAT, 65)).assertHolds();
+  }
+
   // ---- a verdict ----
 
   /**

@@ -201,6 +201,9 @@ public class CloudRunEgressJobStatus {
     @JsonPropertyDescription("Hash of the network-relevant spec and the predicted paths the last probe ran for; a new value starts a new run.")
     private String specHash;
 
+    @JsonPropertyDescription("The specHash a run recorded in status.operations (probe-run) is asked for. An execution found after a restart without its record is taken for that run only when it started after the run was asked and the hash is still current.")
+    private String runAskedFor;
+
     @JsonPropertyDescription("Full name of the last probe execution.")
     private String execution;
 
