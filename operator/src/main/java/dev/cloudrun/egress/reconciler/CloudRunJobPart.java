@@ -21,8 +21,10 @@ import dev.cloudrun.egress.api.v1alpha1.EgressSpec;
 import dev.cloudrun.egress.api.v1alpha1.Durations;
 import dev.cloudrun.egress.api.v1alpha1.JobSpec;
 import dev.cloudrun.egress.gcp.Operations;
+import io.fabric8.kubernetes.api.model.Quantity;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /** The Cloud Run Job (v2), created once its connector is READY, with vpcAccess from spec.egress. */
@@ -239,7 +241,8 @@ final class CloudRunJobPart {
     if (d.getTaskCount() != o.getTaskCount()) {
       fields.add("taskCount");
     }
-    if (d.getParallelism() != o.getParallelism()) {
+    // Unset, GCP fills a value it does not publish (ledger 9l): compared only when the spec sets it.
+    if (d.getParallelism() != 0 && d.getParallelism() != o.getParallelism()) {
       fields.add("parallelism");
     }
     TaskTemplate dt = d.getTemplate();
@@ -273,11 +276,31 @@ final class CloudRunJobPart {
       if (!dc.getEnvList().equals(oc.getEnvList())) {
         fields.add("env");
       }
-      if (!dc.getResources().getLimitsMap().equals(oc.getResources().getLimitsMap())) {
+      if (!sameQuantities(dc.getResources().getLimitsMap(), oc.getResources().getLimitsMap())) {
         fields.add("resources.limits");
       }
     }
     return fields;
+  }
+
+  /**
+   * Whether the limits are the same amounts: GCP may answer a limit in another form than it was
+   * sent ("1" and "1000m", "1Gi" and "1024Mi"; ledger 9l), which is no change.
+   */
+  static boolean sameQuantities(Map<String, String> desired, Map<String, String> observed) {
+    if (!desired.keySet().equals(observed.keySet())) {
+      return false;
+    }
+    return desired.entrySet().stream().allMatch(e -> e.getValue().equals(observed.get(e.getKey())) || sameAmount(e.getValue(), observed.get(e.getKey())));
+  }
+
+  private static boolean sameAmount(String a, String b) {
+    try {
+      return Quantity.getAmountInBytes(new Quantity(a))
+          .compareTo(Quantity.getAmountInBytes(new Quantity(b))) == 0;
+    } catch (IllegalArgumentException | ArithmeticException e) {
+      return false; // not quantities: only the same text is the same
+    }
   }
 
   /** Cloud Run answers a connector of the job's project and region by its short name (ledger J2): compare full paths. */

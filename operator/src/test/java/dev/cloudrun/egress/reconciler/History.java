@@ -25,9 +25,10 @@ record History(long seed, List<Step> steps) {
   }
 
   /** The examples' documents, as file and document index. */
-  private record Example(String file, int doc, String name, String namespace) {}
+  /** A resource of examples/: its file, the document in it, and its name and namespace there. */
+  record Example(String file, int doc, String name, String namespace) {}
 
-  private static final List<Example> EXAMPLES = List.of(
+  static final List<Example> EXAMPLES = List.of(
       new Example("01-seed-github-static-ip.yaml", 0, "my-agent-4", "platform-agents"),
       new Example("02-private-ranges-only.yaml", 0, "artifact-sync", "platform-agents"),
       new Example("03-direct-vpc-egress.yaml", 0, "nightly-report", "reporting"),
@@ -62,8 +63,15 @@ record History(long seed, List<Step> steps) {
             steps.add(new Step.Create(example.file(), example.doc(), name));
           }
         }
-      } else if (roll < 0.24) {
+      } else if (roll < 0.22) {
         steps.add(new Step.Delete(live.remove(random.nextInt(live.size()))));
+      } else if (roll < 0.24) {
+        String old = live.get(random.nextInt(live.size()));
+        String renamed = old.endsWith("-r") ? old.substring(0, old.length() - 2) : old + "-r";
+        if (!live.contains(renamed)) {
+          live.set(live.indexOf(old), renamed);
+          steps.add(new Step.Rename(old, renamed.substring(renamed.indexOf('/') + 1)));
+        }
       } else if (roll < 0.60) {
         Step.EditKind kind = Step.EditKind.values()[random.nextInt(Step.EditKind.values().length)];
         steps.add(new Step.Edit(live.get(random.nextInt(live.size())), kind, random.nextInt(100)));

@@ -61,6 +61,47 @@ sealed interface Step {
     }
   }
 
+  /**
+   * A resource renamed in Git: Argo CD creates the new one (the same spec under {@code name}) and
+   * deletes the old one in one sync, neither waiting for the other, and the old one's deletion is
+   * reconciled first. What they share passes from one to the other.
+   */
+  record Rename(String resource, String name) implements Step {
+    @Override
+    public void apply(World world) {
+      world.resource(resource).filter(old -> old.getMetadata().getDeletionTimestamp() == null).ifPresent(old -> {
+        CloudRunEgressJob renamed = new CloudRunEgressJob();
+        renamed.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder()
+            .withNamespace(old.getMetadata().getNamespace()).withName(name).build());
+        renamed.setSpec(InMemoryCluster.JSON.clone(old.getSpec()));
+        world.delete(resource);
+        world.create(renamed);
+      });
+    }
+
+    @Override
+    public String toString() {
+      return Steps.java(this);
+    }
+  }
+
+  /** Someone changes a field the operator owns on one of the resource's objects, through GCP's API ({@link OwnedField}). */
+  record ChangeOwnedField(String resource, OwnedField field) implements Step {
+    @Override
+    public void apply(World world) {
+      world.resource(resource).filter(cr -> cr.getMetadata().getDeletionTimestamp() == null).ifPresent(cr -> {
+        if (field.apply(world, cr)) {
+          world.changedByHand();
+        }
+      });
+    }
+
+    @Override
+    public String toString() {
+      return Steps.java(this);
+    }
+  }
+
   /** A user's edit of the spec, admitted (or refused) as the API server would. */
   record Edit(String resource, EditKind kind, int choice) implements Step {
     @Override

@@ -290,6 +290,16 @@ final class World implements AutoCloseable {
     return gcp.calls().total();
   }
 
+  /** GCP's API as the operator's own clients reach it: how a person's out-of-band change arrives too. */
+  GcpClients gcpClients() {
+    return clients;
+  }
+
+  /** How many events of {@code reason} the resource has had. */
+  long eventCount(String key, String reason) {
+    return events.count(key, reason);
+  }
+
   long lostWrites() {
     return cluster.lostWrites();
   }
@@ -556,6 +566,8 @@ final class World implements AutoCloseable {
   /** Events in memory, the last ones by resource, instead of the Kubernetes API. */
   private static final class RecordingEvents extends Events {
     private final Map<String, List<String>> byResource = new HashMap<>();
+    /** Every event ever recorded, by resource and reason (the list above keeps only the last ones). */
+    private final Map<String, Long> counts = new HashMap<>();
 
     RecordingEvents(Clock clock) {
       super(null, clock);
@@ -572,6 +584,7 @@ final class World implements AutoCloseable {
     }
 
     private void record(CloudRunEgressJob cr, String event) {
+      counts.merge(InMemoryCluster.key(cr) + " " + event.substring(event.indexOf(' ') + 1, event.indexOf(':')), 1L, Long::sum);
       List<String> events = byResource.computeIfAbsent(InMemoryCluster.key(cr), k -> new ArrayList<>());
       if (events.size() == 40) {
         events.remove(0);
@@ -581,6 +594,10 @@ final class World implements AutoCloseable {
 
     List<String> of(String key) {
       return byResource.getOrDefault(key, List.of());
+    }
+
+    long count(String key, String reason) {
+      return counts.getOrDefault(key + " " + reason, 0L);
     }
   }
 }

@@ -5,6 +5,7 @@ import com.google.cloud.compute.v1.AddressList;
 import com.google.cloud.compute.v1.Error;
 import com.google.cloud.compute.v1.Errors;
 import com.google.cloud.compute.v1.Firewall;
+import com.google.cloud.compute.v1.FirewallLogConfig;
 import com.google.cloud.compute.v1.FirewallList;
 import com.google.cloud.compute.v1.Network;
 import com.google.cloud.compute.v1.NetworkList;
@@ -316,10 +317,42 @@ public final class ComputeApi {
       for (RouterNatSubnetworkToNat.Builder subnet : nat.getSubnetworksBuilderList()) {
         subnet.setName(BASE + resourceKey(project, region, "subnetworks", subnet.getName()));
       }
+      fillNatDefaults(nat);
     }
     Router result = router.build();
     checkNats(scope(project, region), result);
     return result;
+  }
+
+  /** What GCP fills on a NAT it was sent without (ledger 9h, 9j): the documented defaults. */
+  private static void fillNatDefaults(RouterNat.Builder nat) {
+    if (nat.getEndpointTypesCount() == 0) {
+      nat.addEndpointTypes("ENDPOINT_TYPE_VM");
+    }
+    if (!nat.hasUdpIdleTimeoutSec()) {
+      nat.setUdpIdleTimeoutSec(30);
+    }
+    if (!nat.hasIcmpIdleTimeoutSec()) {
+      nat.setIcmpIdleTimeoutSec(30);
+    }
+    if (!nat.hasTcpEstablishedIdleTimeoutSec()) {
+      nat.setTcpEstablishedIdleTimeoutSec(1200);
+    }
+    if (!nat.hasTcpTransitoryIdleTimeoutSec()) {
+      nat.setTcpTransitoryIdleTimeoutSec(30);
+    }
+    if (!nat.hasTcpTimeWaitTimeoutSec()) {
+      nat.setTcpTimeWaitTimeoutSec(120);
+    }
+    if (!nat.hasEnableDynamicPortAllocation()) {
+      nat.setEnableDynamicPortAllocation(false);
+    }
+    if (!nat.hasType()) {
+      nat.setType("PUBLIC");
+    }
+    if (!nat.hasAutoNetworkTier()) {
+      nat.setAutoNetworkTier("PREMIUM"); // a project's default tier unless changed
+    }
   }
 
   private void checkNats(String scope, Router router) {
@@ -555,6 +588,9 @@ public final class ComputeApi {
     }
     if (!firewall.hasDisabled()) {
       firewall.setDisabled(false);
+    }
+    if (!firewall.hasLogConfig()) {
+      firewall.setLogConfig(FirewallLogConfig.newBuilder().setEnable(false)); // ledger 9g
     }
     return firewall.build();
   }

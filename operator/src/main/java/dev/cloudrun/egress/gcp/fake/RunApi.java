@@ -182,6 +182,10 @@ public final class RunApi {
     if (!task.hasTimeout()) {
       task.setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(600));
     }
+    if (task.hasVpcAccess() && task.getVpcAccess().getEgress() == VpcAccess.VpcEgress.VPC_EGRESS_UNSPECIFIED
+        && (!task.getVpcAccess().getConnector().isEmpty() || task.getVpcAccess().getNetworkInterfacesCount() > 0)) {
+      task.setVpcAccess(task.getVpcAccess().toBuilder().setEgress(VpcAccess.VpcEgress.PRIVATE_RANGES_ONLY)); // ledger J1
+    }
     String connector = task.getVpcAccess().getConnector();
     String sameLocation = base.getName().substring(0, base.getName().indexOf("/jobs/")) + "/connectors/";
     if (connector.startsWith(sameLocation)) {

@@ -342,8 +342,10 @@ public final class VpcAccessApi {
           .findFirst().ifPresent(c -> {
             throw ApiError.invalid("Subnet '" + subnet.getName() + "' is already used by connector '" + c.getName() + "'.");
           });
-      // Ledger row 1: GCP fills network (short name) on a connector made from a subnet (MM default_from_api).
+      // Ledger row 1: GCP fills network (short name) on a connector made from a subnet (MM default_from_api),
+      // and 9d: the subnet's project, which defaults to the connector's.
       connector.setNetwork(lastSegment(subnet.getNetwork()));
+      connector.setSubnet(spec.getSubnet().toBuilder().setProjectId(subnetProject));
     }
     return withInstances(connector, spec).build();
   }

@@ -40,6 +40,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.AfterEach;
@@ -169,6 +170,25 @@ class ComputeApiTest {
     assertThat(patched.getDescription()).isEqualTo("egress");
     assertThat(patched.getNatsList()).extracting(RouterNat::getName).containsExactly("nat-b");
     assertThat(patched.getNats(0).hasMinPortsPerVm()).isFalse();
+  }
+
+  /** Ledger 9h, 9j: what GCP fills on a NAT sent without it; what was sent is kept. */
+  @Test
+  void aNatGetsTheApiDefaults() {
+    gcp.latencies().setAll(Duration.ZERO);
+    routers.insertCallable().call(insert(router("nat-router").toBuilder()
+        .addNats(allSubnetsNat("nat-a").toBuilder().setUdpIdleTimeoutSec(60)).build()));
+
+    RouterNat nat = routers.get(P, R, "nat-router").getNats(0);
+    assertThat(nat.getEndpointTypesList()).containsExactly("ENDPOINT_TYPE_VM");
+    assertThat(nat.getUdpIdleTimeoutSec()).as("sent").isEqualTo(60);
+    assertThat(List.of(nat.getIcmpIdleTimeoutSec(), nat.getTcpEstablishedIdleTimeoutSec(), nat.getTcpTransitoryIdleTimeoutSec(),
+        nat.getTcpTimeWaitTimeoutSec())).containsExactly(30, 1200, 30, 120);
+    assertThat(nat.hasEnableDynamicPortAllocation()).isTrue();
+    assertThat(nat.getEnableDynamicPortAllocation()).isFalse();
+    assertThat(nat.getType()).isEqualTo("PUBLIC");
+    assertThat(nat.getAutoNetworkTier()).isEqualTo("PREMIUM");
+    assertThat(nat.hasMinPortsPerVm()).as("its default is not published").isFalse();
   }
 
   @Test
@@ -325,6 +345,8 @@ class ComputeApiTest {
     assertThat(firewall.getDirection()).isEqualTo("INGRESS");
     assertThat(firewall.getSourceRangesList()).containsExactly("0.0.0.0/0");
     assertThat(firewall.getNetwork()).isEqualTo(VPC);
+    assertThat(firewall.getLogConfig().hasEnable()).as("9g: logConfig {enable: false}").isTrue();
+    assertThat(firewall.getLogConfig().getEnable()).isFalse();
     String raw = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(gcp.endpoint()
         + "/compute/v1/projects/p/global/firewalls/allow-github")).build(), HttpResponse.BodyHandlers.ofString()).body();
     assertThat(raw).contains("\"IPProtocol\":\"tcp\"");

@@ -99,6 +99,16 @@ class RunApiTest {
     assertThat(job.getTemplate().getTemplate().getVpcAccess().getEgress()).isEqualTo(VpcAccess.VpcEgress.ALL_TRAFFIC);
   }
 
+  /** Ledger J1: a VPC access without an egress setting gets PRIVATE_RANGES_ONLY. */
+  @Test
+  void vpcAccessWithoutEgressGetsPrivateRangesOnly() throws Exception {
+    gcp.latencies().setAll(Duration.ZERO);
+
+    Job job = jobs.createJobAsync(PARENT, withVpcAccess(VpcAccess.newBuilder().setConnector(PARENT + "/connectors/conn").build()), "agent").get();
+
+    assertThat(job.getTemplate().getTemplate().getVpcAccess().getEgress()).isEqualTo(VpcAccess.VpcEgress.PRIVATE_RANGES_ONLY);
+  }
+
   /** Ledger J2: a connector of the job's own project and region comes back by its short name, on create and update. */
   @Test
   void aConnectorPathInTheJobsProjectAndRegionIsAnsweredByItsShortName() throws Exception {

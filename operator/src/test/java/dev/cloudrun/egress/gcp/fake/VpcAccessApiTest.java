@@ -137,7 +137,7 @@ class VpcAccessApiTest {
     assertThat(maxOnly.getMinThroughput()).isEqualTo(200);
   }
 
-  /** Ledger row 1: GCP fills network, as a short name, on a connector made from a subnet. */
+  /** Ledger row 1 and 9d: GCP fills network, as a short name, and the subnet's project on a connector made from a subnet. */
   @Test
   void aConnectorMadeFromASubnetGetsTheSubnetsNetwork() throws Exception {
     gcp.latencies().setAll(Duration.ZERO);
@@ -149,6 +149,7 @@ class VpcAccessApiTest {
     assertThat(connector.getNetwork()).isEqualTo("vpc");
     assertThat(client.getConnector(PARENT + "/connectors/conn").getNetwork()).isEqualTo("vpc");
     assertThat(connector.getIpCidrRange()).as("9e is unsourced: the fake leaves the range empty").isEmpty();
+    assertThat(connector.getSubnet().getProjectId()).as("9d: the connector's project").isEqualTo("p");
   }
 
   /**
