@@ -98,9 +98,9 @@ final class Claims {
   /**
    * The resources other than {@code cr}, not being deleted, that go on using a shared object once
    * {@code cr} lets go of it: {@code holding} it (its ledger has it, or it names it as existing
-   * and uses it as it is), or {@code claiming} it on their next pass (by their full names): they
-   * manage it too but have not recorded it yet, and agree on its settings with {@code cr}, which
-   * still names it, and with the oldest of them, who defines it once {@code cr} is gone.
+   * and uses it as it is), or {@code claiming} it on their first pass (by their full names): they
+   * manage it too but have not been reconciled yet, and agree on its settings with {@code cr},
+   * which still names it, and with the oldest of them, who defines it once {@code cr} is gone.
    */
   record Users(long holding, List<String> claiming) {
     long count() {
@@ -134,7 +134,10 @@ final class Claims {
     boolean nextDefinerAgrees = others.stream().filter(other -> Ledger.implied(other).contains(key)).findFirst()
         .map(definer -> Objects.equals(shared.settings().apply(definer), settings)).orElse(false);
     List<String> claiming = !nextDefinerAgrees ? List.of() : others.stream()
-        .filter(other -> Ledger.implied(other).contains(key) && (other.getStatus() == null || !Ledger.manages(other.getStatus(), key)))
+        // Not reconciled yet: its first pass claims it. One that has passed and holds it not is held
+        // up elsewhere (NotOwned, a refusal...): waiting for it could last for ever.
+        .filter(other -> Ledger.implied(other).contains(key)
+            && (other.getStatus() == null || other.getStatus().getObservedGeneration() == null && !Ledger.manages(other.getStatus(), key)))
         .filter(other -> Objects.equals(shared.settings().apply(other), settings))
         .map(Ownership::owner)
         .toList();

@@ -1,5 +1,6 @@
 package dev.cloudrun.egress.reconciler;
 
+import com.google.api.LaunchStage;
 import com.google.cloud.run.v2.Condition;
 import com.google.cloud.run.v2.Container;
 import com.google.cloud.run.v2.CreateJobRequest;
@@ -30,6 +31,8 @@ import java.util.Optional;
 /** The Cloud Run Job (v2), created once its connector is READY, with vpcAccess from spec.egress. */
 final class CloudRunJobPart {
   static final String PART = "job";
+  /** Task timeouts above this were a Preview feature of Cloud Run jobs (ledger 6). */
+  static final long PREVIEW_TIMEOUT_SECONDS = 24 * 3600;
   private CloudRunJobPart() {}
 
   static Job desired(Pass pass) {
@@ -57,6 +60,9 @@ final class CloudRunJobPart {
       execution.setParallelism(spec.getParallelism());
     }
     Job.Builder job = owned(pass, pass.targets.jobPath()).setTemplate(execution);
+    if (task.getTimeout().getSeconds() > PREVIEW_TIMEOUT_SECONDS) {
+      job.setLaunchStage(LaunchStage.BETA); // task timeouts over 24 h were Preview (ledger 6): BETA admits them either way
+    }
     if (spec.getLabels() != null) {
       job.putAllLabels(spec.getLabels());
     }
@@ -170,12 +176,14 @@ final class CloudRunJobPart {
     /** The observed job with the operator's labels, annotations and template: what others set on it stays. */
     @Override
     String startUpdate(Pass pass, String name, Job desired, Job observed, List<String> fields) {
-      Job update = observed.toBuilder()
+      Job.Builder update = observed.toBuilder()
           .putAllLabels(desired.getLabelsMap())
           .putAllAnnotations(desired.getAnnotationsMap())
-          .setTemplate(desired.getTemplate())
-          .build();
-      return pass.services.gcp().jobs.updateJobCallable().call(UpdateJobRequest.newBuilder().setJob(update).build()).getName();
+          .setTemplate(desired.getTemplate());
+      if (desired.getLaunchStage() != LaunchStage.LAUNCH_STAGE_UNSPECIFIED) {
+        update.setLaunchStage(desired.getLaunchStage());
+      }
+      return pass.services.gcp().jobs.updateJobCallable().call(UpdateJobRequest.newBuilder().setJob(update.build()).build()).getName();
     }
 
     @Override
@@ -236,6 +244,9 @@ final class CloudRunJobPart {
         fields.add("labels." + k);
       }
     });
+    if (desired.getLaunchStage() == LaunchStage.BETA && observed.getLaunchStage() != LaunchStage.BETA && observed.getLaunchStage() != LaunchStage.ALPHA) {
+      fields.add("launchStage");
+    }
     ExecutionTemplate d = desired.getTemplate();
     ExecutionTemplate o = observed.getTemplate();
     if (d.getTaskCount() != o.getTaskCount()) {

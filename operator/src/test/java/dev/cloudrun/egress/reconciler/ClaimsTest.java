@@ -42,6 +42,14 @@ class ClaimsTest {
         .isEqualTo(new Claims.Users(0, List.of("platform-agents/my-agent-4-r")));
   }
 
+  /** Reconciled already without claiming it, it is held up by something else (NotOwned on an address, say): not waited for. */
+  @Test
+  void anAgreeingResourceThatHasPassedWithoutClaimingItIsNotWaitedFor() {
+    CloudRunEgressJob blocked = resource("my-agent-4-r", 2, r -> r.getStatus().setObservedGeneration(1L));
+
+    assertThat(Claims.othersUsing(connector, releasing, List.of(releasing, blocked)).count()).isZero();
+  }
+
   @Test
   void aResourceThatDisagreesNeverClaimsIt() {
     CloudRunEgressJob other = resource("my-agent-5", 2, r -> r.getSpec().getEgress().getConnector().setMaxInstances(7));

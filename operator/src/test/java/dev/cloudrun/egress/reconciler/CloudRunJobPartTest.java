@@ -2,6 +2,7 @@ package dev.cloudrun.egress.reconciler;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.api.LaunchStage;
 import com.google.cloud.run.v2.Container;
 import com.google.cloud.run.v2.ExecutionTemplate;
 import com.google.cloud.run.v2.Job;
@@ -40,6 +41,20 @@ class CloudRunJobPartTest {
   void aCpuLimitAnsweredInMillicoresIsNoDrift() {
     assertThat(CloudRunJobPart.KIND.differences(job(0, "1"), job(0, "1000m"))).isEmpty();
     assertThat(CloudRunJobPart.KIND.differences(job(0, "1"), job(0, "2"))).containsExactly("resources.limits");
+  }
+
+  /** Ledger 6: a task timeout over 24 h was Preview; the job is sent with launch stage BETA, and taken. */
+  @Test
+  void aTaskTimeoutOverADayIsSentWithLaunchStageBeta() {
+    try (World world = World.start(6, new Stats())) {
+      world.run(new Step.Create("01-seed-github-static-ip.yaml", 0, "my-agent-4"));
+      world.run(new Step.Edit("platform-agents/my-agent-4", Step.EditKind.CHANGE_TASK_TIMEOUT, 1)); // 30h
+
+      Job job = world.gcp().job("projects/myproject/locations/europe-west2/jobs/my-agent-4").orElseThrow();
+      assertThat(job.getTemplate().getTemplate().getTimeout().getSeconds()).isEqualTo(30 * 3600);
+      assertThat(job.getLaunchStage()).isEqualTo(LaunchStage.BETA);
+      assertThat(Invariants.condition(world.resource("platform-agents/my-agent-4").orElseThrow(), Conditions.READY).getStatus()).isEqualTo("True");
+    }
   }
 
   private static Job job(int parallelism, String cpu) {

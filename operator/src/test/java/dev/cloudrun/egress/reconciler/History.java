@@ -75,9 +75,12 @@ record History(long seed, List<Step> steps) {
       } else if (roll < 0.60) {
         Step.EditKind kind = Step.EditKind.values()[random.nextInt(Step.EditKind.values().length)];
         steps.add(new Step.Edit(live.get(random.nextInt(live.size())), kind, random.nextInt(100)));
-      } else if (roll < 0.70) {
+      } else if (roll < 0.65) {
         Step.OutOfBandKind kind = Step.OutOfBandKind.values()[random.nextInt(Step.OutOfBandKind.values().length)];
         steps.add(new Step.OutOfBand(live.get(random.nextInt(live.size())), kind));
+      } else if (roll < 0.70) {
+        OwnedField field = OwnedField.values()[random.nextInt(OwnedField.values().length)];
+        steps.add(new Step.ChangeOwnedField(live.get(random.nextInt(live.size())), field));
       } else if (roll < 0.79) {
         steps.add(new Step.Fault(Step.FaultKind.values()[random.nextInt(Step.FaultKind.values().length)], 1 + random.nextInt(3)));
       } else if (roll < 0.85) {

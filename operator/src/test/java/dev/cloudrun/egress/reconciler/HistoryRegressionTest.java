@@ -211,6 +211,20 @@ class HistoryRegressionTest {
         new Step.Edit("platform-agents/my-agent-5", Step.EditKind.TOGGLE_NAT, 65)).assertHolds();
   }
 
+  /**
+   * A resource renamed in Git while its NAT waited for an address someone else holds: the new name
+   * named the same NAT but, NotOwned on the address, never claimed it, and the old name's deletion
+   * waited for that claim for ever, polled every 5 seconds (seed 372). Only a resource not yet
+   * reconciled is waited for; one held up elsewhere is not.
+   */
+  @Test
+  void aRenameWhileTheNatWaitsForSomeoneElsesAddress_waitedForAClaimThatNeverCame() {
+    History.of(372L,
+        new Step.Create(SHARED, 0, "infra-plan-b"),
+        new Step.Edit("platform-agents/infra-plan-b", Step.EditKind.RENAME_ADDRESS, 98),
+        new Step.Rename("platform-agents/infra-plan-b", "infra-plan-b-r")).assertHolds();
+  }
+
   // ---- a verdict ----
 
   /**

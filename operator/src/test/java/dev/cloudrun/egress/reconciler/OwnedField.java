@@ -23,8 +23,8 @@ import java.util.function.UnaryOperator;
 
 /**
  * A change someone makes, through GCP's API as gcloud or the console would, to one field the
- * operator owns on an object a resource manages. Each answers false when the resource has no such
- * object (or it is someone else's), and otherwise starts the change and returns true.
+ * operator owns on an object a resource manages (its ledger holds it). Each answers false when the
+ * resource manages no such object, and otherwise starts the change and returns true.
  */
 enum OwnedField {
   FIREWALL_PRIORITY(rule(false, f -> f.toBuilder().setPriority(f.getPriority() + 1).build())),
@@ -46,7 +46,7 @@ enum OwnedField {
     }
     String name = Targets.of(cr).connectorPath();
     Optional<Connector> connector = world.gcp().connector(name).filter(c -> c.getState() == Connector.State.READY);
-    if (connector.isEmpty() || world.isSeeded(Implied.connector(name))) {
+    if (connector.isEmpty() || !manages(cr, Ledger.Kind.CONNECTOR, name)) {
       return false;
     }
     String other = connector.get().getMachineType().equals("f1-micro") ? "e2-micro" : "f1-micro";
@@ -89,6 +89,11 @@ enum OwnedField {
     return change.apply(world, cr);
   }
 
+  /** Whether the resource's ledger holds the object: a field of someone else's is not the operator's to correct. */
+  private static boolean manages(CloudRunEgressJob cr, Ledger.Kind kind, String name) {
+    return cr.getStatus() != null && Ledger.manages(cr.getStatus(), new Ledger.Key(kind, name));
+  }
+
   /** The first allow rule, or the deny-all, of the resource. */
   private static Change rule(boolean deny, UnaryOperator<Firewall> edit) {
     return (world, cr) -> {
@@ -97,7 +102,7 @@ enum OwnedField {
       String name = firewall == null ? null : deny ? (firewall.getLeastPrivilege() ? t.denyRuleName() : null)
           : firewall.getAllow() == null || firewall.getAllow().isEmpty() ? null : t.allowRuleName(firewall.getAllow().get(0));
       Optional<Firewall> rule = name == null ? Optional.empty() : world.gcp().firewall(t.networkProject(), name);
-      if (rule.isEmpty() || world.isSeeded(Implied.firewall(t.networkProject(), name))) {
+      if (rule.isEmpty() || !manages(cr, Ledger.Kind.FIREWALL, t.firewallPath(name))) {
         return false;
       }
       world.gcpClients().firewalls.patchCallable().call(PatchFirewallRequest.newBuilder().setProject(t.networkProject())
@@ -117,7 +122,7 @@ enum OwnedField {
       Optional<Router> router = world.gcp().router(t.networkProject(), t.region(), spec.getRouter());
       Optional<RouterNat> nat = router.flatMap(r -> r.getNatsList().stream().filter(n -> n.getName().equals(spec.getName())).findFirst());
       RouterNat changed = nat.map(edit).orElse(null);
-      if (changed == null || world.isSeeded(Implied.nat(t.routerPath(spec.getRouter()), spec.getName()))) {
+      if (changed == null || !manages(cr, Ledger.Kind.NAT, t.natPath(spec.getRouter(), spec.getName()))) {
         return false;
       }
       Router.Builder updated = router.get().toBuilder().clearNats();
@@ -137,7 +142,7 @@ enum OwnedField {
     return (world, cr) -> {
       String name = Targets.of(cr).jobPath();
       Optional<Job> job = world.gcp().job(name).filter(j -> !j.getReconciling());
-      if (job.isEmpty() || world.isSeeded(Implied.job(name))) {
+      if (job.isEmpty() || !manages(cr, Ledger.Kind.JOB, name)) {
         return false;
       }
       Job.Builder changed = job.get().toBuilder();

@@ -444,6 +444,14 @@ sealed interface Step {
         spec.getJob().setImage(image.endsWith(":next") ? origin.getJob().getImage() : image.replaceFirst("[:@][^/]*$", "") + ":next");
         return true;
       }
+    },
+    /** A task timeout within 24 h, or beyond it (which was a Preview feature: ledger 6). */
+    CHANGE_TASK_TIMEOUT {
+      @Override
+      boolean apply(CloudRunEgressJobSpec spec, CloudRunEgressJobSpec origin, int choice) {
+        spec.getJob().setTaskTimeout(pick(List.of("10m", "30h", "168h"), spec.getJob().getTaskTimeout(), choice));
+        return true;
+      }
     };
 
     abstract boolean apply(CloudRunEgressJobSpec spec, CloudRunEgressJobSpec origin, int choice);
@@ -672,7 +680,8 @@ sealed interface Step {
           throw new IllegalStateException(e);
         }
         arguments.add(value instanceof String s ? "\"" + s + "\""
-            : value instanceof Enum<?> e ? "Step." + e.getDeclaringClass().getSimpleName() + "." + e.name()
+            : value instanceof Enum<?> e ? (e.getDeclaringClass().getEnclosingClass() == Step.class ? "Step." : "")
+                + e.getDeclaringClass().getSimpleName() + "." + e.name()
             : String.valueOf(value));
       }
       return "new Step." + step.getClass().getSimpleName() + "(" + arguments.stream().collect(Collectors.joining(", ")) + ")";

@@ -267,7 +267,18 @@ public final class RunApi {
     if (spec.getTemplate().getTaskCount() < 0) {
       throw ApiError.invalid("template.task_count: must not be negative.");
     }
+    // Ledger 6: at most 168 h; over 24 h was a Preview feature, refused without a launch stage that admits it.
+    long timeout = task.getTimeout().getSeconds();
+    if (timeout > MAX_TASK_TIMEOUT_SECONDS) {
+      throw ApiError.invalid("template.template.timeout: must be at most 168h, got " + timeout + "s.");
+    }
+    if (timeout > PREVIEW_TASK_TIMEOUT_SECONDS && spec.getLaunchStage() != LaunchStage.BETA && spec.getLaunchStage() != LaunchStage.ALPHA) {
+      throw ApiError.failedPrecondition("Precondition check failed.");
+    }
   }
+
+  private static final long MAX_TASK_TIMEOUT_SECONDS = 168 * 3600;
+  private static final long PREVIEW_TASK_TIMEOUT_SECONDS = 24 * 3600;
 
   private static void checkEtag(String etag, Job job) {
     if (!etag.isEmpty() && !etag.equals(job.getEtag())) {

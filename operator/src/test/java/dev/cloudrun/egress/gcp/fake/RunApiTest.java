@@ -99,6 +99,30 @@ class RunApiTest {
     assertThat(job.getTemplate().getTemplate().getVpcAccess().getEgress()).isEqualTo(VpcAccess.VpcEgress.ALL_TRAFFIC);
   }
 
+  /** Ledger 6: a task timeout is at most 168 h; over 24 h it needs a launch stage that admits Preview features. */
+  @Test
+  void taskTimeoutsOverADayNeedBetaAndNoneExceedsAWeek() throws Exception {
+    gcp.latencies().setAll(Duration.ZERO);
+    Job day = withTimeout(24 * 3600);
+    Job moreThanADay = withTimeout(24 * 3600 + 1);
+
+    assertThat(jobs.createJobAsync(PARENT, day, "a-day").get().getLaunchStage()).isEqualTo(com.google.api.LaunchStage.GA);
+    // 400 FAILED_PRECONDITION: the Java REST client reads any 400 as INVALID_ARGUMENT.
+    assertThatThrownBy(() -> jobs.createJobAsync(PARENT, moreThanADay, "more").get()).cause().isInstanceOf(InvalidArgumentException.class);
+    assertThat(gcp.calls().count("run", "jobs.create", 400)).isEqualTo(1);
+    assertThat(jobs.createJobAsync(PARENT, moreThanADay.toBuilder().setLaunchStage(com.google.api.LaunchStage.BETA).build(), "beta").get()
+        .getLaunchStage()).isEqualTo(com.google.api.LaunchStage.BETA);
+    assertThatThrownBy(() -> jobs.createJobAsync(PARENT, withTimeout(168 * 3600 + 1).toBuilder().setLaunchStage(com.google.api.LaunchStage.BETA)
+        .build(), "week").get()).cause().isInstanceOf(InvalidArgumentException.class);
+    assertThat(gcp.calls().count("run", "jobs.create", 400)).isEqualTo(2);
+  }
+
+  private static Job withTimeout(long seconds) {
+    Job job = job();
+    return job.toBuilder().setTemplate(job.getTemplate().toBuilder().setTemplate(job.getTemplate().getTemplate().toBuilder()
+        .setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(seconds)))).build();
+  }
+
   /** Ledger J1: a VPC access without an egress setting gets PRIVATE_RANGES_ONLY. */
   @Test
   void vpcAccessWithoutEgressGetsPrivateRangesOnly() throws Exception {
