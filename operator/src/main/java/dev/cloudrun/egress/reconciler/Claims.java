@@ -1,6 +1,8 @@
 package dev.cloudrun.egress.reconciler;
 
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJob;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.Comparator;
@@ -31,6 +33,12 @@ final class Claims {
       // What the NAT translates follows from the connector or Direct VPC subnet when covers is not set.
       cr -> Arrays.asList(cr.getSpec().getEgress().getNetwork(), cr.getSpec().getEgress().getNat(), RouterNatPart.coveredSubnets(cr)));
 
+  /**
+   * How long a new resource that names a shared object may take to claim it on its first pass,
+   * while the one releasing it waits: seconds normally, as java-operator-sdk reconciles a new
+   * resource at once.
+   */
+  static final Duration CLAIM_WAIT = Duration.ofMinutes(5);
   /** The reason while the resource that creates a shared object for everyone is stalled. */
   static final String SHARED_OBJECT_STALLED = "SharedObjectStalled";
   private final Collection<CloudRunEgressJob> all;
@@ -99,8 +107,9 @@ final class Claims {
    * The resources other than {@code cr}, not being deleted, that go on using a shared object once
    * {@code cr} lets go of it: {@code holding} it (its ledger has it, or it names it as existing
    * and uses it as it is), or {@code claiming} it on their first pass (by their full names): they
-   * manage it too but have not been reconciled yet, and agree on its settings with {@code cr},
-   * which still names it, and with the oldest of them, who defines it once {@code cr} is gone.
+   * manage it too but have not been reconciled yet (created within {@link #CLAIM_WAIT}), and agree
+   * on its settings with {@code cr}, which still names it, and with the oldest of them, who defines
+   * it once {@code cr} is gone.
    */
   record Users(long holding, List<String> claiming) {
     long count() {
@@ -115,7 +124,7 @@ final class Claims {
    * object is deleted and made again to its settings. (A router or an address goes with its NAT's
    * settings.)
    */
-  static Users othersUsing(Ledger.Key key, CloudRunEgressJob cr, Collection<CloudRunEgressJob> everywhere) {
+  static Users othersUsing(Ledger.Key key, CloudRunEgressJob cr, Collection<CloudRunEgressJob> everywhere, Instant now) {
     Shared shared = key.kind() == Ledger.Kind.CONNECTOR ? CONNECTOR : NAT;
     boolean crNamesIt = Ledger.implied(cr).contains(key);
     List<CloudRunEgressJob> others = everywhere.stream()
@@ -134,14 +143,21 @@ final class Claims {
     boolean nextDefinerAgrees = others.stream().filter(other -> Ledger.implied(other).contains(key)).findFirst()
         .map(definer -> Objects.equals(shared.settings().apply(definer), settings)).orElse(false);
     List<String> claiming = !nextDefinerAgrees ? List.of() : others.stream()
-        // Not reconciled yet: its first pass claims it. One that has passed and holds it not is held
-        // up elsewhere (NotOwned, a refusal...): waiting for it could last for ever.
+        // Not reconciled yet, and new: its first pass claims it. One that has passed without claiming
+        // it is held up elsewhere (NotOwned, a refusal...), and one that nobody reconciles within
+        // CLAIM_WAIT (in a namespace no operator watches) may never be: waiting could last for ever.
         .filter(other -> Ledger.implied(other).contains(key)
-            && (other.getStatus() == null || other.getStatus().getObservedGeneration() == null && !Ledger.manages(other.getStatus(), key)))
+            && (other.getStatus() == null || other.getStatus().getObservedGeneration() == null && !Ledger.manages(other.getStatus(), key))
+            && createdWithin(other, now, CLAIM_WAIT))
         .filter(other -> Objects.equals(shared.settings().apply(other), settings))
         .map(Ownership::owner)
         .toList();
     return new Users(holding, claiming);
+  }
+
+  private static boolean createdWithin(CloudRunEgressJob cr, Instant now, Duration age) {
+    String created = cr.getMetadata().getCreationTimestamp();
+    return created != null && !Instant.parse(created).plus(age).isBefore(now);
   }
 
   private static Object withoutReplacePolicy(CloudRunEgressJob cr) {

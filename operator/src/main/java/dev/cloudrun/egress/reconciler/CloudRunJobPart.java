@@ -61,7 +61,9 @@ final class CloudRunJobPart {
     }
     Job.Builder job = owned(pass, pass.targets.jobPath()).setTemplate(execution);
     if (task.getTimeout().getSeconds() > PREVIEW_TIMEOUT_SECONDS) {
-      job.setLaunchStage(LaunchStage.BETA); // task timeouts over 24 h were Preview (ledger 6): BETA admits them either way
+      // Task timeouts over 24 h were Preview (ledger 6): BETA admits them either way. Sent on create and
+      // with every update, never compared: GCP answers the stage of the features in use, which may read GA.
+      job.setLaunchStage(LaunchStage.BETA);
     }
     if (spec.getLabels() != null) {
       job.putAllLabels(spec.getLabels());
@@ -244,9 +246,6 @@ final class CloudRunJobPart {
         fields.add("labels." + k);
       }
     });
-    if (desired.getLaunchStage() == LaunchStage.BETA && observed.getLaunchStage() != LaunchStage.BETA && observed.getLaunchStage() != LaunchStage.ALPHA) {
-      fields.add("launchStage");
-    }
     ExecutionTemplate d = desired.getTemplate();
     ExecutionTemplate o = observed.getTemplate();
     if (d.getTaskCount() != o.getTaskCount()) {

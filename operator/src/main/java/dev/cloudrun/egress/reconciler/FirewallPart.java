@@ -197,7 +197,7 @@ final class FirewallPart {
     }
   };
 
-  /** Only the fields this operator sets; server defaults (logging, disabled, ids) never count as drift. */
+  /** Only the fields this operator sets (disabled included: it sends false); server defaults (logging, ids) never count as drift. */
   private static List<String> differences(Firewall desired, Firewall observed) {
     List<String> fields = new ArrayList<>();
     if (!observed.getNetwork().endsWith(desired.getNetwork())) {

@@ -174,6 +174,18 @@ final class Ledger {
         .map(OwnedObject::getName).collect(Collectors.toSet());
   }
 
+  /**
+   * The create of {@code key}, a kind that carries a marker, failed after GCP accepted it: the
+   * entry is Creating again, so that only the object's marker can make it this resource's. Claimed
+   * and adopted entries stay.
+   */
+  void unconfirm(Key key) {
+    entry(key).filter(e -> State.Created.name().equals(e.getState())).ifPresent(e -> {
+      e.setState(State.Creating.name());
+      e.setSince(now.toString());
+    });
+  }
+
   /** The object was found: a create of it is over, and once it is not found again it is gone. */
   void found(Key key) {
     entry(key).ifPresent(e -> e.setSince(null));

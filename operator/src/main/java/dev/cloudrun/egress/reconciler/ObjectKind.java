@@ -120,7 +120,15 @@ abstract class ObjectKind<T extends Message> {
 
   /** Polls an operation this resource has on the object; present (what to report) while it runs or when it failed. */
   Optional<PartResult> settle(Pass pass, String name) {
-    return pass.settle(part, name, api, () -> reread(pass, name));
+    boolean creating = pass.operation(part, name).filter(o -> o.getAction().equals(Pass.CREATE) && !o.getName().isEmpty()).isPresent();
+    Optional<PartResult> settling = pass.settle(part, name, api, () -> reread(pass, name));
+    if (marked && creating && settling.isPresent() && pass.operation(part, name).isEmpty()) {
+      // The create failed: an object of the name may be someone else's (an insert of theirs won).
+      // Unconfirmed again, the entry is this resource's only by the object's marker. (A connector
+      // whose create failed may be left behind, in ERROR: it is this resource's and stays confirmed.)
+      pass.ledger.unconfirm(key(name));
+    }
+    return settling;
   }
 
   // The same for every kind.

@@ -357,19 +357,9 @@ final class Pass {
     return UUID.nameUUIDFromBytes(key.getBytes(StandardCharsets.UTF_8)).toString();
   }
 
-  /** Name to record for a regional Compute operation in the network's project and the job's region. */
-  String regionalOperation(String opName) {
-    return regionalOperation(targets.networkProject(), targets.region(), opName);
-  }
-
   /** Name to record for a regional Compute operation. */
   String regionalOperation(String project, String region, String opName) {
     return "projects/" + project + "/regions/" + region + "/operations/" + opName;
-  }
-
-  /** Name to record for a global Compute operation in the network's project. */
-  String globalOperation(String opName) {
-    return globalOperation(targets.networkProject(), opName);
   }
 
   String globalOperation(String project, String opName) {
@@ -383,7 +373,7 @@ final class Pass {
    */
   Optional<Claims.Users> othersUsing(Ledger.Key key) {
     try {
-      return Optional.of(Claims.othersUsing(key, cr, cluster.everywhere()));
+      return Optional.of(Claims.othersUsing(key, cr, cluster.everywhere(), now));
     } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
       return Optional.empty();
     }

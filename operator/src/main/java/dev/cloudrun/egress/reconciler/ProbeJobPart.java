@@ -44,6 +44,12 @@ final class ProbeJobPart {
   static final String RUN = "probe-run";
   static final String SUFFIX = "-egress-probe";
   static final String SCRIPT = script();
+  /**
+   * How far GCP's clock (an execution's createTime) may lag the operator's (an intent's startTime):
+   * an execution created this much before its run was asked for is still taken for that run. Well
+   * under a pass's poll interval, which separates a run asked anew from the run of an earlier intent.
+   */
+  static final java.time.Duration CLOCK_SKEW = java.time.Duration.ofSeconds(2);
   /** The probe job: a Cloud Run job like the user's, recorded apart in the ledger and status.operations. */
   static final CloudRunJobPart.JobKind KIND = new CloudRunJobPart.JobKind(Ledger.Kind.PROBE, PART);
 
@@ -154,7 +160,7 @@ final class ProbeJobPart {
     ExecutionReference latest = latestExecution(pass, job);
     String execution = null;
     if (latest != null && !latest.getName().equals(status.getExecution())) {
-      if (!instant(latest.getCreateTime()).isBefore(Instant.parse(intent.get().getStartTime()))) {
+      if (!instant(latest.getCreateTime()).plus(CLOCK_SKEW).isBefore(Instant.parse(intent.get().getStartTime()))) {
         execution = latest.getName(); // started for this intent by a pass whose record was lost
       } else if (!latest.hasCompletionTime()) {
         // An earlier run, perhaps for another spec, still runs: one run of the probe at a time.

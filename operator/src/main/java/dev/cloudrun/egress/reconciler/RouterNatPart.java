@@ -251,9 +251,10 @@ final class RouterNatPart {
       return false;
     }
 
+    /** Added to the router read afresh; one of its name there already (the listed router was older) is replaced. */
     @Override
     String startCreate(Pass pass, String name, RouterNat desired) {
-      return rewriteNats(pass, routerOf(name), name, nats -> nats.add(desired));
+      return startUpdate(pass, name, desired, null, List.of());
     }
 
     @Override

@@ -16,6 +16,8 @@ import org.junit.jupiter.api.Test;
  */
 class ClaimsTest {
   private static final String EXAMPLE = "01-seed-github-static-ip.yaml";
+  /** A minute after the resources below were created. */
+  private static final Instant NOW = Instant.ofEpochSecond(60);
   private final CloudRunEgressJob releasing = resource("my-agent-4", 1, r -> { });
   private final Ledger.Key connector = new Ledger.Key(Ledger.Kind.CONNECTOR, Targets.of(releasing).connectorPath());
 
@@ -23,14 +25,14 @@ class ClaimsTest {
   void aResourceWhoseLedgerHoldsTheObjectHoldsIt() {
     CloudRunEgressJob other = resource("my-agent-5", 2, r -> holds(r, connector));
 
-    assertThat(Claims.othersUsing(connector, releasing, List.of(releasing, other))).isEqualTo(new Claims.Users(1, List.of()));
+    assertThat(Claims.othersUsing(connector, releasing, List.of(releasing, other), NOW)).isEqualTo(new Claims.Users(1, List.of()));
   }
 
   @Test
   void aResourceThatNamesItExistingHoldsIt() {
     CloudRunEgressJob other = resource("my-agent-5", 2, r -> r.getSpec().getEgress().getConnector().setExisting(true));
 
-    assertThat(Claims.othersUsing(connector, releasing, List.of(releasing, other))).isEqualTo(new Claims.Users(1, List.of()));
+    assertThat(Claims.othersUsing(connector, releasing, List.of(releasing, other), NOW)).isEqualTo(new Claims.Users(1, List.of()));
   }
 
   /** A rename in Git: the new resource (same spec) has not passed yet when the old one's deletion reaches the connector. */
@@ -38,7 +40,7 @@ class ClaimsTest {
   void anAgreeingResourceNotYetRecordingItIsAboutToClaimIt() {
     CloudRunEgressJob renamed = resource("my-agent-4-r", 2, r -> { });
 
-    assertThat(Claims.othersUsing(connector, releasing, List.of(releasing, renamed)))
+    assertThat(Claims.othersUsing(connector, releasing, List.of(releasing, renamed), NOW))
         .isEqualTo(new Claims.Users(0, List.of("platform-agents/my-agent-4-r")));
   }
 
@@ -47,14 +49,23 @@ class ClaimsTest {
   void anAgreeingResourceThatHasPassedWithoutClaimingItIsNotWaitedFor() {
     CloudRunEgressJob blocked = resource("my-agent-4-r", 2, r -> r.getStatus().setObservedGeneration(1L));
 
-    assertThat(Claims.othersUsing(connector, releasing, List.of(releasing, blocked)).count()).isZero();
+    assertThat(Claims.othersUsing(connector, releasing, List.of(releasing, blocked), NOW).count()).isZero();
+  }
+
+  /** Not reconciled within Claims.CLAIM_WAIT of its creation (no operator watches its namespace, say): not waited for. */
+  @Test
+  void anAgreeingResourceNobodyReconcilesIsNotWaitedForLong() {
+    CloudRunEgressJob unreconciled = resource("my-agent-4-r", 2, r -> r.setStatus(null));
+
+    assertThat(Claims.othersUsing(connector, releasing, List.of(releasing, unreconciled), NOW).claiming()).hasSize(1);
+    assertThat(Claims.othersUsing(connector, releasing, List.of(releasing, unreconciled), NOW.plus(Claims.CLAIM_WAIT)).count()).isZero();
   }
 
   @Test
   void aResourceThatDisagreesNeverClaimsIt() {
     CloudRunEgressJob other = resource("my-agent-5", 2, r -> r.getSpec().getEgress().getConnector().setMaxInstances(7));
 
-    assertThat(Claims.othersUsing(connector, releasing, List.of(releasing, other)).count()).isZero();
+    assertThat(Claims.othersUsing(connector, releasing, List.of(releasing, other), NOW).count()).isZero();
   }
 
   /** Once the releasing one is gone, the oldest other defines the object: one agreeing only with the releasing one conflicts with it. */
@@ -63,7 +74,7 @@ class ClaimsTest {
     CloudRunEgressJob older = resource("my-agent-5", 2, r -> r.getSpec().getEgress().getConnector().setMaxInstances(7));
     CloudRunEgressJob agreeing = resource("my-agent-6", 3, r -> { });
 
-    assertThat(Claims.othersUsing(connector, releasing, List.of(releasing, older, agreeing)).count()).isZero();
+    assertThat(Claims.othersUsing(connector, releasing, List.of(releasing, older, agreeing), NOW).count()).isZero();
   }
 
   @Test
@@ -73,7 +84,7 @@ class ClaimsTest {
       r.getMetadata().setDeletionTimestamp(Instant.ofEpochSecond(100).toString());
     });
 
-    assertThat(Claims.othersUsing(connector, releasing, List.of(releasing, other)).count()).isZero();
+    assertThat(Claims.othersUsing(connector, releasing, List.of(releasing, other), NOW).count()).isZero();
   }
 
   /** A releasing resource that no longer names the object (renamed it away) agrees with nobody's settings on it. */
@@ -82,7 +93,7 @@ class ClaimsTest {
     CloudRunEgressJob movedAway = resource("my-agent-4", 1, r -> r.getSpec().getEgress().getConnector().setName("vpc-conn-other"));
     CloudRunEgressJob agreeing = resource("my-agent-5", 2, r -> { });
 
-    assertThat(Claims.othersUsing(connector, movedAway, List.of(movedAway, agreeing)).count()).isZero();
+    assertThat(Claims.othersUsing(connector, movedAway, List.of(movedAway, agreeing), NOW).count()).isZero();
   }
 
   private static CloudRunEgressJob resource(String name, int age, Consumer<CloudRunEgressJob> change) {
