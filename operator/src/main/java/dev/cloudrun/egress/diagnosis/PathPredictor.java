@@ -38,7 +38,12 @@ public final class PathPredictor {
       Collection<Firewall> firewalls, Collection<Subnetwork> subnetworks, List<String> natIps) {}
 
   /** Google's serverless infrastructure, a connector's other end (docs/gcp-fidelity.md 3a, 3b). */
-  private static final IPAddress SERVERLESS_INFRASTRUCTURE = Destination.cidr("35.199.224.0/19");
+  private static final String SERVERLESS_RANGE = "35.199.224.0/19";
+  private static final IPAddress SERVERLESS_INFRASTRUCTURE = Destination.cidr(SERVERLESS_RANGE);
+  /** The TCP port of the connector's path to its serverless infrastructure. */
+  private static final int RETURN_PATH_PORT = 667;
+  /** The reason when a firewall rule cuts the connector off from Google's serverless infrastructure. */
+  public static final String CONNECTOR_CUT_OFF = "ConnectorCutOff";
 
   private final CloudRunEgressJobSpec spec;
   private final EgressSpec egress;
@@ -153,7 +158,30 @@ public final class PathPredictor {
       return Optional.of(Prediction.failed(name, probeCheck, entry, "ConnectorNotReady", "Connector " + connectorName + " " + state
           + "; traffic passes once it is READY."));
     }
-    return Optional.empty();
+    return returnPathDeny().map(rule -> Prediction.failed(name, probeCheck, entry + ", cut off by firewall rule " + rule.getName(),
+        CONNECTOR_CUT_OFF, "Firewall rule " + rule.getName() + " (EGRESS deny, priority " + rule.getPriority() + ") drops the connector's"
+            + " traffic to Google's serverless infrastructure (" + SERVERLESS_RANGE + ", tcp:" + RETURN_PATH_PORT + "), which it needs to work:"
+            + " nothing passes through the connector. Add an EGRESS allow for " + SERVERLESS_RANGE + " (tcp:667, udp:665-666, icmp) on the"
+            + " connector's tag at a priority below " + rule.getPriority() + " (spec.egress.firewall.leastPrivilege adds one), or change that rule."));
+  }
+
+  /**
+   * The deny that wins for the connector's own traffic to Google's serverless infrastructure, if
+   * one does: Google lists EGRESS tcp:667, udp:665-666 and icmp to 35.199.224.0/19 among the rules
+   * a connector needs (docs/gcp-fidelity.md 3a, 3b), so a deny that beats every allow of it (the
+   * first EGRESS rule on the connector's tags that matches, a deny first on a tie) cuts the
+   * connector off. GCP reports nothing about it: the connector stays READY.
+   */
+  private Optional<Firewall> returnPathDeny() {
+    List<String> tags = List.of("vpc-connector", observed.connectorTag());
+    return observed.firewalls().stream()
+        .filter(f -> "EGRESS".equals(f.getDirection()) && !f.getDisabled() && inNetwork(f.getNetwork()))
+        .filter(f -> f.getTargetServiceAccountsCount() == 0 && (f.getTargetTagsCount() == 0 || f.getTargetTagsList().stream().anyMatch(tags::contains)))
+        .filter(f -> f.getDestinationRangesList().stream().anyMatch(r -> Destination.cidr(r).intersect(SERVERLESS_INFRASTRUCTURE) != null))
+        .filter(f -> matchesPort(f, RETURN_PATH_PORT))
+        .sorted(Comparator.comparingInt(Firewall::getPriority).thenComparing(f -> f.getDeniedCount() == 0))
+        .findFirst()
+        .filter(f -> f.getDeniedCount() > 0);
   }
 
   /**

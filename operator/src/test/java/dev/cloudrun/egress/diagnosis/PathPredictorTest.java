@@ -30,6 +30,11 @@ import org.junit.jupiter.api.Test;
 class PathPredictorTest {
   private static final String NETWORK = "https://www.googleapis.com/compute/v1/projects/myproject/global/networks/default";
   private static final String TAG = "vpc-connector-europe-west2-vpc-conn-europe";
+  private static final Firewall IMPLICIT_RETURN_PATH = Firewall.newBuilder().setName("aet-europewest2-vpc--conn--europe-earfw").setNetwork(NETWORK)
+      .setDirection("EGRESS").setPriority(100).addTargetTags(TAG).addDestinationRanges("35.199.224.0/19")
+      .addAllowed(Allowed.newBuilder().setIPProtocol("tcp").addPorts("667"))
+      .addAllowed(Allowed.newBuilder().setIPProtocol("udp").addPorts("665-666"))
+      .addAllowed(Allowed.newBuilder().setIPProtocol("icmp")).build();
 
   private CloudRunEgressJobSpec spec;
   private Connector connector = Connector.newBuilder().setName("projects/myproject/locations/europe-west2/connectors/vpc-conn-europe")
@@ -44,6 +49,8 @@ class PathPredictorTest {
     spec = Serialization.unmarshal(Files.readString(Manifests.projectRoot().resolve("examples/01-seed-github-static-ip.yaml")), CloudRunEgressJob.class).getSpec();
     spec.setDiagnosis(new DiagnosisSpec());
     spec.getEgress().setFirewall(null);
+    // What GCP makes beside a connector in its network's own project (docs/gcp-fidelity.md 3a): its path to Google's serverless infrastructure.
+    firewalls.add(IMPLICIT_RETURN_PATH);
   }
 
   @Test
@@ -162,7 +169,9 @@ class PathPredictorTest {
   @Test
   void aRuleOnlyForGooglesServerlessInfrastructureDoesNotMakeAHostNameUncertain() {
     destinations("github.com:443");
-    firewalls.add(rule("aet-europewest2-vpc--conn--europe-egrfw", 100, false, "35.199.224.0/19", List.of()));
+    firewalls.add(Firewall.newBuilder().setName("aet-europewest2-vpc--conn--europe-egrfw").setNetwork(NETWORK).setDirection("EGRESS")
+        .setPriority(100).addTargetTags(TAG).addDestinationRanges("35.199.224.0/19")
+        .addDenied(Denied.newBuilder().setIPProtocol("tcp").addPorts("1-666").addPorts("668-65535")).build());
     Prediction github = predict().get(1);
     assertThat(github.reachable()).isTrue();
     assertThat(github.reason()).isEqualTo("Predicted");
@@ -171,6 +180,42 @@ class PathPredictorTest {
     firewalls.add(rule("deny-all", 950, false, "0.0.0.0/0", List.of()));
     firewalls.add(rule("allow-github", 900, true, "140.82.112.0/20", List.of("443")));
     assertThat(predict().get(1).message()).as("as without it: the probe decides").contains("allow-github", "give the destination as IP:PORT");
+  }
+
+  /**
+   * Issue 13 row 3: a deny that beats the connector's path to Google's serverless infrastructure
+   * cuts the connector off. In its own project GCP's implicit allow at 100 keeps it open against
+   * a deny at 950; in a Shared VPC service project there is none, and the deny wins unless an
+   * allow (Google's vpc-connector-to-serverless, or leastPrivilege's) sits above it.
+   */
+  @Test
+  void aDenyThatBeatsTheConnectorsPathToItsInfrastructureCutsItOff() {
+    destinations("10.20.4.10:443", "140.82.112.3:443");
+    firewalls.add(rule("deny-all", 950, false, "0.0.0.0/0", List.of()));
+    firewalls.add(rule("allow-corp", 900, true, "10.20.0.0/16", List.of("443")));
+    assertThat(predict().get(1).reachable()).as("the implicit allow at 100 comes first").isTrue();
+
+    firewalls.add(rule("deny-everything-first", 50, false, "0.0.0.0/0", List.of()));
+    Prediction cut = predict().get(1);
+    assertThat(cut.reason()).isEqualTo(PathPredictor.CONNECTOR_CUT_OFF);
+    assertThat(cut.message()).contains("deny-everything-first", "priority 50", "35.199.224.0/19", "below 50");
+    assertThat(predict().get(2).reason()).as("public destinations go through the connector too").isEqualTo(PathPredictor.CONNECTOR_CUT_OFF);
+
+    firewalls.removeIf(f -> f.getName().equals("deny-everything-first") || f == IMPLICIT_RETURN_PATH);
+    assertThat(predict().get(1).reason()).as("a service project: no implicit allow").isEqualTo(PathPredictor.CONNECTOR_CUT_OFF);
+    assertThat(predict().get(1).message()).contains("deny-all", "priority 950");
+    firewalls.add(rule("vpc-connector-to-serverless", 900, true, "35.199.224.0/19", List.of("667")));
+    assertThat(predict().get(1).reachable()).isTrue();
+  }
+
+  @Test
+  void aCutConnectorLeavesWhatBypassesTheVpc() {
+    destinations("140.82.112.3:443");
+    spec.getEgress().setVpcEgress(EgressSpec.VpcEgress.PrivateRangesOnly);
+    spec.getEgress().setNat(null);
+    firewalls.clear();
+    firewalls.add(rule("deny-all", 950, false, "0.0.0.0/0", List.of()));
+    assertThat(predict().get(1).reachable()).isTrue();
   }
 
   @Test

@@ -1,5 +1,7 @@
 package dev.cloudrun.egress.reconciler;
 
+import com.google.cloud.compute.v1.Firewall;
+import com.google.cloud.compute.v1.Denied;
 import com.google.cloud.compute.v1.Router;
 import com.google.cloud.compute.v1.RouterBgpPeer;
 import com.google.cloud.compute.v1.RouterInterface;
@@ -547,6 +549,31 @@ sealed interface Step {
             .addInterfaces(RouterInterface.newBuilder().setName(TEAM_PEER.getInterfaceName()).setIpRange("169.254.10.1/30"))
             .addBgpPeers(TEAM_PEER).build());
         world.someoneElsesPart(id, changed.getBgpPeersList().stream().filter(p -> p.getName().equals(TEAM_PEER.getName())).findFirst().orElseThrow());
+        return true;
+      }
+    },
+    /**
+     * The network team adds an EGRESS deny on the connector's tag above GCP's implicit allow at
+     * 100: the connector's path to Google's serverless infrastructure is cut (ledger 3a, 3b), and
+     * every resource using it must say so (ConnectorCutOff), predicted and confirmed by its probe.
+     */
+    CUT_OFF_CONNECTOR {
+      @Override
+      boolean apply(World world, CloudRunEgressJob cr) {
+        ConnectorSpec c = cr.getSpec().getEgress().getConnector();
+        if (c == null) {
+          return false;
+        }
+        Targets t = Targets.of(cr);
+        String name = "team-deny-" + t.connectorName();
+        if (world.gcp().firewall(t.networkProject(), name).isPresent()) {
+          return false;
+        }
+        Firewall rule = world.gcp().compute().seedFirewall(t.networkProject(), Firewall.newBuilder().setName(name)
+            .setNetwork("global/networks/" + t.networkName()).setDirection("EGRESS").setPriority(50)
+            .setDescription("Added by the network team").addTargetTags(t.connectorTag()).addDestinationRanges("0.0.0.0/0")
+            .addDenied(Denied.newBuilder().setIPProtocol("all")).build());
+        world.someoneElses(Implied.firewall(t.networkProject(), name), rule);
         return true;
       }
     },

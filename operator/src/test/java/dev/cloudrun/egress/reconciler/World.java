@@ -117,7 +117,7 @@ final class World implements AutoCloseable {
     defaultLatencies(gcp);
     clients = GcpClients.forTransport(gcp.endpoint(), gcp.transport(), new SimpleMeterRegistry());
     SomeoneElses.seed(gcp, clients);
-    seeded = Map.copyOf(Implied.inGcp(gcp));
+    seeded = new LinkedHashMap<>(Implied.inGcp(gcp));
     started = clock.instant();
     gcp.calls().reset();
     watch = new GcpWatch(gcp, clock, stats, this::trace);
@@ -264,6 +264,11 @@ final class World implements AutoCloseable {
 
   Stats stats() {
     return stats;
+  }
+
+  /** Someone else made {@code object} by hand: it must stay as it is, like what was there from the start. */
+  void someoneElses(String id, Object object) {
+    seeded.put(id, object);
   }
 
   Map<String, Object> seeded() {

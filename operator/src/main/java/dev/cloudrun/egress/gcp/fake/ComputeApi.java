@@ -127,6 +127,17 @@ public final class ComputeApi {
     sim.locked(() -> removeRouter(scope(project, region) + "/routers/" + name));
   }
 
+  /** A rule someone made by hand, there at once, as GCP would store it. */
+  public Firewall seedFirewall(String project, Firewall rule) {
+    return sim.locked(() -> {
+      String key = scope(project, null) + "/firewalls/" + rule.getName();
+      checkAbsent(key, firewalls);
+      Firewall skeleton = Firewall.newBuilder().setName(rule.getName()).setId(nextId())
+          .setCreationTimestamp(timestamp(sim.now())).setSelfLink(BASE + key).build();
+      return firewalls.put(key, validFirewall(project, skeleton, rule));
+    });
+  }
+
   public Firewall editFirewall(String project, String name, UnaryOperator<Firewall> change) {
     return sim.locked(() -> {
       String key = scope(project, null) + "/firewalls/" + name;
@@ -505,10 +516,10 @@ public final class ComputeApi {
     return mutate(r, "insert", key, () -> {
       checkName("resource.name", body.getName());
       checkAbsent(key, firewalls);
-      validFirewall(r, skeleton, body);
+      validFirewall(r.path("project"), skeleton, body);
       return () -> {
         checkAbsent(key, firewalls);
-        firewalls.put(key, validFirewall(r, skeleton, body));
+        firewalls.put(key, validFirewall(r.path("project"), skeleton, body));
       };
     });
   }
@@ -523,10 +534,10 @@ public final class ComputeApi {
     String key = key(r, "firewalls");
     return mutate(r, "patch", key, () -> {
       Firewall current = firewalls.require(key, notFound(key));
-      validFirewall(r, current, Json.mergePatch(current, r.body()));
+      validFirewall(r.path("project"), current, Json.mergePatch(current, r.body()));
       return () -> {
         Firewall latest = firewalls.require(key, notFound(key));
-        firewalls.put(key, validFirewall(r, latest, Json.mergePatch(latest, r.body())));
+        firewalls.put(key, validFirewall(r.path("project"), latest, Json.mergePatch(latest, r.body())));
       };
     });
   }
@@ -535,8 +546,8 @@ public final class ComputeApi {
     String key = key(r, "firewalls");
     Firewall body = r.body(Firewall.newBuilder()).build();
     return mutate(r, "update", key, () -> {
-      validFirewall(r, firewalls.require(key, notFound(key)), body);
-      return () -> firewalls.put(key, validFirewall(r, firewalls.require(key, notFound(key)), body));
+      validFirewall(r.path("project"), firewalls.require(key, notFound(key)), body);
+      return () -> firewalls.put(key, validFirewall(r.path("project"), firewalls.require(key, notFound(key)), body));
     });
   }
 
@@ -548,17 +559,22 @@ public final class ComputeApi {
     });
   }
 
-  private Firewall validFirewall(Routes.Request r, Firewall current, Firewall spec) {
+  private Firewall validFirewall(String project, Firewall current, Firewall spec) {
     if (!spec.getName().equals(current.getName())) {
       throw ApiError.invalid("Invalid value for field 'resource.name': '" + spec.getName() + "'. The name of a firewall cannot be changed.");
     }
-    String networkKey = requireNetwork(r.path("project"), spec.getNetwork());
+    String networkKey = requireNetwork(project, spec.getNetwork());
     Firewall.Builder firewall = spec.toBuilder().setKind("compute#firewall").setId(current.getId())
         .setCreationTimestamp(current.getCreationTimestamp()).setSelfLink(current.getSelfLink()).setNetwork(BASE + networkKey);
     if (!firewall.hasPriority()) {
       firewall.setPriority(1000);
     } else if (spec.getPriority() < 0 || spec.getPriority() > 65535) {
       throw ApiError.invalid("Invalid value for field 'resource.priority': '" + spec.getPriority() + "'. Must be between 0 and 65535.");
+    }
+    String direction = spec.hasDirection() ? spec.getDirection() : "INGRESS";
+    if (current.hasDirection() && !direction.equals(current.getDirection())) {
+      // Ledger F4: immutable (Terraform forces a new rule); the API's error text is unsourced.
+      throw ApiError.invalid("Invalid value for field 'resource.direction': '" + direction + "'. The direction of a firewall rule cannot be changed.");
     }
     if (!firewall.hasDirection()) {
       firewall.setDirection("INGRESS");

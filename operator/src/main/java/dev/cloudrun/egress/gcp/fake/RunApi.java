@@ -20,6 +20,8 @@ import com.google.longrunning.Operation;
 import com.google.protobuf.Message;
 import com.google.rpc.Code;
 import com.google.rpc.Status;
+import io.fabric8.kubernetes.api.model.Quantity;
+import java.math.BigDecimal;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -134,7 +136,10 @@ public final class RunApi {
     if (jobs.contains(name)) {
       throw ApiError.alreadyExists("Resource '" + id + "' already exists.");
     }
-    return reconcile(r, withSpec(newJob(name), r.body(Job.newBuilder()).build()));
+    Job spec = r.body(Job.newBuilder()).build();
+    // Ledger J4: annotations in the system's namespaces "will be rejected on new resources".
+    checkNamespaces("annotation", List.of(spec.getAnnotationsMap(), spec.getTemplate().getAnnotationsMap()));
+    return reconcile(r, withSpec(newJob(name), spec));
   }
 
   private Message listJobs(Routes.Request r) {
@@ -234,16 +239,20 @@ public final class RunApi {
     return operations.get(operation.getName());
   }
 
-  private static void checkSpec(Job spec) {
-    for (Map<String, String> labels : List.of(spec.getLabelsMap(), spec.getTemplate().getLabelsMap())) {
-      for (String key : labels.keySet()) {
+  private static void checkNamespaces(String what, List<Map<String, String>> maps) {
+    for (Map<String, String> map : maps) {
+      for (String key : map.keySet()) {
         int slash = key.indexOf('/');
         if (slash > 0 && RESERVED_NAMESPACES.contains(key.substring(0, slash))) {
-          throw ApiError.invalid("Invalid label key '" + key + "': the namespace '" + key.substring(0, slash)
+          throw ApiError.invalid("Invalid " + what + " key '" + key + "': the namespace '" + key.substring(0, slash)
               + "' is reserved for the system.");
         }
       }
     }
+  }
+
+  private static void checkSpec(Job spec) {
+    checkNamespaces("label", List.of(spec.getLabelsMap(), spec.getTemplate().getLabelsMap()));
     TaskTemplate task = spec.getTemplate().getTemplate();
     if (task.getContainersCount() == 0) {
       throw ApiError.invalid("template.template.containers: at least one container must be specified.");
@@ -264,8 +273,16 @@ public final class RunApi {
     if (task.hasMaxRetries() && (task.getMaxRetries() < 0 || task.getMaxRetries() > 10)) {
       throw ApiError.invalid("template.template.max_retries: must be between 0 and 10, got " + task.getMaxRetries() + ".");
     }
-    if (spec.getTemplate().getTaskCount() < 0) {
-      throw ApiError.invalid("template.task_count: must not be negative.");
+    // Ledger 8i: at most 10,000 tasks; parallelism at most the task count (0: as many as possible).
+    int taskCount = spec.getTemplate().getTaskCount();
+    if (taskCount < 0 || taskCount > MAX_TASKS) {
+      throw ApiError.invalid("template.task_count: must be between 0 and " + MAX_TASKS + ", got " + taskCount + ".");
+    }
+    if (spec.getTemplate().getParallelism() < 0 || taskCount > 0 && spec.getTemplate().getParallelism() > taskCount) {
+      throw ApiError.invalid("template.parallelism: must be at most task_count (" + taskCount + "), got " + spec.getTemplate().getParallelism() + ".");
+    }
+    for (int i = 0; i < task.getContainersCount(); i++) {
+      checkResources("template.template.containers[" + i + "].resources.limits", task.getContainers(i).getResources().getLimitsMap());
     }
     // Ledger 6: at most 168 h; over 24 h was a Preview feature, refused without a launch stage that admits it.
     long timeout = task.getTimeout().getSeconds();
@@ -278,6 +295,43 @@ public final class RunApi {
   }
 
   private static final long MAX_TASK_TIMEOUT_SECONDS = 168 * 3600;
+  private static final int MAX_TASKS = 10_000;
+  private static final Set<String> CPUS = Set.of("1", "2", "4", "6", "8");
+  private static final long GI = 1L << 30;
+
+  /**
+   * Ledger 8g: whole CPUs 1, 2, 4, 6 or 8; memory 512Mi to 32Gi; 4 CPUs need at least 2Gi, 6 or 8 at
+   * least 4Gi; more than 4Gi needs 2 CPUs, more than 8Gi 4, more than 16Gi 6, more than 24Gi 8.
+   */
+  private static void checkResources(String field, Map<String, String> limits) {
+    try {
+      checkAmounts(field, limits);
+    } catch (IllegalArgumentException | ArithmeticException e) {
+      throw ApiError.invalid(field + ": not a quantity: " + limits + ".");
+    }
+  }
+
+  private static void checkAmounts(String field, Map<String, String> limits) {
+    String cpu = limits.getOrDefault("cpu", "1");
+    BigDecimal count = Quantity.getAmountInBytes(new Quantity(cpu));
+    if (count.stripTrailingZeros().scale() > 0 || !CPUS.contains(count.toBigInteger().toString())) {
+      throw ApiError.invalid(field + ".cpu: '" + cpu + "' is not a supported CPU count (1, 2, 4, 6 or 8).");
+    }
+    int cpus = count.intValue();
+    String memory = limits.get("memory");
+    if (memory == null) {
+      return;
+    }
+    long bytes = Quantity.getAmountInBytes(new Quantity(memory)).longValue();
+    if (bytes < GI / 2 || bytes > 32 * GI) {
+      throw ApiError.invalid(field + ".memory: '" + memory + "' is outside 512Mi to 32Gi.");
+    }
+    long least = cpus >= 6 ? 4 * GI : cpus >= 4 ? 2 * GI : 0;
+    int needed = bytes > 24 * GI ? 8 : bytes > 16 * GI ? 6 : bytes > 8 * GI ? 4 : bytes > 4 * GI ? 2 : 1;
+    if (bytes < least || cpus < needed) {
+      throw ApiError.invalid(field + ": " + cpu + " CPU with " + memory + " of memory is not a supported combination.");
+    }
+  }
   private static final long PREVIEW_TASK_TIMEOUT_SECONDS = 24 * 3600;
 
   private static void checkEtag(String etag, Job job) {

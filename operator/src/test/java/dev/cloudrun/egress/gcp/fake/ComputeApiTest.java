@@ -352,6 +352,20 @@ class ComputeApiTest {
     assertThat(raw).contains("\"IPProtocol\":\"tcp\"");
   }
 
+  /** Ledger F4: a rule's direction cannot change; its other fields can. */
+  @Test
+  void aFirewallRulesDirectionCannotChange() throws Exception {
+    gcp.latencies().setAll(Duration.ZERO);
+    firewalls.insertAsync(P, Firewall.newBuilder().setName("egress-rule").setNetwork("global/networks/vpc").setDirection("EGRESS")
+        .addDestinationRanges("192.0.2.0/24").addAllowed(Allowed.newBuilder().setIPProtocol("tcp")).build()).get();
+
+    assertThatThrownBy(() -> firewalls.patchAsync(P, "egress-rule", Firewall.newBuilder().setDirection("INGRESS").build()).get())
+        .cause().isInstanceOf(InvalidArgumentException.class);
+    firewalls.patchAsync(P, "egress-rule", Firewall.newBuilder().setPriority(900).build()).get();
+    assertThat(firewalls.get(P, "egress-rule").getDirection()).isEqualTo("EGRESS");
+    assertThat(firewalls.get(P, "egress-rule").getPriority()).isEqualTo(900);
+  }
+
   @Test
   void firewallRulesAreValidated() {
     Firewall base = Firewall.newBuilder().setName("rule").setNetwork("vpc").build();

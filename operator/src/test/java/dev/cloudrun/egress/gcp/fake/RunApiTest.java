@@ -123,6 +123,38 @@ class RunApiTest {
         .setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(seconds)))).build();
   }
 
+  /** Ledger 8g, 8i, J4: the CPU and memory pairs, task counts and system annotations Cloud Run refuses, and what it takes. */
+  @Test
+  void unsupportedResourcesTaskCountsAndSystemAnnotationsAreRefused() throws Exception {
+    gcp.latencies().setAll(Duration.ZERO);
+    int id = 0;
+    for (String[] refused : new String[][] {{"3", "2Gi"}, {"500m", "512Mi"}, {"1", "256Mi"}, {"8", "33Gi"}, {"4", "1Gi"}, {"6", "2Gi"},
+        {"1", "5Gi"}, {"2", "9Gi"}, {"4", "17Gi"}, {"6", "25Gi"}, {"one", "1Gi"}}) {
+      String name = "refused-" + id++;
+      assertThatThrownBy(() -> jobs.createJobAsync(PARENT, withLimits(refused[0], refused[1]), name).get())
+          .as(refused[0] + " CPU, " + refused[1]).cause().isInstanceOf(InvalidArgumentException.class);
+    }
+    for (String[] taken : new String[][] {{"1", "512Mi"}, {"1000m", "4Gi"}, {"2", "8Gi"}, {"4", "2Gi"}, {"8", "32Gi"}, {"6", "24Gi"}}) {
+      assertThat(jobs.createJobAsync(PARENT, withLimits(taken[0], taken[1]), "taken-" + id++).get().getName()).isNotEmpty();
+    }
+    Job job = job();
+    assertThatThrownBy(() -> jobs.createJobAsync(PARENT, job.toBuilder().setTemplate(job.getTemplate().toBuilder().setTaskCount(10_001)).build(),
+        "too-many").get()).cause().isInstanceOf(InvalidArgumentException.class);
+    assertThatThrownBy(() -> jobs.createJobAsync(PARENT, job.toBuilder().setTemplate(job.getTemplate().toBuilder().setTaskCount(2).setParallelism(3)).build(),
+        "too-parallel").get()).cause().isInstanceOf(InvalidArgumentException.class);
+    assertThatThrownBy(() -> jobs.createJobAsync(PARENT, job.toBuilder().putAnnotations("run.googleapis.com/launch-stage", "BETA").build(),
+        "system-annotation").get()).cause().isInstanceOf(InvalidArgumentException.class);
+    assertThat(jobs.createJobAsync(PARENT, job.toBuilder().putAnnotations("egress.cloudrun.dev/owner", "ns/name").build(), "own-annotation").get()
+        .getAnnotationsMap()).containsKey("egress.cloudrun.dev/owner");
+  }
+
+  private static Job withLimits(String cpu, String memory) {
+    Job job = job();
+    TaskTemplate task = job.getTemplate().getTemplate();
+    return job.toBuilder().setTemplate(job.getTemplate().toBuilder().setTemplate(task.toBuilder().setContainers(0, task.getContainers(0).toBuilder()
+        .setResources(com.google.cloud.run.v2.ResourceRequirements.newBuilder().putLimits("cpu", cpu).putLimits("memory", memory))))).build();
+  }
+
   /** Ledger J1: a VPC access without an egress setting gets PRIVATE_RANGES_ONLY. */
   @Test
   void vpcAccessWithoutEgressGetsPrivateRangesOnly() throws Exception {
