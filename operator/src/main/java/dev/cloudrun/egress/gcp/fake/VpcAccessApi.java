@@ -96,10 +96,11 @@ public final class VpcAccessApi {
       throw ApiError.alreadyExists("Requested entity already exists: connector '" + name + "'");
     }
     Connector connector = validNew(r, name, r.body(Connector.newBuilder()).build());
+    Optional<ApiError> conflict = rangeConflict(r.path("project"), connector); // checked before it counts as taken
     connectors.put(name, connector);
     OperationMetadata started = started("CreateConnector", name);
     Operation operation = operations.start(parent(r), started);
-    Optional<ApiError> failure = faults.takeOperationFailure(API, r.method());
+    Optional<ApiError> failure = faults.takeOperationFailure(API, r.method()).or(() -> conflict);
     if (failure.isEmpty() && connector.getMaxInstances() == 0) {
       // Ledger 8b: no instance default since 2022; the operation fails with code 3 (magic-modules#6541,
       // cloud-foundation-fabric#2706). Whether the connector is left behind in ERROR is UNSOURCED.
@@ -322,11 +323,15 @@ public final class VpcAccessApi {
         throw ApiError.invalid("Both network and ip_cidr_range must be specified when no subnet is given.");
       }
       String networkKey = networkKey(project, spec.getNetwork());
+      if (!networkKey.startsWith("projects/" + project + "/")) {
+        // Ledger row 5: only a connector in its network's own project may use a range (the error text is UNSOURCED).
+        throw ApiError.invalid("Network '" + spec.getNetwork() + "' is not in project '" + project + "': a connector on another"
+            + " project's (Shared VPC) network must be created from a subnet the network's admin shared with this project.");
+      }
       Cidr range = Cidr.parse(spec.getIpCidrRange());
       if (range.prefix() != 28 || !range.isNetworkAddress()) {
         throw ApiError.invalid("Invalid IP CIDR range '" + spec.getIpCidrRange() + "': it must be an unused /28 range such as 10.8.0.0/28.");
       }
-      checkRangeIsFree(project, networkKey, range);
       // Ledger V1: GCP keeps the network's short name, even when a path was sent.
       connector.setNetwork(lastSegment(networkKey));
     } else {
@@ -369,21 +374,27 @@ public final class VpcAccessApi {
     return connector.setMinInstances(min).setMaxInstances(max).setMinThroughput(min * 100).setMaxThroughput(max * 100);
   }
 
-  /** The /28 must not overlap a subnet of the network nor another connector's range in it. */
-  private void checkRangeIsFree(String project, String networkKey, Cidr range) {
-    for (Subnetwork subnet : compute.subnetworksOf(networkKey)) {
-      if (Cidr.parse(subnet.getIpCidrRange()).overlaps(range)) {
-        throw ApiError.invalid("IP range " + range + " conflicts with subnetwork '" + subnet.getName() + "' ("
-            + subnet.getIpCidrRange() + ") in network '" + networkKey + "'.");
-      }
+  /**
+   * Ledger 8d: a range that overlaps a subnet of the network or another connector's range in it
+   * is accepted, and the create's operation fails with code 3, leaving the connector in ERROR
+   * ("Invalid IP CIDR range was provided. It conflicts with an existing subnetwork. Please delete
+   * the connector manually.").
+   */
+  private Optional<ApiError> rangeConflict(String project, Connector connector) {
+    if (connector.getIpCidrRange().isEmpty()) {
+      return Optional.empty();
     }
-    for (Connector other : connectors.under("projects/" + project + "/")) {
-      if (!other.getIpCidrRange().isEmpty() && other.getNetwork().equals(lastSegment(networkKey))
-          && Cidr.parse(other.getIpCidrRange()).overlaps(range)) {
-        throw ApiError.invalid("IP range " + range + " conflicts with connector '" + other.getName() + "' ("
-            + other.getIpCidrRange() + ") in network '" + networkKey + "'.");
-      }
-    }
+    Cidr range = Cidr.parse(connector.getIpCidrRange());
+    String networkKey = networkKey(project, connector.getNetwork());
+    String conflict = compute.subnetworksOf(networkKey).stream().filter(subnet -> Cidr.parse(subnet.getIpCidrRange()).overlaps(range))
+        .map(subnet -> "subnetwork '" + subnet.getName() + "' (" + subnet.getIpCidrRange() + ")").findFirst()
+        .or(() -> connectors.under("projects/" + project + "/").stream()
+            .filter(other -> !other.getIpCidrRange().isEmpty() && other.getNetwork().equals(connector.getNetwork())
+                && Cidr.parse(other.getIpCidrRange()).overlaps(range))
+            .map(other -> "connector '" + other.getName() + "' (" + other.getIpCidrRange() + ")").findFirst())
+        .orElse(null);
+    return conflict == null ? Optional.empty() : Optional.of(ApiError.invalid("Operation failed: Invalid IP CIDR range was provided."
+        + " It conflicts with an existing subnetwork. Please delete the connector manually. (" + range + " overlaps " + conflict + ".)"));
   }
 
   private String networkKey(String project, String network) {

@@ -264,19 +264,35 @@ class VpcAccessApiTest {
     assertThatThrownBy(() -> create("conn", byRange(range))).isInstanceOf(InvalidArgumentException.class);
   }
 
+  /** Ledger 8d: an overlapping range is accepted; the operation fails with code 3 and leaves the connector in ERROR. */
   @Test
   void rangeMustNotOverlapASubnetOfTheNetwork() {
-    assertThatThrownBy(() -> create("conn", byRange("10.0.4.0/28")))
-        .isInstanceOf(InvalidArgumentException.class).cause().hasMessageContaining("conflicts with subnetwork 'apps'");
+    gcp.latencies().setAll(Duration.ZERO);
+    Operation done = poll(create("conn", byRange("10.0.4.0/28")));
+
+    assertThat(done.getError().getCode()).isEqualTo(com.google.rpc.Code.INVALID_ARGUMENT_VALUE);
+    assertThat(done.getError().getMessage()).contains("Invalid IP CIDR range was provided", "Please delete the connector manually",
+        "subnetwork 'apps'");
+    assertThat(client.getConnector(PARENT + "/connectors/conn").getState()).isEqualTo(Connector.State.ERROR);
   }
 
   @Test
   void rangeMustNotOverlapAnotherConnectorOfTheNetworkInAnyRegion() {
+    gcp.latencies().setAll(Duration.ZERO);
     client.createConnectorCallable().call(CreateConnectorRequest.newBuilder().setParent("projects/p/locations/us-east1")
         .setConnectorId("east").setConnector(byRange("10.8.0.0/28")).build());
 
-    assertThatThrownBy(() -> create("conn", byRange("10.8.0.0/28")))
-        .isInstanceOf(InvalidArgumentException.class).cause().hasMessageContaining("conflicts with connector");
+    Operation done = poll(create("conn", byRange("10.8.0.0/28")));
+    assertThat(done.getError().getMessage()).contains("Invalid IP CIDR range", "connector 'projects/p/locations/us-east1/connectors/east'");
+    assertThat(client.getConnector(PARENT + "/connectors/conn").getState()).isEqualTo(Connector.State.ERROR);
+  }
+
+  /** Ledger row 5: a range connector must be on a network of its own project (a Shared VPC connector uses a subnet). */
+  @Test
+  void aRangeConnectorOnAnotherProjectsNetworkIsRefused() {
+    gcp.seedNetwork("host", "shared-vpc");
+    assertThatThrownBy(() -> create("conn", byRange("10.8.0.0/28").toBuilder().setNetwork("projects/host/global/networks/shared-vpc").build()))
+        .isInstanceOf(InvalidArgumentException.class).cause().hasMessageContaining("is not in project 'p'");
   }
 
   @Test
