@@ -88,51 +88,32 @@ final class AddressPart {
   }
 
   /** Regional static addresses, by their path projects/P/regions/R/addresses/NAME. */
-  static final ObjectKind<Address> KIND = new ObjectKind<>(Ledger.Kind.ADDRESS, PART, Operations.Api.COMPUTE, "Address", true) {
+  static final ObjectKind<Address> KIND = new RegionalComputeKind<>(Ledger.Kind.ADDRESS, PART, "Address") {
     @Override
-    Address observe(Pass pass, String name) {
-      String[] path = name.split("/");
-      return pass.inventory.addresses(path[1], path[3]).get(path[5]);
+    Map<String, Address> listed(Pass pass, String project, String region) {
+      return pass.inventory.addresses(project, region);
     }
 
     @Override
-    void reread(Pass pass, String name) {
-      String[] path = name.split("/");
-      Pass.reread(pass.inventory.addresses(path[1], path[3]), path[5], () -> pass.services.gcp().addresses.get(path[1], path[3], path[5]));
+    Address get(Pass pass, String project, String region, String name) {
+      return pass.services.gcp().addresses.get(project, region, name);
     }
 
     @Override
-    String marker(Address observed) {
-      return Ownership.markerOf(observed.getDescription());
+    String descriptionOf(Address address) {
+      return address.getDescription();
     }
 
     @Override
-    String startCreate(Pass pass, String name, Address desired) {
-      String[] path = name.split("/");
-      return pass.regionalOperation(path[1], path[3], pass.services.gcp().addresses.insertCallable().call(InsertAddressRequest.newBuilder()
-          .setProject(path[1])
-          .setRegion(path[3])
-          .setAddressResource(desired)
-          .setRequestId(pass.requestId(PART, name))
-          .build()).getName());
-    }
-
-    /** Nothing to update: an address has no field the operator sets after it is reserved. */
-    @Override
-    String startUpdate(Pass pass, String name, Address desired, Address observed, List<String> fields) {
-      throw new IllegalStateException("an address is never updated");
+    String insert(Pass pass, String project, String region, Address desired, String requestId) {
+      return pass.services.gcp().addresses.insertCallable().call(InsertAddressRequest.newBuilder()
+          .setProject(project).setRegion(region).setAddressResource(desired).setRequestId(requestId).build()).getName();
     }
 
     @Override
-    String startDelete(Pass pass, String name) {
-      String[] path = name.split("/");
-      return pass.regionalOperation(path[1], path[3], pass.services.gcp().addresses.deleteCallable().call(DeleteAddressRequest.newBuilder()
-          .setProject(path[1]).setRegion(path[3]).setAddress(path[5]).setRequestId(pass.requestId(PART, name)).build()).getName());
-    }
-
-    @Override
-    List<String> differences(Address desired, Address observed) {
-      return List.of();
+    String delete(Pass pass, String project, String region, String name, String requestId) {
+      return pass.services.gcp().addresses.deleteCallable().call(DeleteAddressRequest.newBuilder()
+          .setProject(project).setRegion(region).setAddress(name).setRequestId(requestId).build()).getName();
     }
 
     @Override

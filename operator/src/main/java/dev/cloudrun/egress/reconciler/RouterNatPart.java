@@ -15,6 +15,7 @@ import dev.cloudrun.egress.api.v1alpha1.NatSpec;
 import dev.cloudrun.egress.gcp.Operations;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -161,51 +162,32 @@ final class RouterNatPart {
    * router it made but its NATs; it deletes one only once nothing is on it (no NAT, interface or
    * BGP peer: its own NATs are deleted first), since anything else on it is someone else's configuration.
    */
-  static final ObjectKind<Router> ROUTERS = new ObjectKind<>(Ledger.Kind.ROUTER, PART, Operations.Api.COMPUTE, "Router", true) {
+  static final ObjectKind<Router> ROUTERS = new RegionalComputeKind<>(Ledger.Kind.ROUTER, PART, "Router") {
     @Override
-    Router observe(Pass pass, String name) {
-      String[] path = name.split("/");
-      return pass.inventory.routers(path[1], path[3]).get(path[5]);
+    Map<String, Router> listed(Pass pass, String project, String region) {
+      return pass.inventory.routers(project, region);
     }
 
     @Override
-    void reread(Pass pass, String name) {
-      String[] path = name.split("/");
-      Pass.reread(pass.inventory.routers(path[1], path[3]), path[5], () -> pass.services.gcp().routers.get(path[1], path[3], path[5]));
+    Router get(Pass pass, String project, String region, String name) {
+      return pass.services.gcp().routers.get(project, region, name);
     }
 
     @Override
-    String marker(Router observed) {
-      return Ownership.markerOf(observed.getDescription());
+    String descriptionOf(Router router) {
+      return router.getDescription();
     }
 
     @Override
-    String startCreate(Pass pass, String name, Router desired) {
-      String[] path = name.split("/");
-      return pass.regionalOperation(path[1], path[3], pass.services.gcp().routers.insertCallable().call(InsertRouterRequest.newBuilder()
-          .setProject(path[1])
-          .setRegion(path[3])
-          .setRouterResource(desired)
-          .setRequestId(pass.requestId(PART, name))
-          .build()).getName());
+    String insert(Pass pass, String project, String region, Router desired, String requestId) {
+      return pass.services.gcp().routers.insertCallable().call(InsertRouterRequest.newBuilder()
+          .setProject(project).setRegion(region).setRouterResource(desired).setRequestId(requestId).build()).getName();
     }
 
     @Override
-    String startUpdate(Pass pass, String name, Router desired, Router observed, List<String> fields) {
-      throw new IllegalStateException("a router is never updated, only its NATs");
-    }
-
-    @Override
-    String startDelete(Pass pass, String name) {
-      String[] path = name.split("/");
-      return pass.regionalOperation(path[1], path[3], pass.services.gcp().routers.deleteCallable().call(DeleteRouterRequest.newBuilder()
-          .setProject(path[1]).setRegion(path[3]).setRouter(path[5]).setRequestId(pass.requestId(PART, name)).build()).getName());
-    }
-
-    /** Its NATs are the NAT kind's to compare; nothing else on a router is the operator's. */
-    @Override
-    List<String> differences(Router desired, Router observed) {
-      return List.of();
+    String delete(Pass pass, String project, String region, String name, String requestId) {
+      return pass.services.gcp().routers.deleteCallable().call(DeleteRouterRequest.newBuilder()
+          .setProject(project).setRegion(region).setRouter(name).setRequestId(requestId).build()).getName();
     }
 
     @Override
