@@ -83,64 +83,38 @@ public final class Inventory {
 
   /** Connectors in a project and region, by full name. */
   public Map<String, Connector> connectors(String project, String region) {
-    return get(caches.connectors, new Scope(project, region), s -> {
-      Map<String, Connector> byName = new ConcurrentHashMap<>();
-      clients.connectors.listConnectors(ListConnectorsRequest.newBuilder()
-              .setParent("projects/" + s.project() + "/locations/" + s.region()).build())
-          .iterateAll().forEach(c -> byName.put(c.getName(), c));
-      return byName;
-    });
+    return list(caches.connectors, new Scope(project, region), s -> clients.connectors.listConnectors(ListConnectorsRequest.newBuilder()
+        .setParent("projects/" + s.project() + "/locations/" + s.region()).build()).iterateAll(), Connector::getName);
   }
 
   /** Routers in a project and region, by name. */
   public Map<String, Router> routers(String project, String region) {
-    return get(caches.routers, new Scope(project, region), s -> {
-      Map<String, Router> byName = new ConcurrentHashMap<>();
-      clients.routers.list(ListRoutersRequest.newBuilder().setProject(s.project()).setRegion(s.region()).build())
-          .iterateAll().forEach(r -> byName.put(r.getName(), r));
-      return byName;
-    });
+    return list(caches.routers, new Scope(project, region), s -> clients.routers.list(ListRoutersRequest.newBuilder()
+        .setProject(s.project()).setRegion(s.region()).build()).iterateAll(), Router::getName);
   }
 
   /** Regional addresses in a project and region, by name. */
   public Map<String, Address> addresses(String project, String region) {
-    return get(caches.addresses, new Scope(project, region), s -> {
-      Map<String, Address> byName = new ConcurrentHashMap<>();
-      clients.addresses.list(ListAddressesRequest.newBuilder().setProject(s.project()).setRegion(s.region()).build())
-          .iterateAll().forEach(a -> byName.put(a.getName(), a));
-      return byName;
-    });
+    return list(caches.addresses, new Scope(project, region), s -> clients.addresses.list(ListAddressesRequest.newBuilder()
+        .setProject(s.project()).setRegion(s.region()).build()).iterateAll(), Address::getName);
   }
 
   /** Firewall rules of a project, by name. */
   public Map<String, Firewall> firewalls(String project) {
-    return get(caches.firewalls, new Scope(project, "global"), s -> {
-      Map<String, Firewall> byName = new ConcurrentHashMap<>();
-      clients.firewalls.list(ListFirewallsRequest.newBuilder().setProject(s.project()).build())
-          .iterateAll().forEach(f -> byName.put(f.getName(), f));
-      return byName;
-    });
+    return list(caches.firewalls, new Scope(project, "global"), s -> clients.firewalls.list(ListFirewallsRequest.newBuilder()
+        .setProject(s.project()).build()).iterateAll(), Firewall::getName);
   }
 
   /** Cloud Run jobs in a project and region, by full name. */
   public Map<String, Job> jobs(String project, String region) {
-    return get(caches.jobs, new Scope(project, region), s -> {
-      Map<String, Job> byName = new ConcurrentHashMap<>();
-      clients.jobs.listJobs(ListJobsRequest.newBuilder()
-              .setParent("projects/" + s.project() + "/locations/" + s.region()).build())
-          .iterateAll().forEach(j -> byName.put(j.getName(), j));
-      return byName;
-    });
+    return list(caches.jobs, new Scope(project, region), s -> clients.jobs.listJobs(ListJobsRequest.newBuilder()
+        .setParent("projects/" + s.project() + "/locations/" + s.region()).build()).iterateAll(), Job::getName);
   }
 
   /** Subnets in a project and region, by name: listed only for the egress diagnosis of private destinations. */
   public Map<String, Subnetwork> subnetworks(String project, String region) {
-    return get(caches.subnetworks, new Scope(project, region), s -> {
-      Map<String, Subnetwork> byName = new ConcurrentHashMap<>();
-      clients.subnetworks.list(ListSubnetworksRequest.newBuilder().setProject(s.project()).setRegion(s.region()).build())
-          .iterateAll().forEach(n -> byName.put(n.getName(), n));
-      return byName;
-    });
+    return list(caches.subnetworks, new Scope(project, region), s -> clients.subnetworks.list(ListSubnetworksRequest.newBuilder()
+        .setProject(s.project()).setRegion(s.region()).build()).iterateAll(), Subnetwork::getName);
   }
 
   /**
@@ -165,9 +139,14 @@ public final class Inventory {
     caches.routerStatuses.clear();
   }
 
-  /** Lists once per scope and age: concurrent callers share the same list call. */
-  private <T> Map<String, T> get(Map<Scope, Entry<Map<String, T>>> cache, Scope scope, Function<Scope, Map<String, T>> list) {
-    return get(cache, scope, objects -> true, list);
+  /** Lists once per scope and age, every page, by {@code key}: concurrent callers share the same list call. */
+  private <T> Map<String, T> list(Map<Scope, Entry<Map<String, T>>> cache, Scope scope, Function<Scope, Iterable<T>> pages,
+      Function<T, String> key) {
+    return get(cache, scope, objects -> true, s -> {
+      Map<String, T> byName = new ConcurrentHashMap<>();
+      pages.apply(s).forEach(object -> byName.put(key.apply(object), object));
+      return byName;
+    });
   }
 
   /** Reads once per key and age, and again when {@code fresh} says the value read is outdated. */

@@ -34,13 +34,6 @@ public final class Operations {
     this.clients = clients;
   }
 
-  /** The name the operator records for a Compute operation, self-contained so it can be polled later. */
-  public static String computeName(Operation op, String project, String region) {
-    return region == null
-        ? "projects/" + project + "/global/operations/" + op.getName()
-        : "projects/" + project + "/regions/" + region + "/operations/" + op.getName();
-  }
-
   /** One GET: the operation's state now. An operation GCP no longer knows counts as done. */
   public State poll(Api api, String name) {
     try {
