@@ -4,7 +4,6 @@ import com.google.cloud.compute.v1.Address;
 import com.google.cloud.compute.v1.DeleteAddressRequest;
 import com.google.cloud.compute.v1.InsertAddressRequest;
 import dev.cloudrun.egress.api.v1alpha1.NatSpec;
-import dev.cloudrun.egress.gcp.Operations;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

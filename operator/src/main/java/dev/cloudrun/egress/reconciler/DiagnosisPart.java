@@ -133,7 +133,7 @@ final class DiagnosisPart {
     Targets t = pass.targets;
     CloudRunEgressJobSpec spec = pass.cr.getSpec();
     Connector connector = spec.getEgress().getConnector() == null ? null
-        : pass.inventory.connectors(t.connectorProject(), t.region()).get(t.connectorPath());
+        : ConnectorPart.KIND.observe(pass, t.connectorPath());
     Collection<Subnetwork> subnetworks = PathPredictor.needsSubnetworks(spec)
         ? pass.inventory.subnetworks(t.networkProject(), t.region()).values() : null;
     Map<String, Router> routers = pass.inventory.routers(t.networkProject(), t.region());
