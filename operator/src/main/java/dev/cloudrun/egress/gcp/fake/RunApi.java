@@ -357,23 +357,39 @@ public final class RunApi {
   // ---- executions and tasks ----
 
   private Message runJob(Routes.Request r) {
-    Job job = requireJob(r);
-    RunJobRequest body = r.body(RunJobRequest.newBuilder()).build();
+    return run(jobName(r), r.body(RunJobRequest.newBuilder()).build(), USER);
+  }
+
+  /**
+   * Starts an execution of {@code jobName} as {@code creator} (the caller's email, which GCP records
+   * in the execution): the body of jobs.run, for the API and for callers inside the fake (Cloud
+   * Scheduler firing with its invoker's token). Answers the run's operation.
+   */
+  Operation run(String jobName, RunJobRequest body, String creator) {
+    return sim.locked(() -> startExecution(jobName, body, creator));
+  }
+
+  private Operation startExecution(String jobName, RunJobRequest body, String creator) {
+    String parent = jobName.substring(0, jobName.indexOf("/jobs/"));
+    String jobId = jobName.substring(jobName.lastIndexOf('/') + 1);
+    String project = parent.split("/")[1];
+    Job job = jobs.require(jobName, "Resource '" + jobId + "' of kind 'JOB' in region '" + parent.split("/")[3]
+        + "' in project '" + project + "' does not exist.");
     checkEtag(body.getEtag(), job);
     if (job.getTerminalCondition().getState() != Condition.State.CONDITION_SUCCEEDED) {
-      throw ApiError.failedPrecondition("Job '" + r.path("job") + "' is not ready: " + job.getTerminalCondition().getState());
+      throw ApiError.failedPrecondition("Job '" + jobId + "' is not ready: " + job.getTerminalCondition().getState());
     }
     ExecutionTemplate template = withOverrides(job.getTemplate(), body.getOverrides());
-    String id = r.path("job") + "-" + Simulation.newId().substring(0, 5);
+    String id = jobId + "-" + Simulation.newId().substring(0, 5);
     String name = job.getName() + "/executions/" + id;
     var now = Simulation.timestamp(sim.now());
-    Execution execution = Execution.newBuilder().setName(name).setUid(Simulation.newId()).setCreator(USER).setGeneration(1)
-        .setCreateTime(now).setStartTime(now).setUpdateTime(now).setLaunchStage(job.getLaunchStage()).setJob(r.path("job"))
+    Execution execution = Execution.newBuilder().setName(name).setUid(Simulation.newId()).setCreator(creator).setGeneration(1)
+        .setCreateTime(now).setStartTime(now).setUpdateTime(now).setLaunchStage(job.getLaunchStage()).setJob(jobId)
         .setParallelism(template.getParallelism()).setTaskCount(template.getTaskCount()).setTemplate(template.getTemplate())
         .setReconciling(true).setObservedGeneration(1).setRunningCount(template.getTaskCount()).setEtag(Simulation.newId())
-        .setLogUri("https://console.cloud.google.com/logs/viewer?project=" + r.path("project"))
+        .setLogUri("https://console.cloud.google.com/logs/viewer?project=" + project)
         .addConditions(condition("Completed", Condition.State.CONDITION_RECONCILING, "Tasks are running.")).build();
-    Operation operation = operations.start(parent(r), execution);
+    Operation operation = operations.start(parent, execution);
     if (body.getValidateOnly()) {
       return operations.finish(operation.getName(), execution, execution);
     }
@@ -384,7 +400,7 @@ public final class RunApi {
     TaskTemplate spec = template.getTemplate();
     for (int index = 0; index < template.getTaskCount(); index++) {
       String taskName = name + "/tasks/" + id + "-task" + index;
-      tasks.put(taskName, Task.newBuilder().setName(taskName).setUid(Simulation.newId()).setGeneration(1).setJob(r.path("job"))
+      tasks.put(taskName, Task.newBuilder().setName(taskName).setUid(Simulation.newId()).setGeneration(1).setJob(jobId)
           .setExecution(id).setIndex(index).addAllContainers(spec.getContainersList()).addAllVolumes(spec.getVolumesList())
           .setMaxRetries(spec.getMaxRetries()).setTimeout(spec.getTimeout()).setServiceAccount(spec.getServiceAccount())
           .setExecutionEnvironment(spec.getExecutionEnvironment()).setEncryptionKey(spec.getEncryptionKey())
