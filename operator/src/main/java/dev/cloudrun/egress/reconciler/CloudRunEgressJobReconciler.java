@@ -92,6 +92,7 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
     PartResult nat = guarded(cr, pass, List.of(RouterNatPart.PART), () -> RouterNatPart.reconcile(pass, addresses), failed -> failed);
     PartResult firewall = guarded(cr, pass, List.of(FirewallPart.PART), () -> FirewallPart.reconcile(pass), failed -> failed);
     PartResult job = guarded(cr, pass, List.of(CloudRunJobPart.PART), () -> CloudRunJobPart.reconcile(pass, connector), failed -> failed);
+    RunPart.Outcome runs = guarded(cr, pass, List.of(), () -> RunPart.reconcile(pass, job), failed -> RunPart.Outcome.none());
     boolean partsReady = List.of(connector, nat, firewall, job).stream().allMatch(PartResult::isReady);
     DiagnosisPart.Outcome diagnosis = guarded(cr, pass, List.of(ProbeJobPart.PART, ProbeJobPart.RUN),
         () -> DiagnosisPart.reconcile(pass, connector, addresses, partsReady), failed -> new DiagnosisPart.Outcome(failed, false, null, false));
@@ -109,6 +110,7 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
     status.setEgressIPs(fixedEgressIps(cr.getSpec(), addresses));
     List<PartResult> parts = List.of(connector, nat, firewall, job, diagnosis.result(), stale, leftOver);
     summarize(status, generation, pass, parts, connector, nat, firewall, job);
+    runs.lastRun().ifPresent(last -> Conditions.setTriState(status.getConditions(), Conditions.RUN_SUCCEEDED, last, generation, pass.now));
     boolean stalled = parts.stream().anyMatch(r -> r.progress() == PartResult.Progress.BLOCKED);
     // A part that waits while another is blocked (the job on a connector that is NotOwned) waits on
     // the user, not on GCP: with nothing in flight the resource comes back at the error ceiling.
@@ -119,6 +121,7 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
         ? settings.errorCeiling() // a refusal no intent holds back (a read, a probe run) would be repeated by any earlier pass
         : soonerForProbe(diagnosis, pass.now, moving ? (going.stream().anyMatch(o -> o.getName().isEmpty()) ? Duration.ZERO : settings.pollInterval())
             : stalled ? settings.errorCeiling() : jittered(resyncInterval(cr)));
+    next = soonerForRuns(runs, next);
     // A retry time already past is one no part reached this pass (it waits on another): not a reason to come back sooner.
     Optional<Duration> untilRetry = pass.nextRetry().filter(at -> at.isAfter(pass.now)).map(at -> Duration.between(pass.now, at));
     if (untilRetry.isPresent() && untilRetry.get().compareTo(next) < 0) {
@@ -273,6 +276,15 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
       return Duration.between(now, diagnosis.nextProbe());
     }
     return next;
+  }
+
+  /**
+   * A run just recorded starts on the next pass, at once; a run asked for or running is watched
+   * at three poll intervals (an execution runs for minutes to hours: its end needs no 5 s poll).
+   */
+  private Duration soonerForRuns(RunPart.Outcome runs, Duration next) {
+    Duration soonest = runs.asked() ? Duration.ZERO : runs.watching() ? settings.pollInterval().multipliedBy(3) : next;
+    return soonest.compareTo(next) < 0 ? soonest : next;
   }
 
   /** The IPs public traffic leaves from, when they are known in advance. */

@@ -14,8 +14,6 @@ import com.google.cloud.run.v2.SecretKeySelector;
 import com.google.cloud.run.v2.TaskTemplate;
 import com.google.cloud.run.v2.UpdateJobRequest;
 import com.google.cloud.run.v2.VpcAccess;
-import com.google.protobuf.util.Timestamps;
-import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.ExecutionStatus;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.JobStatus;
 import dev.cloudrun.egress.api.v1alpha1.DirectVpcSpec;
 import dev.cloudrun.egress.api.v1alpha1.EgressSpec;
@@ -226,15 +224,6 @@ final class CloudRunJobPart {
     JobStatus status = new JobStatus();
     status.setName(observed.getName());
     status.setGeneration(observed.getGeneration());
-    if (observed.hasLatestCreatedExecution()) {
-      ExecutionStatus execution = new ExecutionStatus();
-      execution.setName(observed.getLatestCreatedExecution().getName());
-      execution.setCreateTime(Timestamps.toString(observed.getLatestCreatedExecution().getCreateTime()));
-      if (observed.getLatestCreatedExecution().hasCompletionTime()) {
-        execution.setCompletionTime(Timestamps.toString(observed.getLatestCreatedExecution().getCompletionTime()));
-      }
-      status.setLatestExecution(execution);
-    }
     pass.status.setJob(status);
   }
 

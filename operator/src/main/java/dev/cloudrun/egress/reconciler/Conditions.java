@@ -17,13 +17,28 @@ final class Conditions {
   static final String JOB_READY = "JobReady";
   static final String METADATA_REACHABLE = "MetadataReachable";
   static final String EGRESS_REACHABLE = "EgressReachable";
+  /** Not part of Ready: how the job's last execution ended (Unknown while it runs). */
+  static final String RUN_SUCCEEDED = "RunSucceeded";
   static final String RECONCILING = "Reconciling";
   static final String STALLED = "Stalled";
 
   private Conditions() {}
 
   static void set(List<Condition> conditions, String type, boolean status, String reason, String message, long generation, Instant now) {
-    String value = status ? "True" : "False";
+    set(conditions, type, status ? "True" : "False", reason, message, generation, now);
+  }
+
+  /** True when ready, Unknown while progressing, False when blocked. */
+  static void setTriState(List<Condition> conditions, String type, PartResult result, long generation, Instant now) {
+    String value = switch (result.progress()) {
+      case READY -> "True";
+      case PROGRESSING -> "Unknown";
+      case BLOCKED -> "False";
+    };
+    set(conditions, type, value, result.reason(), result.message(), generation, now);
+  }
+
+  private static void set(List<Condition> conditions, String type, String value, String reason, String message, long generation, Instant now) {
     Condition condition = conditions.stream().filter(c -> type.equals(c.getType())).findFirst().orElse(null);
     if (condition == null) {
       condition = new Condition();

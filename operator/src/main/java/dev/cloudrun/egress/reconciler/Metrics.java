@@ -51,6 +51,11 @@ final class Metrics {
     return counter == null ? 0 : counter.count();
   }
 
+  /** An execution of a resource's job was seen ending: Succeeded, Failed or Cancelled. */
+  void runEnded(String outcome) {
+    registry.counter("crej.runs", "outcome", outcome).increment();
+  }
+
   /** What a pass leaves in status.operations; only started operations count (intents start on the next pass). */
   void operationsInFlight(CloudRunEgressJob cr, List<OperationStatus> operations) {
     operationsInFlight.put(Ownership.owner(cr), (int) operations.stream().filter(o -> !o.getName().isEmpty()).count());

@@ -6,12 +6,14 @@ import java.util.Objects;
 
 /**
  * Which updates start a reconcile: a new generation, deletion, finalizers, or a change of the operator's
- * annotations (force-reconcile, resync interval). Status writes, including the operator's own,
+ * annotations (force-reconcile, resync interval, run request). Status writes, including the operator's own,
  * do not.
  */
 public class ReconcileTriggers implements OnUpdateFilter<CloudRunEgressJob> {
   public static final String FORCE_RECONCILE = "egress.cloudrun.dev/reconcile-requested-at";
   public static final String RESYNC_INTERVAL = "egress.cloudrun.dev/resync-interval";
+  /** Each new value starts one run of the job: {@code kubectl annotate crej NAME egress.cloudrun.dev/run-requested-at="$(date -Is)" --overwrite}. */
+  public static final String RUN_REQUESTED = "egress.cloudrun.dev/run-requested-at";
 
   @Override
   public boolean accept(CloudRunEgressJob updated, CloudRunEgressJob old) {
@@ -20,7 +22,8 @@ public class ReconcileTriggers implements OnUpdateFilter<CloudRunEgressJob> {
         // java-operator-sdk adds its finalizer first and reconciles on the resulting update
         || !Objects.equals(updated.getMetadata().getFinalizers(), old.getMetadata().getFinalizers())
         || !Objects.equals(annotation(updated, FORCE_RECONCILE), annotation(old, FORCE_RECONCILE))
-        || !Objects.equals(annotation(updated, RESYNC_INTERVAL), annotation(old, RESYNC_INTERVAL));
+        || !Objects.equals(annotation(updated, RESYNC_INTERVAL), annotation(old, RESYNC_INTERVAL))
+        || !Objects.equals(annotation(updated, RUN_REQUESTED), annotation(old, RUN_REQUESTED));
   }
 
   static String annotation(CloudRunEgressJob cr, String key) {

@@ -75,6 +75,8 @@ record History(long seed, List<Step> steps) {
       } else if (roll < 0.60) {
         Step.EditKind kind = Step.EditKind.values()[random.nextInt(Step.EditKind.values().length)];
         steps.add(new Step.Edit(live.get(random.nextInt(live.size())), kind, random.nextInt(100)));
+      } else if (roll < 0.62) {
+        steps.add(new Step.RequestRun(live.get(random.nextInt(live.size()))));
       } else if (roll < 0.65) {
         Step.OutOfBandKind kind = Step.OutOfBandKind.values()[random.nextInt(Step.OutOfBandKind.values().length)];
         steps.add(new Step.OutOfBand(live.get(random.nextInt(live.size())), kind));

@@ -102,6 +102,16 @@ final class InMemoryCluster implements Cluster {
     return true;
   }
 
+  /** {@code kubectl annotate --overwrite}: metadata only, no new generation. */
+  void annotate(String key, String name, String value) {
+    CloudRunEgressJob stored = changing(key);
+    if (stored.getMetadata().getAnnotations() == null) {
+      stored.getMetadata().setAnnotations(new java.util.HashMap<>());
+    }
+    stored.getMetadata().getAnnotations().put(name, value);
+    stored.getMetadata().setResourceVersion(Long.toString(++resourceVersion));
+  }
+
   /** {@code kubectl delete}: the finalizer keeps the resource until the operator removes it. */
   void requestDeletion(String key) {
     if (objects.get(key).getMetadata().getDeletionTimestamp() == null) {

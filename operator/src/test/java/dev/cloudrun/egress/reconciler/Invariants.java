@@ -10,9 +10,11 @@ import com.google.protobuf.Message;
 import com.google.protobuf.TextFormat;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJob;
 import io.fabric8.kubernetes.api.model.Condition;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -34,6 +36,7 @@ final class Invariants {
   private Invariants() {}
 
   static void check(World world) {
+    runsAsAsked(world);
     nothingUnownedTouched(world);
     noLeakAndNoOrphan(world);
     aVerdictOnEveryResource(world);
@@ -111,6 +114,7 @@ final class Invariants {
    * operation is the same create), and never a second probe execution while one runs.
    */
   static void noDuplicate(World world) {
+    runsAtMostAsked(world);
     for (var creates : world.watch().createsSinceLastMissing().entrySet()) {
       if (creates.getValue().size() > 1) {
         throw new Violation("no duplicate", Implied.kind(creates.getKey()), creates.getKey() + " was created " + creates.getValue().size()
@@ -118,9 +122,62 @@ final class Invariants {
       }
     }
     for (var running : world.watch().runningExecutionsOfJobsRun().entrySet()) {
-      if (running.getValue().size() > 1) {
+      if (running.getKey().endsWith(ProbeJobPart.SUFFIX) && running.getValue().size() > 1) {
         throw new Violation("no duplicate", "probe run", running.getKey() + " runs " + running.getValue().size()
             + " executions at once: " + running.getValue());
+      }
+    }
+  }
+
+  /**
+   * Exactly once, the "at most" half, after every pass: no two executions carry the same run id,
+   * and no job has more executions the operator started for a trigger than runs were asked of it.
+   */
+  static void runsAtMostAsked(World world) {
+    Map<String, Integer> started = new TreeMap<>();
+    for (var job : world.gcp().allJobs()) {
+      Map<String, String> ids = new HashMap<>();
+      for (var execution : world.gcp().executionsOf(job.getName())) {
+        String id = RunPart.marker(execution);
+        if (id == null) {
+          continue;
+        }
+        String other = ids.put(id, execution.getName());
+        if (other != null) {
+          throw new Violation("exactly once", "run started twice", "executions " + other + " and " + execution.getName() + " both carry run " + id);
+        }
+        started.merge(job.getName() + " " + (id.startsWith("t-") ? RunPart.RUN_TOKEN : RunPart.ANNOTATION), 1, Integer::sum);
+      }
+    }
+    started.forEach((jobAndTrigger, count) -> {
+      int asked = world.runsAsked().getOrDefault(jobAndTrigger, 0);
+      if (count > asked) {
+        throw new Violation("exactly once", "more runs than asked", jobAndTrigger + ": " + count + " executions started by the operator, "
+            + asked + " runs asked");
+      }
+    });
+  }
+
+  /**
+   * Exactly once, the "at least" half, once settled: a resource whose job is ready has handled its
+   * runToken and its run-requested-at annotation (run them, or skipped them for newer values), and
+   * waits for no run.
+   */
+  static void runsAsAsked(World world) {
+    for (CloudRunEgressJob cr : world.resources()) {
+      if (cr.getMetadata().getDeletionTimestamp() != null || !isTrue(condition(cr, Conditions.JOB_READY))) {
+        continue;
+      }
+      var runs = cr.getStatus().getExecution();
+      String token = cr.getSpec().getExecution() != null ? cr.getSpec().getExecution().getRunToken() : null;
+      String annotation = ReconcileTriggers.annotation(cr, ReconcileTriggers.RUN_REQUESTED);
+      boolean handled = (token == null || runs != null && token.equals(runs.getRunToken()))
+          && (annotation == null || runs != null && annotation.equals(runs.getRunRequest()))
+          && (runs == null || runs.getRequest() == null);
+      if (!handled) {
+        throw new Violation("exactly once", "run not started", InMemoryCluster.key(cr) + " asks for runToken " + token + " and run-requested-at "
+            + annotation + " but status.execution is " + (runs == null ? "empty" : runs.getRunToken() + " / " + runs.getRunRequest()
+            + ", request " + runs.getRequest()) + "; " + world.conditions());
       }
     }
   }

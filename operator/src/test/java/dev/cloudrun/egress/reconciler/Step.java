@@ -11,6 +11,7 @@ import dev.cloudrun.egress.api.v1alpha1.ConnectorSpec;
 import dev.cloudrun.egress.api.v1alpha1.DiagnosisSpec;
 import dev.cloudrun.egress.api.v1alpha1.DirectVpcSpec;
 import dev.cloudrun.egress.api.v1alpha1.EgressSpec;
+import dev.cloudrun.egress.api.v1alpha1.ExecutionSpec;
 import dev.cloudrun.egress.api.v1alpha1.FirewallSpec;
 import dev.cloudrun.egress.api.v1alpha1.NatSpec;
 import dev.cloudrun.egress.gcp.fake.FakeGcp;
@@ -47,6 +48,32 @@ sealed interface Step {
     @Override
     public String toString() {
       return Steps.java(this);
+    }
+  }
+
+  /** {@code kubectl annotate ... egress.cloudrun.dev/run-requested-at=NEW --overwrite}: one run of the job, asked from kubectl. */
+  record RequestRun(String resource) implements Step {
+    @Override
+    public void apply(World world) {
+      world.requestRun(resource);
+    }
+
+    @Override
+    public String toString() {
+      return Steps.java(this);
+    }
+  }
+
+  /** Several steps at once, before the world settles: e.g. a new runToken and a run asked from kubectl while the first runs. */
+  record Together(List<Step> steps) implements Step {
+    @Override
+    public void apply(World world) {
+      steps.forEach(step -> step.apply(world));
+    }
+
+    @Override
+    public String toString() {
+      return "new Step.Together(List.of(" + steps.stream().map(Step::toString).collect(Collectors.joining(", ")) + "))";
     }
   }
 
@@ -447,6 +474,31 @@ sealed interface Step {
         return true;
       }
     },
+    /** A new spec.execution.runToken (a value used before is new again after another): one run each time. */
+    CHANGE_RUN_TOKEN {
+      @Override
+      boolean apply(CloudRunEgressJobSpec spec, CloudRunEgressJobSpec origin, int choice) {
+        if (spec.getExecution() == null) {
+          spec.setExecution(new ExecutionSpec());
+        }
+        spec.getExecution().setRunToken(pick(List.of("deploy-1", "deploy-2", "deploy-3"), spec.getExecution().getRunToken(), choice));
+        return true;
+      }
+    },
+    /** Forbid, Allow or Replace for the runs the operator starts. */
+    CHANGE_CONCURRENCY_POLICY {
+      @Override
+      boolean apply(CloudRunEgressJobSpec spec, CloudRunEgressJobSpec origin, int choice) {
+        if (spec.getExecution() == null) {
+          spec.setExecution(new ExecutionSpec());
+        }
+        ExecutionSpec.ConcurrencyPolicy[] policies = ExecutionSpec.ConcurrencyPolicy.values();
+        ExecutionSpec.ConcurrencyPolicy current = spec.getExecution().getConcurrencyPolicy();
+        ExecutionSpec.ConcurrencyPolicy next = policies[Math.floorMod(choice, policies.length)];
+        spec.getExecution().setConcurrencyPolicy(next == current ? policies[Math.floorMod(choice + 1, policies.length)] : next);
+        return true;
+      }
+    },
     /** A task timeout within 24 h, or beyond it (which was a Preview feature: ledger 6). */
     CHANGE_TASK_TIMEOUT {
       @Override
@@ -528,6 +580,21 @@ sealed interface Step {
           b.getTemplateBuilder().getTemplateBuilder().getContainersBuilder(0).setImage("gcr.io/someone-else/tampered:1");
           return b.build();
         });
+        return true;
+      }
+    },
+    /** Someone runs the job by hand ({@code gcloud run jobs execute}): the operator reports the run, started by someone else. */
+    RUN_JOB_BY_HAND {
+      @Override
+      boolean apply(World world, CloudRunEgressJob cr) {
+        String job = Targets.of(cr).jobPath();
+        // Someone else's job is watched for any change: its runs would read as the operator touching it.
+        boolean ready = !world.isSeeded(Implied.job(job)) && world.gcp().job(job)
+            .filter(j -> j.getTerminalCondition().getState() == com.google.cloud.run.v2.Condition.State.CONDITION_SUCCEEDED).isPresent();
+        if (!ready) {
+          return false;
+        }
+        world.gcpClients().jobs.runJobCallable().call(com.google.cloud.run.v2.RunJobRequest.newBuilder().setName(job).build());
         return true;
       }
     },

@@ -101,6 +101,8 @@ final class World implements AutoCloseable {
   private Runnable whileDown;
   /** The spec each resource was created with, which toggling edits restore. */
   private final Map<String, CloudRunEgressJobSpec> origins = new HashMap<>();
+  private final Map<String, Integer> runsAsked = new TreeMap<>();
+  private int runRequests;
   /** Faults armed, with the steps they still last. */
   private final Map<Step.FaultKind, Integer> faults = new LinkedHashMap<>();
   private InMemoryCluster.Interference interference;
@@ -166,6 +168,7 @@ final class World implements AutoCloseable {
       return;
     }
     CloudRunEgressJob created = cluster.create(stored(cr));
+    countRunAsked(null, created);
     origins.put(key, InMemoryCluster.JSON.clone(created.getSpec()));
     scheduler.now(key, clock.instant());
     changed = true;
@@ -188,8 +191,39 @@ final class World implements AutoCloseable {
       return;
     }
     if (cluster.updateSpec(key, stored(edited))) {
+      countRunAsked(current.get(), edited);
       scheduler.now(key, clock.instant());
       changed = true;
+    }
+  }
+
+  /** {@code kubectl annotate}: a new run-requested-at value, reconciled at once. */
+  void requestRun(String key) {
+    Optional<CloudRunEgressJob> current = cluster.get(key);
+    if (current.isEmpty() || current.get().getMetadata().getDeletionTimestamp() != null) {
+      return;
+    }
+    String value = "r" + (++runRequests);
+    cluster.annotate(key, ReconcileTriggers.RUN_REQUESTED, value);
+    runsAsked.merge(Targets.of(current.get()).jobPath() + " " + RunPart.ANNOTATION, 1, Integer::sum);
+    scheduler.now(key, clock.instant());
+    changed = true;
+  }
+
+  /**
+   * Runs asked of each job, by "JOB_PATH TRIGGER" (RunToken: a resource created with a token, or an
+   * admitted edit that changed it; Annotation: a new annotation value): the operator may start at
+   * most this many.
+   */
+  Map<String, Integer> runsAsked() {
+    return runsAsked;
+  }
+
+  private void countRunAsked(CloudRunEgressJob before, CloudRunEgressJob after) {
+    String token = after.getSpec().getExecution() != null ? after.getSpec().getExecution().getRunToken() : null;
+    String old = before == null || before.getSpec().getExecution() == null ? null : before.getSpec().getExecution().getRunToken();
+    if (token != null && !token.equals(old)) {
+      runsAsked.merge(Targets.of(after).jobPath() + " " + RunPart.RUN_TOKEN, 1, Integer::sum);
     }
   }
 

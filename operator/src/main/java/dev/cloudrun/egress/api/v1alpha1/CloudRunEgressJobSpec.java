@@ -59,6 +59,10 @@ public class CloudRunEgressJobSpec {
   @JsonPropertyDescription("How the job's outbound traffic leaves: VPC egress mode, connector or Direct VPC egress, Cloud NAT and firewall rules.")
   private EgressSpec egress;
 
+  @JsonPropertyDescription("Runs of the job: a runToken whose every new value starts one execution, the concurrency policy and the overrides of those runs."
+      + " The egress.cloudrun.dev/run-requested-at annotation starts one run per new value too.")
+  private ExecutionSpec execution;
+
   @JsonPropertyDescription("Egress diagnosis: the destinations the job needs and the live probe. The metadata server is always checked; conditions MetadataReachable and EgressReachable report the verdict.")
   private DiagnosisSpec diagnosis;
 

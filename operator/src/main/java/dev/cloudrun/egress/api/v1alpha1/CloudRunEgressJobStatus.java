@@ -36,6 +36,9 @@ public class CloudRunEgressJobStatus {
   @JsonPropertyDescription("The Cloud Run Job as observed in GCP.")
   private JobStatus job;
 
+  @JsonPropertyDescription("Runs of the job: the last one, the last successful one and a short history, whoever started them, and the runs asked for.")
+  private RunsStatus execution;
+
   @JsonPropertyDescription("Egress diagnosis: the predicted path of every check and the last probe run.")
   private DiagnosisStatus diagnosis;
 
@@ -149,21 +152,107 @@ public class CloudRunEgressJobStatus {
 
     @JsonPropertyDescription("Generation of the job in Cloud Run.")
     private Long generation;
-
-    @JsonPropertyDescription("The latest execution of the job, if any.")
-    private ExecutionStatus latestExecution;
   }
 
   @Data
-  public static class ExecutionStatus {
-    @JsonPropertyDescription("Full name of the execution.")
+  public static class RunsStatus {
+    /** The most runs status.execution.history holds. */
+    public static final int MAX_HISTORY = 10;
+
+    @JsonPropertyDescription("The spec.execution.runToken whose run was started (or skipped for a newer one): a new value in the spec starts the next run.")
+    private String runToken;
+
+    @JsonPropertyDescription("The value of the egress.cloudrun.dev/run-requested-at annotation whose run was started.")
+    private String runRequest;
+
+    @JsonPropertyDescription("A run asked for and recorded before jobs.run is called; after a restart the execution carrying its id is found instead of starting another.")
+    private RunRequest request;
+
+    @JsonPropertyDescription("The newest execution of the job, whoever started it.")
+    private Run last;
+
+    @JsonPropertyDescription("The newest execution that succeeded.")
+    private Run lastSuccessful;
+
+    @JsonPropertyDescription("The newest executions, newest first, at most " + MAX_HISTORY + ".")
+    @Size(max = MAX_HISTORY)
+    private List<Run> history = new ArrayList<>();
+  }
+
+  @Data
+  public static class RunRequest {
+    @JsonPropertyDescription("The run's id, which the execution carries in its EGRESS_OPERATOR_RUN variable.")
+    private String id;
+
+    @JsonPropertyDescription("RunToken or Annotation: what asked for the run.")
+    private String trigger;
+
+    @JsonPropertyDescription("The token or annotation value the run is for.")
+    private String value;
+
+    @JsonPropertyDescription("When the run was asked for (RFC 3339).")
+    private String askedAt;
+
+    @JsonPropertyDescription("Why it has not started yet, when it waits.")
+    private String waiting;
+  }
+
+  @Data
+  public static class Run {
+    @JsonPropertyDescription("Full name of the execution: projects/P/locations/R/jobs/J/executions/E.")
     private String name;
 
-    @JsonPropertyDescription("When the execution was created (RFC 3339).")
-    private String createTime;
+    @JsonPropertyDescription("RunToken, Annotation (both started by the operator), Schedule, or Manual (anyone else: gcloud, the console, another tool).")
+    private String trigger;
 
-    @JsonPropertyDescription("When the execution completed (RFC 3339), empty while it runs.")
+    @JsonPropertyDescription("Who created the execution, as Cloud Run records it.")
+    private String creator;
+
+    @JsonPropertyDescription("Pending, Running, Succeeded, Failed or Cancelled.")
+    private String phase;
+
+    @JsonPropertyDescription("Cloud Run's completion message, when the execution did not succeed.")
+    private String reason;
+
+    @JsonPropertyDescription("Tasks of the execution.")
+    private Integer taskCount;
+
+    @JsonPropertyDescription("Tasks that succeeded.")
+    private Integer succeeded;
+
+    @JsonPropertyDescription("Tasks that failed.")
+    private Integer failed;
+
+    @JsonPropertyDescription("Tasks cancelled.")
+    private Integer cancelled;
+
+    @JsonPropertyDescription("When the execution started (RFC 3339).")
+    private String startTime;
+
+    @JsonPropertyDescription("When it completed (RFC 3339), empty while it runs.")
     private String completionTime;
+
+    @JsonPropertyDescription("Cloud Logging link for the execution.")
+    private String logUri;
+
+    @JsonPropertyDescription("The failed tasks (at most 10): index, exit code of the last attempt and log link.")
+    @Size(max = 10)
+    private List<FailedTask> failedTasks = new ArrayList<>();
+  }
+
+  @Data
+  public static class FailedTask {
+    @JsonPropertyDescription("CLOUD_RUN_TASK_INDEX of the task.")
+    private Integer index;
+
+    @JsonPropertyDescription("Exit code of its last attempt; empty when it was stopped from outside (timeout, cancel).")
+    private Integer exitCode;
+
+    @JsonPropertyDescription("Why its last attempt ended, as Cloud Run says.")
+    private String message;
+
+    @JsonPropertyDescription("Cloud Logging link for the task.")
+    private String logUri;
   }
 
   @Data

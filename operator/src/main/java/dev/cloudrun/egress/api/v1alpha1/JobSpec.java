@@ -166,14 +166,14 @@ public class JobSpec {
   static final String RESERVED_ENV =
       "['CLOUD_RUN_JOB', 'CLOUD_RUN_EXECUTION', 'CLOUD_RUN_TASK_INDEX', 'CLOUD_RUN_TASK_ATTEMPT', 'CLOUD_RUN_TASK_COUNT', 'PORT', 'K_SERVICE', 'K_REVISION', 'K_CONFIGURATION']";
 
-  /** A plain environment variable. */
+  /** A plain environment variable (of the job, or of a run's overrides). */
   @Data
   public static class EnvVar {
     @Required
     @Size(max = 255)
     @ValidationRule(
         value = "self.matches('" + CelPatterns.ENV_NAME + "')",
-        message = "spec.job.env[].name must be an environment variable name: letters, digits and underscores, not starting with a digit")
+        message = "env[].name must be an environment variable name: letters, digits and underscores, not starting with a digit")
     @JsonPropertyDescription("Variable name.")
     private String name;
 

@@ -387,7 +387,7 @@ public final class RunApi {
         .setCreateTime(now).setStartTime(now).setUpdateTime(now).setLaunchStage(job.getLaunchStage()).setJob(jobId)
         .setParallelism(template.getParallelism()).setTaskCount(template.getTaskCount()).setTemplate(template.getTemplate())
         .setReconciling(true).setObservedGeneration(1).setRunningCount(template.getTaskCount()).setEtag(Simulation.newId())
-        .setLogUri("https://console.cloud.google.com/logs/viewer?project=" + project)
+        .setLogUri(logUri(project, jobId, id, null))
         .addConditions(condition("Completed", Condition.State.CONDITION_RECONCILING, "Tasks are running.")).build();
     Operation operation = operations.start(parent, execution);
     if (body.getValidateOnly()) {
@@ -405,6 +405,7 @@ public final class RunApi {
           .setMaxRetries(spec.getMaxRetries()).setTimeout(spec.getTimeout()).setServiceAccount(spec.getServiceAccount())
           .setExecutionEnvironment(spec.getExecutionEnvironment()).setEncryptionKey(spec.getEncryptionKey())
           .setVpcAccess(spec.getVpcAccess()).setCreateTime(now).setScheduledTime(now).setStartTime(now)
+          .setLogUri(logUri(project, jobId, id, index))
           .setReconciling(true).setObservedGeneration(1).setEtag(Simulation.newId()).build());
       sim.after(Latencies.Kind.TASK, () -> attemptEnded(taskName));
     }
@@ -553,6 +554,18 @@ public final class RunApi {
   }
 
   // ---- helpers ----
+
+  /**
+   * A Cloud Logging link for an execution (or one of its tasks), of the shape the console opens:
+   * its exact form is UNSOURCED (Execution.log_uri and Task.log_uri only say "URI where logs ... can
+   * be found in Cloud Console"), and the operator only passes it on.
+   */
+  private static String logUri(String project, String job, String execution, Integer task) {
+    String query = "resource.type%3D%22cloud_run_job%22%0Aresource.labels.job_name%3D%22" + job
+        + "%22%0Alabels.%22run.googleapis.com%2Fexecution_name%22%3D%22" + execution + "%22"
+        + (task == null ? "" : "%0Alabels.%22run.googleapis.com%2Ftask_index%22%3D%22" + task + "%22");
+    return "https://console.cloud.google.com/logs/viewer?project=" + project + "&advancedFilter=" + query;
+  }
 
   private Condition condition(String type, Condition.State state, String message) {
     return Condition.newBuilder().setType(type).setState(state).setMessage(message)

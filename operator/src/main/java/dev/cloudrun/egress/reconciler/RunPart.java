@@ -1,0 +1,415 @@
+package dev.cloudrun.egress.reconciler;
+
+import com.google.cloud.run.v2.CancelExecutionRequest;
+import com.google.cloud.run.v2.Condition;
+import com.google.cloud.run.v2.EnvVar;
+import com.google.cloud.run.v2.Execution;
+import com.google.cloud.run.v2.Job;
+import com.google.cloud.run.v2.ListExecutionsRequest;
+import com.google.cloud.run.v2.ListTasksRequest;
+import com.google.cloud.run.v2.RunJobRequest;
+import com.google.cloud.run.v2.Task;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.util.Timestamps;
+import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.FailedTask;
+import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.Run;
+import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.RunRequest;
+import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.RunsStatus;
+import dev.cloudrun.egress.api.v1alpha1.ExecutionSpec;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * Runs of the user's job: the ones the operator is asked for (a new spec.execution.runToken, a new
+ * value of the run-requested-at annotation), started exactly once, and every execution of the job,
+ * whoever started it, reported in status.execution with an event when it starts and ends.
+ *
+ * <p>Exactly once: jobs.run is not idempotent, so a run is first recorded in
+ * status.execution.request with an id of its own, and started on a later pass with that id in the
+ * execution's {@value #MARKER} variable (an env override, which the execution's template keeps).
+ * A pass whose record of the start was lost (a crash, a write that lost to another writer) finds
+ * the execution carrying the id instead of starting another.
+ *
+ * <p>Executions are observed through one executions.list of the job, and only while something is
+ * asked for or running, or the job's latest execution is not the one status knows: at rest a pass
+ * makes no call for runs.
+ */
+final class RunPart {
+  static final String PART = "run";
+  /** The variable each execution the operator starts carries, holding its run's id. */
+  static final String MARKER = "EGRESS_OPERATOR_RUN";
+  static final String RUN_TOKEN = "RunToken";
+  static final String ANNOTATION = "Annotation";
+  static final String SCHEDULE = "Schedule";
+  static final String MANUAL = "Manual";
+  private static final int MAX_FAILED_TASKS = 10;
+
+  private RunPart() {}
+
+  /**
+   * What runs leave for the pass: the condition of the last run (empty before the first), and
+   * whether to come back soon: {@code asked} when a run was just recorded and starts next pass,
+   * {@code watching} while a run is asked for or an execution runs.
+   */
+  record Outcome(Optional<PartResult> lastRun, boolean asked, boolean watching) {
+    static Outcome none() {
+      return new Outcome(Optional.empty(), false, false);
+    }
+  }
+
+  static Outcome reconcile(Pass pass, PartResult jobReady) {
+    RunsStatus runs = pass.status.getExecution() != null ? pass.status.getExecution() : new RunsStatus();
+    String jobName = pass.targets.jobPath();
+    Job job = CloudRunJobPart.KIND.observe(pass, jobName);
+    Optional<RunRequest> asked = asked(pass, runs);
+    boolean look = runs.getRequest() != null || asked.isPresent() || isActive(runs.getLast()) || latestUnknown(job, runs);
+    List<Execution> executions = look && job != null ? executions(pass, jobName) : null;
+    if (executions != null) {
+      observe(pass, runs, executions);
+    }
+    boolean justAsked = false;
+    if (runs.getRequest() != null) {
+      if (executions != null) {
+        drive(pass, runs, executions, jobReady);
+      }
+    } else if (asked.isPresent()) {
+      runs.setRequest(asked.get());
+      justAsked = true;
+    }
+    boolean empty = runs.getRequest() == null && runs.getLast() == null && runs.getRunToken() == null && runs.getRunRequest() == null;
+    pass.status.setExecution(empty ? null : runs);
+    // A request that waits on the job is paced by the job's part (polled while it progresses, at the
+    // error ceiling while it is blocked); one that waits on a running execution, and any running
+    // execution, are watched.
+    boolean running = isActive(runs.getLast()) || executions != null && executions.stream().anyMatch(e -> !e.hasCompletionTime());
+    boolean watching = running || runs.getRequest() != null && jobReady.isReady();
+    return new Outcome(Optional.ofNullable(runs.getLast()).map(RunPart::verdict), justAsked, watching);
+  }
+
+  /** A run the spec or the annotation asks for that status has not handled; the token first. */
+  private static Optional<RunRequest> asked(Pass pass, RunsStatus runs) {
+    ExecutionSpec spec = pass.cr.getSpec().getExecution();
+    String token = spec != null ? spec.getRunToken() : null;
+    if (token != null && !token.equals(runs.getRunToken())) {
+      return Optional.of(request(pass, RUN_TOKEN, token));
+    }
+    String annotation = ReconcileTriggers.annotation(pass.cr, ReconcileTriggers.RUN_REQUESTED);
+    if (annotation != null && !annotation.equals(runs.getRunRequest())) {
+      return Optional.of(request(pass, ANNOTATION, annotation));
+    }
+    return Optional.empty();
+  }
+
+  private static RunRequest request(Pass pass, String trigger, String value) {
+    RunRequest request = new RunRequest();
+    request.setId((trigger.equals(RUN_TOKEN) ? "t-" : "a-") + UUID.randomUUID().toString().substring(0, 8));
+    request.setTrigger(trigger);
+    request.setValue(value);
+    request.setAskedAt(pass.now.toString());
+    return request;
+  }
+
+  /**
+   * Takes the recorded request one step: the execution carrying its id was started by an earlier
+   * pass; a request the spec or annotation no longer asks for is skipped; otherwise it starts once
+   * the job is ready and the concurrency policy lets it.
+   */
+  private static void drive(Pass pass, RunsStatus runs, List<Execution> executions, PartResult jobReady) {
+    RunRequest request = runs.getRequest();
+    Optional<Execution> started = executions.stream().filter(e -> request.getId().equals(marker(e))).findFirst();
+    if (started.isPresent()) {
+      handled(runs, request);
+      pass.services.events().normal(pass.cr, "RunStarted", "Execution " + started.get().getName() + " (" + describe(request)
+          + ") was started by an earlier pass whose record was lost; it is followed instead of starting another.");
+      return;
+    }
+    Optional<String> newer = supersededBy(pass, runs, request);
+    if (newer.isPresent()) {
+      handled(runs, request);
+      pass.services.events().normal(pass.cr, "RunSkipped", "The run for " + describe(request) + " never started: " + newer.get() + ".");
+      return;
+    }
+    if (!jobReady.isReady()) {
+      request.setWaiting("Waiting for the job to be ready: " + jobReady.message());
+      return;
+    }
+    ExecutionSpec spec = pass.cr.getSpec().getExecution();
+    ExecutionSpec.ConcurrencyPolicy policy = spec != null ? spec.getConcurrencyPolicy() : ExecutionSpec.ConcurrencyPolicy.Forbid;
+    List<Execution> running = executions.stream().filter(e -> !e.hasCompletionTime()).toList();
+    if (!running.isEmpty() && policy == ExecutionSpec.ConcurrencyPolicy.Forbid) {
+      request.setWaiting("Waiting for execution " + running.get(0).getName() + " to finish: spec.execution.concurrencyPolicy is Forbid.");
+      return;
+    }
+    if (!pass.services.writeBudget().acquire(pass.cr.getMetadata().getUid())) {
+      request.setWaiting("Waiting for the operator's budget of GCP writes.");
+      return;
+    }
+    if (policy == ExecutionSpec.ConcurrencyPolicy.Replace) {
+      for (Execution execution : running) {
+        pass.services.gcp().executions.cancelExecutionCallable().call(CancelExecutionRequest.newBuilder().setName(execution.getName()).build());
+        pass.services.events().normal(pass.cr, "RunCancelled", "Execution " + execution.getName() + " is cancelled for the run of "
+            + describe(request) + ": spec.execution.concurrencyPolicy is Replace.");
+      }
+    }
+    com.google.longrunning.Operation operation = pass.services.gcp().jobs.runJobCallable().call(RunJobRequest.newBuilder()
+        .setName(pass.targets.jobPath()).setOverrides(overrides(spec, request.getId())).build());
+    pass.markGcpChanged();
+    Execution execution;
+    try {
+      execution = operation.getMetadata().unpack(Execution.class);
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("Cloud Run answered jobs.run for " + pass.targets.jobPath() + " without an Execution: " + e.getMessage(), e);
+    }
+    handled(runs, request);
+    Run run = run(execution, pass);
+    record(runs, run);
+    pass.services.events().normal(pass.cr, "RunStarted", "Execution " + execution.getName() + " started for " + describe(request) + ".");
+  }
+
+  /** The request no longer asked for: the spec's token or the annotation changed (or went) since it was recorded. */
+  private static Optional<String> supersededBy(Pass pass, RunsStatus runs, RunRequest request) {
+    String now = request.getTrigger().equals(RUN_TOKEN)
+        ? Optional.ofNullable(pass.cr.getSpec().getExecution()).map(ExecutionSpec::getRunToken).orElse(null)
+        : ReconcileTriggers.annotation(pass.cr, ReconcileTriggers.RUN_REQUESTED);
+    if (Objects.equals(now, request.getValue())) {
+      return Optional.empty();
+    }
+    return Optional.of(now == null ? "it is no longer asked for" : "a newer value (" + now + ") replaced it");
+  }
+
+  private static void handled(RunsStatus runs, RunRequest request) {
+    if (request.getTrigger().equals(RUN_TOKEN)) {
+      runs.setRunToken(request.getValue());
+    } else {
+      runs.setRunRequest(request.getValue());
+    }
+    runs.setRequest(null);
+  }
+
+  private static String describe(RunRequest request) {
+    return request.getTrigger().equals(RUN_TOKEN) ? "runToken " + request.getValue() : "run-requested-at " + request.getValue();
+  }
+
+  /** RunJobRequest.overrides from spec.execution.overrides, with the run's id as {@value #MARKER} (on the job's only container). */
+  static RunJobRequest.Overrides overrides(ExecutionSpec spec, String runId) {
+    RunJobRequest.Overrides.ContainerOverride.Builder container = RunJobRequest.Overrides.ContainerOverride.newBuilder();
+    RunJobRequest.Overrides.Builder overrides = RunJobRequest.Overrides.newBuilder();
+    ExecutionSpec.RunOverrides given = spec != null ? spec.getOverrides() : null;
+    if (given != null) {
+      if (given.getArgs() != null) {
+        container.addAllArgs(given.getArgs()).setClearArgs(given.getArgs().isEmpty());
+      }
+      if (given.getEnv() != null) {
+        given.getEnv().forEach(e -> container.addEnv(EnvVar.newBuilder().setName(e.getName()).setValue(e.getValue() != null ? e.getValue() : "")));
+      }
+      if (given.getTaskCount() != null) {
+        overrides.setTaskCount(given.getTaskCount());
+      }
+      if (given.getTimeout() != null) {
+        overrides.setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(CloudRunJobPart.seconds(given.getTimeout())));
+      }
+    }
+    container.addEnv(EnvVar.newBuilder().setName(MARKER).setValue(runId));
+    return overrides.addContainerOverrides(container).build();
+  }
+
+  // ---- observing executions ----
+
+  /** Every execution of the job, newest first: one list (a page of 100 holds a job's recent runs). */
+  private static List<Execution> executions(Pass pass, String jobName) {
+    List<Execution> executions = new ArrayList<>();
+    pass.services.gcp().executions.listExecutions(ListExecutionsRequest.newBuilder().setParent(jobName).setPageSize(100).build())
+        .iterateAll().forEach(executions::add);
+    executions.sort(Comparator.comparing((Execution e) -> Timestamps.toMillis(e.getCreateTime())).reversed()
+        .thenComparing(Execution::getName));
+    return executions;
+  }
+
+  /**
+   * status.execution from the executions: the newest {@link RunsStatus#MAX_HISTORY} as runs, the
+   * last one and the last successful one; an event for each start and end not seen before. A
+   * failed execution's tasks are listed once, when it is first seen failed.
+   */
+  private static void observe(Pass pass, RunsStatus runs, List<Execution> executions) {
+    Map<String, Run> known = new java.util.HashMap<>();
+    runs.getHistory().forEach(r -> known.put(r.getName(), r));
+    if (runs.getLastSuccessful() != null) {
+      known.putIfAbsent(runs.getLastSuccessful().getName(), runs.getLastSuccessful());
+    }
+    // The first look at an adopted job reports its past without an event for each run that ended before the resource was made.
+    boolean firstLook = known.isEmpty();
+    String created = pass.cr.getMetadata().getCreationTimestamp();
+    List<Run> history = new ArrayList<>();
+    for (Execution execution : executions.subList(0, Math.min(RunsStatus.MAX_HISTORY, executions.size()))) {
+      Run before = known.get(execution.getName());
+      Run run = before != null && !isActive(before) ? before : run(execution, pass);
+      history.add(run);
+      boolean past = firstLook && !isActive(run) && created != null
+          && Timestamps.toMillis(execution.getCreateTime()) < java.time.Instant.parse(created).toEpochMilli();
+      if (!past) {
+        announce(pass, before, run);
+      }
+    }
+    runs.setHistory(history);
+    runs.setLast(history.isEmpty() ? null : history.get(0));
+    executions.stream().filter(e -> phase(e).equals("Succeeded")).findFirst()
+        .map(e -> history.stream().filter(r -> r.getName().equals(e.getName())).findFirst().orElseGet(() -> run(e, pass)))
+        .ifPresent(runs::setLastSuccessful);
+  }
+
+  /** Puts a run the pass started at the head of status, before any list shows it. */
+  private static void record(RunsStatus runs, Run run) {
+    List<Run> history = new ArrayList<>();
+    history.add(run);
+    runs.getHistory().stream().filter(r -> !r.getName().equals(run.getName())).limit(RunsStatus.MAX_HISTORY - 1).forEach(history::add);
+    runs.setHistory(history);
+    runs.setLast(run);
+  }
+
+  /** The run of an execution; a failed one with its failed tasks (listed here, once). */
+  private static Run run(Execution execution, Pass pass) {
+    Run run = new Run();
+    run.setName(execution.getName());
+    String marker = marker(execution);
+    run.setTrigger(marker == null ? MANUAL : marker.startsWith("t-") ? RUN_TOKEN : ANNOTATION);
+    run.setCreator(execution.getCreator().isEmpty() ? null : execution.getCreator());
+    run.setPhase(phase(execution));
+    run.setTaskCount(execution.getTaskCount());
+    run.setSucceeded(execution.getSucceededCount());
+    run.setFailed(execution.getFailedCount());
+    run.setCancelled(execution.getCancelledCount());
+    if (execution.hasStartTime()) {
+      run.setStartTime(Timestamps.toString(execution.getStartTime()));
+    }
+    if (execution.hasCompletionTime()) {
+      run.setCompletionTime(Timestamps.toString(execution.getCompletionTime()));
+    }
+    run.setLogUri(execution.getLogUri().isEmpty() ? null : execution.getLogUri());
+    if (!run.getPhase().equals("Succeeded") && execution.hasCompletionTime()) {
+      run.setReason(completed(execution).map(Condition::getMessage).filter(m -> !m.isEmpty()).orElse(null));
+    }
+    if (run.getPhase().equals("Failed") && execution.getFailedCount() > 0) {
+      run.setFailedTasks(failedTasks(pass, execution.getName()));
+    }
+    return run;
+  }
+
+  private static List<FailedTask> failedTasks(Pass pass, String execution) {
+    List<FailedTask> failed = new ArrayList<>();
+    for (Task task : pass.services.gcp().tasks.listTasks(ListTasksRequest.newBuilder().setParent(execution).build()).iterateAll()) {
+      boolean taskFailed = task.getConditionsList().stream()
+          .anyMatch(c -> c.getType().equals("Completed") && c.getState() == Condition.State.CONDITION_FAILED);
+      if (!taskFailed || failed.size() >= MAX_FAILED_TASKS) {
+        continue;
+      }
+      FailedTask entry = new FailedTask();
+      entry.setIndex(task.getIndex());
+      if (task.hasLastAttemptResult()) {
+        entry.setExitCode(task.getLastAttemptResult().getExitCode());
+        String message = task.getLastAttemptResult().getStatus().getMessage();
+        entry.setMessage(message.isEmpty() ? null : message);
+      }
+      entry.setLogUri(task.getLogUri().isEmpty() ? null : task.getLogUri());
+      failed.add(entry);
+    }
+    failed.sort(Comparator.comparing(FailedTask::getIndex));
+    return failed;
+  }
+
+  /** RunStarted for an execution first seen running, RunSucceeded or RunFailed when one is first seen ended. */
+  private static void announce(Pass pass, Run before, Run run) {
+    boolean started = before == null && isActive(run);
+    boolean ended = !isActive(run) && (before == null || isActive(before));
+    String who = run.getTrigger().equals(MANUAL) ? "started by " + Optional.ofNullable(run.getCreator()).orElse("someone else")
+        : "started by the operator (" + run.getTrigger() + ")";
+    if (started) {
+      pass.services.events().normal(pass.cr, "RunStarted", "Execution " + run.getName() + " is running (" + who + ").");
+    }
+    if (!ended) {
+      return;
+    }
+    pass.services.metrics().runEnded(run.getPhase());
+    if (run.getPhase().equals("Succeeded")) {
+      pass.services.events().normal(pass.cr, "RunSucceeded", "Execution " + run.getName() + " succeeded: " + run.getSucceeded() + " of "
+          + run.getTaskCount() + " tasks (" + who + ").");
+      return;
+    }
+    StringBuilder message = new StringBuilder("Execution " + run.getName() + " " + run.getPhase().toLowerCase() + " (" + who + "): "
+        + run.getFailed() + " of " + run.getTaskCount() + " tasks failed, " + run.getCancelled() + " cancelled.");
+    if (!run.getFailedTasks().isEmpty()) {
+      FailedTask first = run.getFailedTasks().get(0);
+      message.append(" Task ").append(first.getIndex()).append(first.getExitCode() != null ? " exited with code " + first.getExitCode() : " did not finish");
+      if (first.getLogUri() != null) {
+        message.append("; logs: ").append(first.getLogUri());
+      }
+      message.append('.');
+    } else if (run.getLogUri() != null) {
+      message.append(" Logs: ").append(run.getLogUri()).append('.');
+    }
+    pass.services.events().warning(pass.cr, "RunFailed", message.toString());
+  }
+
+  /** RunSucceeded: True when the last run succeeded, False when it failed or was cancelled, Unknown while it runs. */
+  private static PartResult verdict(Run last) {
+    String message = "Execution " + last.getName() + " " + switch (last.getPhase()) {
+      case "Succeeded" -> "succeeded.";
+      case "Pending", "Running" -> "is " + last.getPhase().toLowerCase() + ".";
+      default -> last.getPhase().toLowerCase() + (last.getReason() != null ? ": " + last.getReason() : ".");
+    };
+    return switch (last.getPhase()) {
+      case "Succeeded" -> PartResult.ready("Succeeded", message);
+      case "Pending", "Running" -> PartResult.progressing(last.getPhase(), message);
+      default -> PartResult.blocked(last.getPhase(), message);
+    };
+  }
+
+  static String phase(Execution execution) {
+    if (!execution.hasCompletionTime()) {
+      return execution.getRunningCount() > 0 || execution.getSucceededCount() + execution.getFailedCount() > 0 ? "Running" : "Pending";
+    }
+    if (execution.getCancelledCount() > 0 || completed(execution).filter(c -> c.getExecutionReason() == Condition.ExecutionReason.CANCELLED).isPresent()) {
+      return "Cancelled";
+    }
+    boolean failed = execution.getFailedCount() > 0
+        || completed(execution).filter(c -> c.getState() == Condition.State.CONDITION_FAILED).isPresent();
+    return failed ? "Failed" : "Succeeded";
+  }
+
+  private static Optional<Condition> completed(Execution execution) {
+    return execution.getConditionsList().stream().filter(c -> c.getType().equals("Completed")).findFirst();
+  }
+
+  /** The run id an execution the operator started carries, or null. */
+  static String marker(Execution execution) {
+    return execution.getTemplate().getContainersList().stream().flatMap(c -> c.getEnvList().stream())
+        .filter(e -> e.getName().equals(MARKER)).map(EnvVar::getValue).findFirst().orElse(null);
+  }
+
+  private static boolean isActive(Run run) {
+    return run != null && (run.getPhase().equals("Pending") || run.getPhase().equals("Running"));
+  }
+
+  /**
+   * The job's latest execution, as the inventory last listed it, is newer than the last run status
+   * knows: someone else started one. (A list older than a run the operator started shows an older
+   * latest execution, which is no reason to look.)
+   */
+  private static boolean latestUnknown(Job job, RunsStatus runs) {
+    if (job == null || !job.hasLatestCreatedExecution()) {
+      return false;
+    }
+    Run last = runs.getLast();
+    if (last == null) {
+      return true;
+    }
+    String latest = job.getLatestCreatedExecution().getName();
+    boolean same = last.getName().equals(latest) || last.getName().endsWith("/executions/" + latest);
+    return !same && (last.getStartTime() == null
+        || Timestamps.toMillis(job.getLatestCreatedExecution().getCreateTime()) > java.time.Instant.parse(last.getStartTime()).toEpochMilli());
+  }
+}
