@@ -16,8 +16,8 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * An in-process fake of the Serverless VPC Access v1, Compute Engine v1 and Cloud Run Admin v2 REST
- * APIs on 127.0.0.1, for the official Google Java clients:
+ * An in-process fake of the Serverless VPC Access v1, Compute Engine v1, Cloud Run Admin v2 and Cloud
+ * Scheduler v1 REST APIs on 127.0.0.1, for the official Google Java clients:
  *
  * <pre>{@code
  * try (FakeGcp gcp = FakeGcp.start()) {
@@ -36,6 +36,7 @@ public final class FakeGcp implements GcpState, AutoCloseable {
   private final ComputeApi compute;
   private final RunApi run;
   private final VpcAccessApi vpcAccess;
+  private final SchedulerApi scheduler;
   private final HttpFront front;
 
   private FakeGcp(Builder builder) {
@@ -45,10 +46,12 @@ public final class FakeGcp implements GcpState, AutoCloseable {
     compute = new ComputeApi(simulation, faults);
     run = new RunApi(simulation, faults, this);
     vpcAccess = new VpcAccessApi(simulation, faults, compute);
+    scheduler = new SchedulerApi(simulation, faults, run);
     Routes routes = new Routes();
     compute.register(routes);
     run.register(routes);
     vpcAccess.register(routes);
+    scheduler.register(routes);
     front = new HttpFront(routes, simulation, faults, calls, builder.port);
   }
 
@@ -140,6 +143,11 @@ public final class FakeGcp implements GcpState, AutoCloseable {
 
   public RunApi run() {
     return run;
+  }
+
+  /** Cloud Scheduler: who may run which Cloud Run job, out-of-band edits, the attempts of each job. */
+  public SchedulerApi scheduler() {
+    return scheduler;
   }
 
   public Network seedNetwork(String project, String name) {
@@ -249,6 +257,16 @@ public final class FakeGcp implements GcpState, AutoCloseable {
 
   public List<Execution> executionsOf(String job) {
     return run.executionsOf(job);
+  }
+
+  /** Every Cloud Scheduler job the fake holds, in every project and location. */
+  public List<com.google.cloud.scheduler.v1.Job> allSchedulerJobs() {
+    return scheduler.jobs();
+  }
+
+  /** A Cloud Scheduler job by its name ("projects/p/locations/l/jobs/j"), as jobs.get answers it. */
+  public Optional<com.google.cloud.scheduler.v1.Job> schedulerJob(String name) {
+    return scheduler.job(name);
   }
 
   @Override

@@ -68,6 +68,16 @@ final class Simulation {
     }
   }
 
+  /**
+   * Like {@link #at}, but a change already due is not run in place: it waits in the queue, so one
+   * made while settling runs later in the same settle, in time order with every other change. A
+   * chain of changes that each schedule the next (a cron job behind a jump of the clock) then
+   * loops here instead of recursing.
+   */
+  void enqueue(Instant at, Runnable change) {
+    pending.add(new Transition(at, sequence++, change));
+  }
+
   static Timestamp timestamp(Instant instant) {
     return Timestamp.newBuilder().setSeconds(instant.getEpochSecond()).setNanos(instant.getNano()).build();
   }
