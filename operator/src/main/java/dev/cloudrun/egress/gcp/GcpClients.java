@@ -41,6 +41,7 @@ public final class GcpClients implements AutoCloseable {
   static final String VPC_ACCESS = "vpcaccess";
   static final String COMPUTE = "compute";
   static final String RUN = "run";
+  static final String SCHEDULER = "cloudscheduler";
 
   public final VpcAccessServiceClient connectors;
   public final RoutersClient routers;
@@ -53,6 +54,8 @@ public final class GcpClients implements AutoCloseable {
   /** Executions and tasks of the egress probe job, read for its exit codes. */
   public final ExecutionsClient executions;
   public final TasksClient tasks;
+  /** Cloud Scheduler jobs of spec.execution.schedule. */
+  public final com.google.cloud.scheduler.v1.CloudSchedulerClient scheduler;
   /** connectors.patch, which the GAPIC client lacks. */
   public final ConnectorPatcher connectorPatcher;
 
@@ -67,6 +70,8 @@ public final class GcpClients implements AutoCloseable {
     jobs = JobsClient.create(configure(JobsSettings.newHttpJsonBuilder(), endpoint, transport, metrics, RUN).build());
     executions = ExecutionsClient.create(configure(ExecutionsSettings.newHttpJsonBuilder(), endpoint, transport, metrics, RUN).build());
     tasks = TasksClient.create(configure(TasksSettings.newHttpJsonBuilder(), endpoint, transport, metrics, RUN).build());
+    scheduler = com.google.cloud.scheduler.v1.CloudSchedulerClient.create(configure(
+        com.google.cloud.scheduler.v1.CloudSchedulerSettings.newHttpJsonBuilder(), endpoint, transport, metrics, SCHEDULER).build());
     connectorPatcher = endpoint == null ? ConnectorPatcher.applicationDefault(metrics) : ConnectorPatcher.forEndpoint(endpoint, metrics);
   }
 
@@ -132,7 +137,7 @@ public final class GcpClients implements AutoCloseable {
   @Override
   public void close() {
     for (AutoCloseable client : List.<AutoCloseable>of(connectors, routers, firewalls, addresses,
-        regionOperations, globalOperations, subnetworks, jobs, executions, tasks)) {
+        regionOperations, globalOperations, subnetworks, jobs, executions, tasks, scheduler)) {
       try {
         client.close();
       } catch (Exception e) {

@@ -59,6 +59,7 @@ public final class Inventory {
     final Map<Scope, Entry<Map<String, Firewall>>> firewalls = new ConcurrentHashMap<>();
     final Map<Scope, Entry<Map<String, Job>>> jobs = new ConcurrentHashMap<>();
     final Map<Scope, Entry<Map<String, Subnetwork>>> subnetworks = new ConcurrentHashMap<>();
+    final Map<Scope, Entry<Map<String, com.google.cloud.scheduler.v1.Job>>> schedulerJobs = new ConcurrentHashMap<>();
     final Map<RouterRef, Entry<NatStatus>> routerStatuses = new ConcurrentHashMap<>();
   }
 
@@ -111,6 +112,12 @@ public final class Inventory {
         .setParent("projects/" + s.project() + "/locations/" + s.region()).build()).iterateAll(), Job::getName);
   }
 
+  /** Cloud Scheduler jobs in a project and region, by full name. */
+  public Map<String, com.google.cloud.scheduler.v1.Job> schedulerJobs(String project, String region) {
+    return list(caches.schedulerJobs, new Scope(project, region), s -> clients.scheduler.listJobs(com.google.cloud.scheduler.v1.ListJobsRequest
+        .newBuilder().setParent("projects/" + s.project() + "/locations/" + s.region()).build()).iterateAll(), com.google.cloud.scheduler.v1.Job::getName);
+  }
+
   /** Subnets in a project and region, by name: listed only for the egress diagnosis of private destinations. */
   public Map<String, Subnetwork> subnetworks(String project, String region) {
     return list(caches.subnetworks, new Scope(project, region), s -> clients.subnetworks.list(ListSubnetworksRequest.newBuilder()
@@ -136,6 +143,7 @@ public final class Inventory {
     caches.firewalls.clear();
     caches.jobs.clear();
     caches.subnetworks.clear();
+    caches.schedulerJobs.clear();
     caches.routerStatuses.clear();
   }
 

@@ -14,7 +14,9 @@ public final class Operations {
   public enum Api {
     VPC_ACCESS,
     COMPUTE,
-    RUN
+    RUN,
+    /** Cloud Scheduler answers every call at once: its "operation" is done when recorded. */
+    SCHEDULER
   }
 
   public sealed interface State permits Running, Done, Failed {}
@@ -41,6 +43,7 @@ public final class Operations {
         case COMPUTE -> computeState(name);
         case VPC_ACCESS -> longRunningState(clients.connectors.getHttpJsonOperationsClient().getOperation(name));
         case RUN -> longRunningState(clients.jobs.getHttpJsonOperationsClient().getOperation(name));
+        case SCHEDULER -> new Done();
       };
     } catch (RuntimeException e) {
       if (GcpErrors.isNotFound(e)) {

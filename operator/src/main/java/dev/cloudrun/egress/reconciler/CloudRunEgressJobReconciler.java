@@ -92,6 +92,7 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
     PartResult nat = guarded(cr, pass, List.of(RouterNatPart.PART), () -> RouterNatPart.reconcile(pass, addresses), failed -> failed);
     PartResult firewall = guarded(cr, pass, List.of(FirewallPart.PART), () -> FirewallPart.reconcile(pass), failed -> failed);
     PartResult job = guarded(cr, pass, List.of(CloudRunJobPart.PART), () -> CloudRunJobPart.reconcile(pass, connector), failed -> failed);
+    Optional<PartResult> schedule = guarded(cr, pass, List.of(SchedulePart.PART), () -> SchedulePart.reconcile(pass, job), Optional::of);
     RunPart.Outcome runs = guarded(cr, pass, List.of(), () -> RunPart.reconcile(pass, job), failed -> RunPart.Outcome.none());
     boolean partsReady = List.of(connector, nat, firewall, job).stream().allMatch(PartResult::isReady);
     DiagnosisPart.Outcome diagnosis = guarded(cr, pass, List.of(ProbeJobPart.PART, ProbeJobPart.RUN),
@@ -108,9 +109,12 @@ public class CloudRunEgressJobReconciler implements Reconciler<CloudRunEgressJob
         connector.progress(), connector.reason(), nat.progress(), nat.reason(), firewall.progress(), firewall.reason(), job.progress(), job.reason(),
         pass.operations().stream().map(o -> o.getAction() + " " + o.getTarget() + (o.getName().isEmpty() ? " (intended)" : "")).toList());
     status.setEgressIPs(fixedEgressIps(cr.getSpec(), addresses));
-    List<PartResult> parts = List.of(connector, nat, firewall, job, diagnosis.result(), stale, leftOver);
+    List<PartResult> parts = new ArrayList<>(List.of(connector, nat, firewall, job, diagnosis.result(), stale, leftOver));
+    schedule.ifPresent(parts::add);
     summarize(status, generation, pass, parts, connector, nat, firewall, job);
     runs.lastRun().ifPresent(last -> Conditions.setTriState(status.getConditions(), Conditions.RUN_SUCCEEDED, last, generation, pass.now));
+    schedule.ifPresentOrElse(result -> Conditions.set(status.getConditions(), Conditions.SCHEDULE_READY, result, generation, pass.now),
+        () -> Conditions.remove(status.getConditions(), Conditions.SCHEDULE_READY));
     boolean stalled = parts.stream().anyMatch(r -> r.progress() == PartResult.Progress.BLOCKED);
     // A part that waits while another is blocked (the job on a connector that is NotOwned) waits on
     // the user, not on GCP: with nothing in flight the resource comes back at the error ceiling.

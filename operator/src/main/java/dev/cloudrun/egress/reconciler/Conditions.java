@@ -17,6 +17,8 @@ final class Conditions {
   static final String JOB_READY = "JobReady";
   static final String METADATA_REACHABLE = "MetadataReachable";
   static final String EGRESS_REACHABLE = "EgressReachable";
+  /** Present while spec.execution.schedule is set: the Cloud Scheduler job's state. Part of Ready. */
+  static final String SCHEDULE_READY = "ScheduleReady";
   /** Not part of Ready: how the job's last execution ended (Unknown while it runs). */
   static final String RUN_SUCCEEDED = "RunSucceeded";
   static final String RECONCILING = "Reconciling";
@@ -52,6 +54,11 @@ final class Conditions {
     condition.setReason(reason);
     condition.setMessage(message);
     condition.setObservedGeneration(generation);
+  }
+
+  /** A condition no longer reported (its part is gone from the spec). */
+  static void remove(List<Condition> conditions, String type) {
+    conditions.removeIf(c -> type.equals(c.getType()));
   }
 
   static void set(List<Condition> conditions, String type, PartResult result, long generation, Instant now) {

@@ -28,6 +28,7 @@ final class Ledger {
 
   /** The kinds, in the order they are deleted: what uses an object goes before it. */
   enum Kind {
+    SCHEDULE("schedule", false),
     PROBE("probe", false),
     JOB("job", false),
     FIREWALL("firewall", false),
@@ -238,6 +239,9 @@ final class Ledger {
     }
     FirewallPart.ruleNames(cr, targets).forEach(name -> keys.add(new Key(Kind.FIREWALL, targets.firewallPath(name))));
     keys.add(new Key(Kind.JOB, targets.jobPath()));
+    if (spec.getExecution() != null && spec.getExecution().getSchedule() != null) {
+      keys.add(new Key(Kind.SCHEDULE, targets.schedulePath()));
+    }
     if (spec.getDiagnosis() != null && spec.getDiagnosis().getProbe() != null && spec.getDiagnosis().getProbe().getEnabled()) {
       keys.add(new Key(Kind.PROBE, targets.probeJobPath(ProbeJobPart.SUFFIX)));
     }

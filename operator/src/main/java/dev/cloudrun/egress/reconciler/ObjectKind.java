@@ -46,6 +46,7 @@ abstract class ObjectKind<T extends Message> {
   /** The kind of every ledger entry. */
   static ObjectKind<?> of(Ledger.Kind kind) {
     return switch (kind) {
+      case SCHEDULE -> SchedulePart.KIND;
       case PROBE -> ProbeJobPart.KIND;
       case JOB -> CloudRunJobPart.KIND;
       case FIREWALL -> FirewallPart.KIND;

@@ -322,6 +322,7 @@ final class Pass {
     return switch (part) {
       case ConnectorPart.PART -> Operations.Api.VPC_ACCESS;
       case CloudRunJobPart.PART, ProbeJobPart.PART -> Operations.Api.RUN;
+      case SchedulePart.PART -> Operations.Api.SCHEDULER;
       default -> Operations.Api.COMPUTE;
     };
   }

@@ -81,7 +81,8 @@ final class RunPart {
       runs.setRequest(asked.get());
       justAsked = true;
     }
-    boolean empty = runs.getRequest() == null && runs.getLast() == null && runs.getRunToken() == null && runs.getRunRequest() == null;
+    boolean empty = runs.getRequest() == null && runs.getLast() == null && runs.getRunToken() == null && runs.getRunRequest() == null
+        && runs.getSchedule() == null;
     pass.status.setExecution(empty ? null : runs);
     // A request that waits on the job is paced by the job's part (polled while it progresses, at the
     // error ceiling while it is blocked); one that waits on a running execution, and any running
@@ -157,7 +158,7 @@ final class RunPart {
       }
     }
     com.google.longrunning.Operation operation = pass.services.gcp().jobs.runJobCallable().call(RunJobRequest.newBuilder()
-        .setName(pass.targets.jobPath()).setOverrides(overrides(spec, request.getId())).build());
+        .setName(pass.targets.jobPath()).setOverrides(overrides(spec != null ? spec.getOverrides() : null, request.getId())).build());
     pass.markGcpChanged();
     Execution execution;
     try {
@@ -195,11 +196,13 @@ final class RunPart {
     return request.getTrigger().equals(RUN_TOKEN) ? "runToken " + request.getValue() : "run-requested-at " + request.getValue();
   }
 
-  /** RunJobRequest.overrides from spec.execution.overrides, with the run's id as {@value #MARKER} (on the job's only container). */
-  static RunJobRequest.Overrides overrides(ExecutionSpec spec, String runId) {
+  /**
+   * RunJobRequest.overrides from {@code given} (spec.execution.overrides or the schedule's), on the
+   * job's only container, with the run's id as {@value #MARKER} when it has one (a scheduled run has none).
+   */
+  static RunJobRequest.Overrides overrides(ExecutionSpec.RunOverrides given, String runId) {
     RunJobRequest.Overrides.ContainerOverride.Builder container = RunJobRequest.Overrides.ContainerOverride.newBuilder();
     RunJobRequest.Overrides.Builder overrides = RunJobRequest.Overrides.newBuilder();
-    ExecutionSpec.RunOverrides given = spec != null ? spec.getOverrides() : null;
     if (given != null) {
       if (given.getArgs() != null) {
         container.addAllArgs(given.getArgs()).setClearArgs(given.getArgs().isEmpty());
@@ -214,10 +217,14 @@ final class RunPart {
         overrides.setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(CloudRunJobPart.seconds(given.getTimeout())));
       }
     }
-    container.addEnv(EnvVar.newBuilder().setName(MARKER).setValue(runId));
+    if (runId != null) {
+      container.addEnv(EnvVar.newBuilder().setName(MARKER).setValue(runId));
+    }
+    if (container.getArgsCount() == 0 && !container.getClearArgs() && container.getEnvCount() == 0) {
+      return overrides.build();
+    }
     return overrides.addContainerOverrides(container).build();
   }
-
   // ---- observing executions ----
 
   /** Every execution of the job, newest first: one list (a page of 100 holds a job's recent runs). */
@@ -276,7 +283,8 @@ final class RunPart {
     Run run = new Run();
     run.setName(execution.getName());
     String marker = marker(execution);
-    run.setTrigger(marker == null ? MANUAL : marker.startsWith("t-") ? RUN_TOKEN : ANNOTATION);
+    run.setTrigger(marker != null ? (marker.startsWith("t-") ? RUN_TOKEN : ANNOTATION)
+        : execution.getCreator().equals(invoker(pass)) ? SCHEDULE : MANUAL);
     run.setCreator(execution.getCreator().isEmpty() ? null : execution.getCreator());
     run.setPhase(phase(execution));
     run.setTaskCount(execution.getTaskCount());
@@ -297,6 +305,12 @@ final class RunPart {
       run.setFailedTasks(failedTasks(pass, execution.getName()));
     }
     return run;
+  }
+
+  /** The schedule's invoker, whose OAuth token Cloud Scheduler's firings carry: the creator of scheduled runs. */
+  private static String invoker(Pass pass) {
+    ExecutionSpec spec = pass.cr.getSpec().getExecution();
+    return spec != null && spec.getSchedule() != null ? spec.getSchedule().getServiceAccount() : null;
   }
 
   private static List<FailedTask> failedTasks(Pass pass, String execution) {
@@ -325,8 +339,11 @@ final class RunPart {
   private static void announce(Pass pass, Run before, Run run) {
     boolean started = before == null && isActive(run);
     boolean ended = !isActive(run) && (before == null || isActive(before));
-    String who = run.getTrigger().equals(MANUAL) ? "started by " + Optional.ofNullable(run.getCreator()).orElse("someone else")
-        : "started by the operator (" + run.getTrigger() + ")";
+    String who = switch (run.getTrigger()) {
+      case MANUAL -> "started by " + Optional.ofNullable(run.getCreator()).orElse("someone else");
+      case SCHEDULE -> "started by the schedule";
+      default -> "started by the operator (" + run.getTrigger() + ")";
+    };
     if (started) {
       pass.services.events().normal(pass.cr, "RunStarted", "Execution " + run.getName() + " is running (" + who + ").");
     }

@@ -57,6 +57,11 @@ public record Targets(
     return "projects/" + project + "/locations/" + region + "/jobs/" + jobName;
   }
 
+  /** The Cloud Scheduler job of spec.execution.schedule, beside the job: JOB-schedule. */
+  public String schedulePath() {
+    return "projects/" + project + "/locations/" + region + "/jobs/" + derivedName("", "-schedule");
+  }
+
   public String connectorPath() {
     return "projects/" + connectorProject + "/locations/" + region + "/connectors/" + connectorName;
   }

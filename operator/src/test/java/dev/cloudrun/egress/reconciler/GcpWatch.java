@@ -55,7 +55,7 @@ final class GcpWatch implements Consumer<Calls.Answered> {
     lastWrite = clock.instant();
     writes.add(call.api() + " " + call.method() + " " + answered.path());
     trace.accept("  GCP " + call.api() + " " + call.method() + " " + answered.path());
-    String created = createdObject(call.method(), answered);
+    String created = createdObject(call.api(), call.method(), answered);
     if (created != null) {
       // A retried insert with the same requestId is answered with its first operation: the same create.
       creates.computeIfAbsent(created, id -> new TreeSet<>()).add(operationName(answered.response()));
@@ -108,8 +108,11 @@ final class GcpWatch implements Consumer<Calls.Answered> {
   }
 
   /** The object a create call names, as {@link Implied} identifies it. */
-  private static String createdObject(String method, Calls.Answered answered) {
+  private static String createdObject(String api, String method, Calls.Answered answered) {
     String path = answered.path();
+    if (api.equals("cloudscheduler")) {
+      return method.equals("jobs.create") ? Implied.schedule(bodyName(answered.body())) : null;
+    }
     return switch (method) {
       case "connectors.create" -> Implied.connector(path.replaceFirst("^/v1/", "") + "/" + query(answered.query(), "connectorId"));
       case "jobs.create" -> Implied.job(path.replaceFirst("^/v2/", "") + "/" + query(answered.query(), "jobId"));
@@ -127,6 +130,7 @@ final class GcpWatch implements Consumer<Calls.Answered> {
     return switch (kind) {
       case "connector" -> gcp.connector(path).isPresent();
       case "job" -> gcp.job(path).isPresent();
+      case "schedule" -> gcp.schedulerJob(path).isPresent();
       case "router" -> gcp.router(p[1], p[3], p[5]).isPresent();
       case "address" -> gcp.address(p[1], p[3], p[5]).isPresent();
       case "firewall" -> gcp.firewall(p[1], p[4]).isPresent();

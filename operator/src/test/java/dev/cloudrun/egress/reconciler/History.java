@@ -37,7 +37,8 @@ record History(long seed, List<Step> steps) {
       new Example("05-existing-connector.yaml", 0, "ticket-triage", "support-bots"),
       new Example("06-seed-egress-diagnosis.yaml", 0, "my-agent-5", "platform-agents"),
       new Example("07-seed-proxy-without-no-proxy.yaml", 0, "my-agent-6", "platform-agents"),
-      new Example("08-adopt-job-deployed-by-hand.yaml", 0, "my-agent-3", "platform-agents"));
+      new Example("08-adopt-job-deployed-by-hand.yaml", 0, "my-agent-3", "platform-agents"),
+      new Example("09-seed-nightly-and-after-each-release.yaml", 0, "my-agent-9", "platform-agents"));
   private static final List<String> SUFFIXES = List.of("", "-b", "-c");
   private static final int MOST_RESOURCES = 5;
 

@@ -57,6 +57,9 @@ final class Implied {
       }
     }
     ids.add(job(t.jobPath()));
+    if (cr.getSpec().getExecution() != null && cr.getSpec().getExecution().getSchedule() != null) {
+      ids.add(schedule(t.schedulePath()));
+    }
     var diagnosis = cr.getSpec().getDiagnosis();
     if (diagnosis != null && diagnosis.getProbe() != null && diagnosis.getProbe().getEnabled()) {
       ids.add(job(t.probeJobPath(ProbeJobPart.SUFFIX)));
@@ -116,6 +119,9 @@ final class Implied {
     for (Job j : gcp.allJobs()) {
       objects.put(job(j.getName()), j);
     }
+    for (com.google.cloud.scheduler.v1.Job s : gcp.allSchedulerJobs()) {
+      objects.put(schedule(s.getName()), s);
+    }
     return objects;
   }
 
@@ -143,7 +149,11 @@ final class Implied {
     return "job " + path;
   }
 
-  /** The kind of an id: connector, router, nat, address, firewall or job. */
+  static String schedule(String path) {
+    return "schedule " + path;
+  }
+
+  /** The kind of an id: connector, router, nat, address, firewall, job or schedule. */
   static String kind(String id) {
     return id.substring(0, id.indexOf(' '));
   }

@@ -72,7 +72,15 @@ enum OwnedField {
     var labels = cr.getSpec().getJob().getLabels();
     return labels != null && !labels.isEmpty()
         && jobTemplate(j -> j.putLabels(labels.keySet().iterator().next(), "changed-by-hand")).apply(world, cr);
-  });
+  }),
+  SCHEDULE_CRON(schedule((world, job) -> world.gcpClients().scheduler.updateJob(com.google.cloud.scheduler.v1.UpdateJobRequest.newBuilder()
+      .setJob(job.toBuilder().setSchedule("15 4 * * *")).setUpdateMask(com.google.protobuf.FieldMask.newBuilder().addPaths("schedule")).build()))),
+  SCHEDULE_INVOKER(schedule((world, job) -> world.gcpClients().scheduler.updateJob(com.google.cloud.scheduler.v1.UpdateJobRequest.newBuilder()
+      .setJob(job.toBuilder().setHttpTarget(job.getHttpTarget().toBuilder().setOauthToken(job.getHttpTarget().getOauthToken().toBuilder()
+          .setServiceAccountEmail("someone-else@myproject.iam.gserviceaccount.com"))))
+      .setUpdateMask(com.google.protobuf.FieldMask.newBuilder().addPaths("http_target")).build()))),
+  /** Paused by hand (gcloud scheduler jobs pause) while the spec does not suspend it. */
+  SCHEDULE_PAUSED(schedule((world, job) -> world.gcpClients().scheduler.pauseJob(job.getName())));
 
   /** Starts the change on {@code cr}'s object; false when it has none to change. */
   interface Change {
@@ -92,6 +100,19 @@ enum OwnedField {
   /** Whether the resource's ledger holds the object: a field of someone else's is not the operator's to correct. */
   private static boolean manages(CloudRunEgressJob cr, Ledger.Kind kind, String name) {
     return cr.getStatus() != null && Ledger.manages(cr.getStatus(), new Ledger.Key(kind, name));
+  }
+
+  /** The resource's Cloud Scheduler job, enabled (as every example's spec has it). */
+  private static Change schedule(java.util.function.BiConsumer<World, com.google.cloud.scheduler.v1.Job> edit) {
+    return (world, cr) -> {
+      String name = Targets.of(cr).schedulePath();
+      var job = world.gcp().schedulerJob(name).filter(j -> j.getState() == com.google.cloud.scheduler.v1.Job.State.ENABLED);
+      if (job.isEmpty() || !manages(cr, Ledger.Kind.SCHEDULE, name)) {
+        return false;
+      }
+      edit.accept(world, job.get());
+      return true;
+    };
   }
 
   /** The first allow rule, or the deny-all, of the resource. */

@@ -173,7 +173,11 @@ class RunPartTest {
 
   /** Executions of {@link #JOB} the operator started for {@code trigger}. */
   private static List<Execution> started(World world, String trigger) {
+    return started(world, JOB, trigger);
+  }
+
+  static List<Execution> started(World world, String job, String trigger) {
     String prefix = trigger.equals(RunPart.RUN_TOKEN) ? "t-" : "a-";
-    return world.gcp().executionsOf(JOB).stream().filter(e -> RunPart.marker(e) != null && RunPart.marker(e).startsWith(prefix)).toList();
+    return world.gcp().executionsOf(job).stream().filter(e -> RunPart.marker(e) != null && RunPart.marker(e).startsWith(prefix)).toList();
   }
 }

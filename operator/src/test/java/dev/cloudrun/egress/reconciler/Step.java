@@ -485,6 +485,39 @@ sealed interface Step {
         return true;
       }
     },
+    /**
+     * Adds a schedule (one that never fires within a history: 29 February at midnight, the fake's
+     * clock starting in 2025), or removes it.
+     */
+    TOGGLE_SCHEDULE {
+      @Override
+      boolean apply(CloudRunEgressJobSpec spec, CloudRunEgressJobSpec origin, int choice) {
+        if (spec.getExecution() == null) {
+          spec.setExecution(new ExecutionSpec());
+        }
+        if (spec.getExecution().getSchedule() != null) {
+          spec.getExecution().setSchedule(null);
+          return true;
+        }
+        ExecutionSpec.ScheduleSpec schedule = new ExecutionSpec.ScheduleSpec();
+        schedule.setCron("0 0 29 2 *");
+        schedule.setTimeZone(pick(List.of("UTC", "Europe/London", "America/New_York"), null, choice));
+        schedule.setServiceAccount("invoker@" + spec.getProject() + ".iam.gserviceaccount.com");
+        spec.getExecution().setSchedule(schedule);
+        return true;
+      }
+    },
+    /** spec.execution.schedule.suspend, on and off. */
+    SUSPEND_SCHEDULE {
+      @Override
+      boolean apply(CloudRunEgressJobSpec spec, CloudRunEgressJobSpec origin, int choice) {
+        if (spec.getExecution() == null || spec.getExecution().getSchedule() == null) {
+          return false;
+        }
+        spec.getExecution().getSchedule().setSuspend(!spec.getExecution().getSchedule().getSuspend());
+        return true;
+      }
+    },
     /** Forbid, Allow or Replace for the runs the operator starts. */
     CHANGE_CONCURRENCY_POLICY {
       @Override

@@ -22,6 +22,11 @@ final class CelPatterns {
   static final String NETWORK_PATH =
       "^projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/global/networks/[a-z]([-a-z0-9]{0,61}[a-z0-9])?$";
 
+  /** unix-cron: five fields of digits, names, *, commas, ranges and steps, one space apart. */
+  static final String CRON = "^[0-9A-Za-z*,/-]+( [0-9A-Za-z*,/-]+){4}$";
+  /** A tz database name: Europe/Paris, America/Argentina/Buenos_Aires, UTC, Etc/GMT+2. */
+  static final String TIME_ZONE = "^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2}$";
+
   private static final String OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
   static final String IPV4_CIDR = "^(" + OCTET + "[.]){3}" + OCTET + "/([0-9]|[12][0-9]|3[0-2])$";
   /** A /28 that starts on its block boundary: the last octet is a multiple of 16. */

@@ -58,7 +58,7 @@ public class CloudRunEgressJobStatus {
 
   @Data
   public static class OwnedObject {
-    @JsonPropertyDescription("connector, address, router, nat, firewall, job or probe (the probe job).")
+    @JsonPropertyDescription("connector, address, router, nat, firewall, job, probe (the probe job) or schedule (the Cloud Scheduler job of spec.execution.schedule).")
     private String kind;
 
     @JsonPropertyDescription("Full name: projects/P/locations/R/connectors/N, projects/P/regions/R/addresses/N, projects/P/regions/R/routers/N,"
@@ -84,7 +84,7 @@ public class CloudRunEgressJobStatus {
 
   @Data
   public static class OperationStatus {
-    @JsonPropertyDescription("Which part the operation changes: connector, address, router, firewall, job, probe (the probe job) or probe-run (a run of it).")
+    @JsonPropertyDescription("Which part the operation changes: connector, address, router, firewall, job, probe (the probe job), probe-run (a run of it) or schedule.")
     private String part;
 
     @JsonPropertyDescription("create, update, correct (an update undoing drift), delete, or run (probe-run).")
@@ -174,9 +174,30 @@ public class CloudRunEgressJobStatus {
     @JsonPropertyDescription("The newest execution that succeeded.")
     private Run lastSuccessful;
 
+    @JsonPropertyDescription("The Cloud Scheduler job of spec.execution.schedule, as observed.")
+    private ScheduleStatus schedule;
+
     @JsonPropertyDescription("The newest executions, newest first, at most " + MAX_HISTORY + ".")
     @Size(max = MAX_HISTORY)
     private List<Run> history = new ArrayList<>();
+  }
+
+  @Data
+  public static class ScheduleStatus {
+    @JsonPropertyDescription("Full name: projects/P/locations/R/jobs/NAME (a Cloud Scheduler job).")
+    private String name;
+
+    @JsonPropertyDescription("ENABLED, PAUSED, DISABLED or UPDATE_FAILED, as Cloud Scheduler reports it.")
+    private String state;
+
+    @JsonPropertyDescription("When it fires next (RFC 3339).")
+    private String nextRunTime;
+
+    @JsonPropertyDescription("When it last fired (RFC 3339).")
+    private String lastAttemptTime;
+
+    @JsonPropertyDescription("How its last firing's :run call ended: OK, or the error Cloud Scheduler recorded.")
+    private String lastAttemptStatus;
   }
 
   @Data

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
 import java.util.List;
@@ -31,10 +32,63 @@ public class ExecutionSpec {
   @JsonPropertyDescription("Overrides for the runs the operator starts, as gcloud run jobs execute --args, --update-env-vars, --tasks and --task-timeout give them.")
   private RunOverrides overrides;
 
+  @JsonPropertyDescription("Runs on a cron schedule, by a Cloud Scheduler job the operator manages: it fires while the operator is down.")
+  private ScheduleSpec schedule;
+
   public enum ConcurrencyPolicy {
     Forbid,
     Allow,
     Replace
+  }
+
+  /** A Cloud Scheduler job that calls the job's :run endpoint with an OAuth token of the invoker service account. */
+  @Data
+  public static class ScheduleSpec {
+    @Required
+    @Size(max = 100)
+    @ValidationRule(
+        value = "self.matches('" + CelPatterns.CRON + "')",
+        message = "spec.execution.schedule.cron must be a unix-cron schedule of five fields, such as \"0 3 * * *\" (03:00 every day)")
+    @JsonPropertyDescription("When to run, in unix-cron (minute hour day-of-month month day-of-week), e.g. \"0 3 * * *\".")
+    private String cron;
+
+    @Required
+    @Size(max = 64)
+    @ValidationRule(
+        value = "self.matches('" + CelPatterns.TIME_ZONE + "')",
+        message = "spec.execution.schedule.timeZone must be a tz database name such as Europe/London or UTC")
+    @JsonPropertyDescription("The time zone of cron, from the tz database (Europe/London, UTC). Required: a schedule without one silently runs in UTC.")
+    private String timeZone;
+
+    @Required
+    @Size(max = 100)
+    @ValidationRule(
+        value = "self.matches('" + CelPatterns.SERVICE_ACCOUNT + "')",
+        message = "spec.execution.schedule.serviceAccount must be a service account email such as NAME@PROJECT.iam.gserviceaccount.com")
+    @JsonPropertyDescription("The invoker: the service account whose OAuth token Cloud Scheduler sends to the job's :run endpoint. It needs roles/run.invoker on the job"
+        + " (and the operator iam.serviceAccounts.actAs on it).")
+    private String serviceAccount;
+
+    @Default("0")
+    @Min(0)
+    @Max(5)
+    @JsonPropertyDescription("How many times Cloud Scheduler retries a firing whose :run call failed, 0-5. Default 0: a :run that reached Cloud Run started an execution, and a retry could start a second one.")
+    private Integer retryCount = 0;
+
+    @Default("3m")
+    @Size(max = 20)
+    @ValidationRule(
+        value = "self.matches('" + CelPatterns.DURATION + "') && duration(self) >= duration('15s') && duration(self) <= duration('30m')",
+        message = "spec.execution.schedule.attemptDeadline must be a duration from 15s to 30m, such as 3m")
+    @JsonPropertyDescription("How long Cloud Scheduler waits for the :run call to answer, 15s-30m. Default 3m.")
+    private String attemptDeadline = "3m";
+
+    @Default("false")
+    @JsonPropertyDescription("True pauses the schedule (the Cloud Scheduler job is PAUSED) without deleting it.")
+    private Boolean suspend = false;
+
+    @JsonPropertyDescription("Overrides for the scheduled runs, sent in the body of each :run call; unset sends spec.execution.overrides.")
+    private RunOverrides overrides;
   }
 
   /** RunJobRequest.overrides, one field each: the job itself is not changed. */
