@@ -72,13 +72,18 @@ class ExamplesTest {
         "05-existing-connector.yaml",
         "06-seed-egress-diagnosis.yaml",
         "07-seed-proxy-without-no-proxy.yaml",
-        "08-adopt-job-deployed-by-hand.yaml");
+        "08-adopt-job-deployed-by-hand.yaml",
+        "09-seed-nightly-and-after-each-release.yaml");
     List<JsonNode> shared = Manifests.readAll(Manifests.projectRoot().resolve("examples/04-shared-connector.yaml"));
     assertThat(shared).hasSize(2);
     assertThat(shared.get(0).at("/spec/egress/connector")).isEqualTo(shared.get(1).at("/spec/egress/connector"));
     assertThat(shared.get(0).at("/spec/egress/nat")).isEqualTo(shared.get(1).at("/spec/egress/nat"));
     // One NAT covering all subnetworks per network and region: the examples, applied together, share the seed's.
     assertThat(shared.get(0).at("/spec/egress/nat")).isEqualTo(Manifests.example("01-seed-github-static-ip").at("/spec/egress/nat"));
+    // The scheduled seed job shares the seed's connector and NAT: only its job and runs are its own.
+    JsonNode scheduled = Manifests.example("09-seed-nightly-and-after-each-release");
+    assertThat(scheduled.at("/spec/egress")).isEqualTo(Manifests.example("01-seed-github-static-ip").at("/spec/egress"));
+    assertThat(scheduled.at("/spec/execution/schedule/timeZone").asText()).isNotEmpty();
   }
 
   @ParameterizedTest(name = "{0}")

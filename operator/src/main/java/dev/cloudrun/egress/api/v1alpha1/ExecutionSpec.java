@@ -101,10 +101,10 @@ public class ExecutionSpec {
     @Size(max = 50)
     @ValidationRule(
         value = "self.all(e, self.exists_one(f, f.name == e.name))",
-        message = "spec.execution.overrides.env names must be unique: each variable once")
+        message = "overrides.env names must be unique: each variable once")
     @ValidationRule(
         value = "self.all(e, !(e.name in " + JobSpec.RESERVED_ENV + "))",
-        message = "spec.execution.overrides.env must not set variables Cloud Run sets itself (CLOUD_RUN_JOB, CLOUD_RUN_EXECUTION, CLOUD_RUN_TASK_*, PORT, K_*): rename the variable")
+        message = "overrides.env must not set variables Cloud Run sets itself (CLOUD_RUN_JOB, CLOUD_RUN_EXECUTION, CLOUD_RUN_TASK_*, PORT, K_*): rename the variable")
     @JsonPropertyDescription("Plain variables merged over the job's for the run (--update-env-vars): same name replaces, new names are added.")
     private List<JobSpec.EnvVar> env;
 
@@ -116,7 +116,7 @@ public class ExecutionSpec {
     @Size(max = 20)
     @ValidationRule(
         value = "self != '' && self.matches('" + CelPatterns.DURATION + "') && duration(self) > duration('0s') && duration(self) <= duration('168h')",
-        message = "spec.execution.overrides.timeout must be a duration between 1s and 168h written like 10m, 1h30m or 90s")
+        message = "overrides.timeout must be a duration between 1s and 168h written like 10m, 1h30m or 90s")
     @JsonPropertyDescription("Time limit for each task attempt of the run (--task-timeout), e.g. 1h. Unset keeps the job's.")
     private String timeout;
   }
