@@ -591,8 +591,21 @@ public final class ComputeApi {
       checkProtocol("resource.denied[" + i + "].IPProtocol", spec.getDenied(i).getIPProtocol());
     }
     boolean egress = firewall.getDirection().equals("EGRESS");
+    // Ledger F5: sourceTags are refused on EGRESS (SDK-ce Firewall.direction); refusing source
+    // service accounts there too is the fake's own choice (UNSOURCED).
     if (egress && (spec.getSourceTagsCount() > 0 || spec.getSourceServiceAccountsCount() > 0)) {
       throw ApiError.invalid("Invalid value for field 'resource.sourceTags': source tags and service accounts cannot be used in EGRESS rules.");
+    }
+    // Ledger F5: service accounts (source or target) exclude tags (source or target): SDK-ce
+    // sourceServiceAccounts and targetServiceAccounts, MM Firewall.yaml conflicts. The text is the fake's.
+    boolean tags = spec.getSourceTagsCount() > 0 || spec.getTargetTagsCount() > 0;
+    if (tags && spec.getSourceServiceAccountsCount() > 0) {
+      throw ApiError.invalid("Invalid value for field 'resource.sourceServiceAccounts': " + spec.getSourceServiceAccountsList()
+          + ". sourceServiceAccounts cannot be used at the same time as sourceTags or targetTags.");
+    }
+    if (tags && spec.getTargetServiceAccountsCount() > 0) {
+      throw ApiError.invalid("Invalid value for field 'resource.targetServiceAccounts': " + spec.getTargetServiceAccountsList()
+          + ". targetServiceAccounts cannot be used at the same time as targetTags or sourceTags.");
     }
     spec.getSourceRangesList().stream().filter(range -> !range.contains(":")).forEach(Cidr::parse);
     spec.getDestinationRangesList().stream().filter(range -> !range.contains(":")).forEach(Cidr::parse);

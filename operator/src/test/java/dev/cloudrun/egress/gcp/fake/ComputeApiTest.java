@@ -385,6 +385,33 @@ class ComputeApiTest {
         .isInstanceOf(InvalidArgumentException.class);
   }
 
+  /**
+   * Ledger F5: service accounts and tags do not mix in one rule (SDK-ce sourceServiceAccounts,
+   * targetServiceAccounts; MM Firewall.yaml conflicts), also when a patch brings the second one.
+   */
+  @Test
+  void serviceAccountsCannotBeCombinedWithTags() throws Exception {
+    Firewall base = Firewall.newBuilder().setName("rule").setNetwork("vpc").addAllowed(Allowed.newBuilder().setIPProtocol("tcp")).build();
+    String sa = "runner@p.iam.gserviceaccount.com";
+
+    assertThatThrownBy(() -> insertFirewall(base.toBuilder().addSourceServiceAccounts(sa).addSourceTags("web").build()))
+        .isInstanceOf(InvalidArgumentException.class).cause().hasMessageContaining("resource.sourceServiceAccounts");
+    assertThatThrownBy(() -> insertFirewall(base.toBuilder().addSourceServiceAccounts(sa).addTargetTags("db").build()))
+        .isInstanceOf(InvalidArgumentException.class).cause().hasMessageContaining("resource.sourceServiceAccounts");
+    assertThatThrownBy(() -> insertFirewall(base.toBuilder().addTargetServiceAccounts(sa).addTargetTags("db").build()))
+        .isInstanceOf(InvalidArgumentException.class).cause().hasMessageContaining("resource.targetServiceAccounts");
+    assertThatThrownBy(() -> insertFirewall(base.toBuilder().addTargetServiceAccounts(sa).addSourceTags("web").build()))
+        .isInstanceOf(InvalidArgumentException.class).cause().hasMessageContaining("resource.targetServiceAccounts");
+
+    gcp.latencies().setAll(Duration.ZERO);
+    insertFirewall(base.toBuilder().addSourceServiceAccounts(sa).addTargetServiceAccounts(sa).addSourceRanges("10.0.0.0/8").build());
+    insertFirewall(base.toBuilder().setName("tags").addSourceTags("web").addTargetTags("db").build());
+    assertThat(firewalls.get(P, "rule").getSourceServiceAccountsList()).containsExactly(sa);
+    assertThatThrownBy(() -> firewalls.patchAsync(P, "rule", Firewall.newBuilder().addTargetTags("db").build()).get())
+        .isInstanceOf(ExecutionException.class).cause().isInstanceOf(InvalidArgumentException.class);
+    assertThat(firewalls.get(P, "rule").getTargetTagsList()).isEmpty();
+  }
+
   @Test
   void firewallPatchMergesAndDeleteRemoves() throws Exception {
     gcp.latencies().setAll(Duration.ZERO);
