@@ -386,6 +386,42 @@ class ComputeApiTest {
   }
 
   /**
+   * Ledger F6: the protocol is a well-known name or a number 0-255 (the API's own 400,
+   * terraform-google-network#535); ports are integers or lo-hi ranges (a malformed one gets the
+   * API's "Invalid port range specification", google-cloud-powershell#537) and only go with the
+   * port-based protocols.
+   */
+  @Test
+  void firewallProtocolsAndPortsAreValidated() throws Exception {
+    Firewall base = Firewall.newBuilder().setName("rule").setNetwork("vpc").setDirection("EGRESS").build();
+
+    assertThatThrownBy(() -> insertFirewall(base.toBuilder().addAllowed(Allowed.newBuilder().setIPProtocol("ipv6-icmp")).build()))
+        .isInstanceOf(InvalidArgumentException.class).cause().hasMessageContaining("resource.allowed[0].IPProtocol")
+        .hasMessageContaining("or an IP protocol number between 0 and 255");
+    assertThatThrownBy(() -> insertFirewall(base.toBuilder().addDenied(Denied.newBuilder().setIPProtocol("256")).build()))
+        .isInstanceOf(InvalidArgumentException.class).cause().hasMessageContaining("resource.denied[0].IPProtocol");
+    for (String bad : List.of("0..65535", "80,443", "http", "-1", "65536", "1-70000", "443-80", "80-")) {
+      assertThatThrownBy(() -> insertFirewall(base.toBuilder().addAllowed(Allowed.newBuilder().setIPProtocol("tcp")
+          .addPorts("22").addPorts(bad)).build()))
+          .as(bad).isInstanceOf(InvalidArgumentException.class).cause()
+          .hasMessageContaining("resource.allowed[0].ports[1]': '" + bad + "'. Invalid port range specification");
+    }
+    for (String portless : List.of("icmp", "all", "esp", "1")) {
+      assertThatThrownBy(() -> insertFirewall(base.toBuilder().addDenied(Denied.newBuilder().setIPProtocol(portless).addPorts("80")).build()))
+          .as(portless).isInstanceOf(InvalidArgumentException.class).cause().hasMessageContaining("resource.denied[0].ports");
+    }
+
+    gcp.latencies().setAll(Duration.ZERO);
+    insertFirewall(base.toBuilder().addAllowed(Allowed.newBuilder().setIPProtocol("tcp").addPorts("0-65535").addPorts("443"))
+        .addAllowed(Allowed.newBuilder().setIPProtocol("udp").addPorts("53-53")).addAllowed(Allowed.newBuilder().setIPProtocol("sctp").addPorts("9"))
+        .addAllowed(Allowed.newBuilder().setIPProtocol("icmp")).addAllowed(Allowed.newBuilder().setIPProtocol("58")).build());
+    assertThat(firewalls.get(P, "rule").getAllowedList()).extracting(Allowed::getIPProtocol).containsExactly("tcp", "udp", "sctp", "icmp", "58");
+    assertThatThrownBy(() -> firewalls.patchAsync(P, "rule", Firewall.newBuilder()
+            .addAllowed(Allowed.newBuilder().setIPProtocol("icmp").addPorts("8")).build()).get())
+        .isInstanceOf(ExecutionException.class).cause().isInstanceOf(InvalidArgumentException.class);
+  }
+
+  /**
    * Ledger F5: service accounts and tags do not mix in one rule (SDK-ce sourceServiceAccounts,
    * targetServiceAccounts; MM Firewall.yaml conflicts), also when a patch brings the second one.
    */
