@@ -432,12 +432,37 @@ public final class ComputeApi {
       if (nat.getEnableEndpointIndependentMapping() && nat.getEnableDynamicPortAllocation()) {
         throw ApiError.invalid("Invalid value for field '" + field + ".enableEndpointIndependentMapping': true. Endpoint independent mapping cannot be enabled with dynamic port allocation.");
       }
+      if (nat.getEnableDynamicPortAllocation()) {
+        checkDynamicPorts(field, nat);
+      }
     }
     for (Router neighbour : neighbours) {
       boolean catchAll = neighbour.getNatsList().stream().anyMatch(n -> ALL_SUBNETWORKS.contains(n.getSourceSubnetworkIpRangesToNat()));
       if (catchAll && router.getNatsCount() > 0) {
         throw ApiError.invalid("Invalid value for field 'resource.nats': router '" + neighbour.getSelfLink()
             + "' already has a NAT covering all subnetworks of network '" + router.getNetwork() + "' in this region.");
+      }
+    }
+  }
+
+  /**
+   * Ledger R6: with Dynamic Port Allocation a set minPortsPerVm must be a power of two of at
+   * least 32 (32 when unset), and a set maxPortsPerVm a power of two above the minimum and at
+   * most 65536 (SDK-ce RouterNat; gcloud's --max-ports-per-vm). Without it GCP takes any minimum
+   * and rounds it up only when it allocates, and maxPortsPerVm "has no effect", so nothing is
+   * checked. The texts are the fake's.
+   */
+  private static void checkDynamicPorts(String field, RouterNat nat) {
+    int min = nat.hasMinPortsPerVm() ? nat.getMinPortsPerVm() : 32;
+    if (nat.hasMinPortsPerVm() && (min < 32 || Integer.bitCount(min) != 1)) {
+      throw ApiError.invalid("Invalid value for field '" + field + ".minPortsPerVm': '" + min + "'. With dynamic port allocation,"
+          + " minPortsPerVm must be a power of 2 greater than or equal to 32.");
+    }
+    if (nat.hasMaxPortsPerVm()) {
+      int max = nat.getMaxPortsPerVm();
+      if (max <= min || max > 65536 || Integer.bitCount(max) != 1) {
+        throw ApiError.invalid("Invalid value for field '" + field + ".maxPortsPerVm': '" + max + "'. With dynamic port allocation,"
+            + " maxPortsPerVm must be a power of 2 greater than minPortsPerVm (" + min + ") and at most 65536.");
       }
     }
   }

@@ -314,6 +314,36 @@ class ComputeApiTest {
         .isInstanceOf(InvalidArgumentException.class).cause().hasMessageContaining("enableEndpointIndependentMapping");
   }
 
+  /**
+   * Ledger R6: with Dynamic Port Allocation the port counts are powers of two, min at least 32,
+   * max above min and at most 65536; without it any minimum is taken (GCP rounds it up when it
+   * allocates) and maxPortsPerVm has no effect.
+   */
+  @Test
+  void dynamicPortAllocationTakesPowersOfTwoFrom32To65536() throws Exception {
+    RouterNat dpa = allSubnetsNat("nat").toBuilder().setEnableDynamicPortAllocation(true).build();
+    record Bad(RouterNat nat, String field) {}
+    List<Bad> refused = List.of(
+        new Bad(dpa.toBuilder().setMinPortsPerVm(48).build(), "resource.nats[0].minPortsPerVm"),
+        new Bad(dpa.toBuilder().setMinPortsPerVm(16).build(), "resource.nats[0].minPortsPerVm"),
+        new Bad(dpa.toBuilder().setMinPortsPerVm(64).setMaxPortsPerVm(64).build(), "resource.nats[0].maxPortsPerVm"),
+        new Bad(dpa.toBuilder().setMaxPortsPerVm(32).build(), "resource.nats[0].maxPortsPerVm"),
+        new Bad(dpa.toBuilder().setMaxPortsPerVm(1000).build(), "resource.nats[0].maxPortsPerVm"),
+        new Bad(dpa.toBuilder().setMaxPortsPerVm(131072).build(), "resource.nats[0].maxPortsPerVm"));
+    for (Bad bad : refused) {
+      assertThatThrownBy(() -> routers.insertCallable().call(insert(router("r").toBuilder().addNats(bad.nat()).build())))
+          .as(bad.nat().toString()).isInstanceOf(InvalidArgumentException.class).cause().hasMessageContaining(bad.field());
+    }
+
+    gcp.latencies().setAll(Duration.ZERO);
+    routers.insertAsync(P, R, router("r").toBuilder().addNats(dpa.toBuilder().setMaxPortsPerVm(64)).build()).get();
+    routers.updateAsync(P, R, "r", router("r").toBuilder().addNats(dpa.toBuilder().setMinPortsPerVm(1024).setMaxPortsPerVm(65536)).build()).get();
+    assertThat(routers.get(P, R, "r").getNats(0).getMaxPortsPerVm()).isEqualTo(65536);
+    RouterNat staticPorts = allSubnetsNat("nat").toBuilder().setMinPortsPerVm(50).setMaxPortsPerVm(1000).build();
+    routers.updateAsync(P, R, "r", router("r").toBuilder().addNats(staticPorts).build()).get();
+    assertThat(routers.get(P, R, "r").getNats(0).getMinPortsPerVm()).as("stored as sent; GCP's echo is UNSOURCED").isEqualTo(50);
+  }
+
   @Test
   void anOperationThatFailsIsDoneWithHttpErrorFieldsAndTheFutureThrows() {
     gcp.latencies().setAll(Duration.ZERO);
