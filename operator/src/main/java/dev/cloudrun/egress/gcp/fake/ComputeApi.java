@@ -365,6 +365,11 @@ public final class ComputeApi {
     if (!nat.hasEnableDynamicPortAllocation()) {
       nat.setEnableDynamicPortAllocation(false);
     }
+    if (!nat.hasMinPortsPerVm()) {
+      // gcloud's --min-ports-per-vm help and MM RouterNat.yaml (default_from_api): 64 with static
+      // allocation, 32 with dynamic.
+      nat.setMinPortsPerVm(nat.getEnableDynamicPortAllocation() ? 32 : 64);
+    }
     if (!nat.hasType()) {
       nat.setType("PUBLIC");
     }

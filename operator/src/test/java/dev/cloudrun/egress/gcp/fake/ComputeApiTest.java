@@ -160,7 +160,7 @@ class ComputeApiTest {
   void patchIsAJsonMergePatchThatReplacesTheNatArrayWhole() {
     gcp.latencies().setAll(Duration.ZERO);
     Router original = router("nat-router").toBuilder().setDescription("egress")
-        .addNats(allSubnetsNat("nat-a").toBuilder().setMinPortsPerVm(64)).build();
+        .addNats(allSubnetsNat("nat-a").toBuilder().setMinPortsPerVm(128)).build();
     routers.insertCallable().call(insert(original));
 
     routers.patchCallable().call(PatchRouterRequest.newBuilder().setProject(P).setRegion(R).setRouter("nat-router")
@@ -169,7 +169,7 @@ class ComputeApiTest {
     Router patched = routers.get(P, R, "nat-router");
     assertThat(patched.getDescription()).isEqualTo("egress");
     assertThat(patched.getNatsList()).extracting(RouterNat::getName).containsExactly("nat-b");
-    assertThat(patched.getNats(0).hasMinPortsPerVm()).isFalse();
+    assertThat(patched.getNats(0).getMinPortsPerVm()).as("nat-a's 128 is not merged in; GCP's default is").isEqualTo(64);
   }
 
   /** Ledger 9h, 9j: what GCP fills on a NAT sent without it; what was sent is kept. */
@@ -188,7 +188,12 @@ class ComputeApiTest {
     assertThat(nat.getEnableDynamicPortAllocation()).isFalse();
     assertThat(nat.getType()).isEqualTo("PUBLIC");
     assertThat(nat.getAutoNetworkTier()).isEqualTo("PREMIUM");
-    assertThat(nat.hasMinPortsPerVm()).as("its default is not published").isFalse();
+    assertThat(nat.getMinPortsPerVm()).as("64 with static port allocation").isEqualTo(64);
+
+    routers.updateCallable().call(com.google.cloud.compute.v1.UpdateRouterRequest.newBuilder().setProject(P).setRegion(R)
+        .setRouter("nat-router").setRouterResource(router("nat-router").toBuilder()
+            .addNats(allSubnetsNat("nat-a").toBuilder().setEnableDynamicPortAllocation(true))).build());
+    assertThat(routers.get(P, R, "nat-router").getNats(0).getMinPortsPerVm()).as("32 with dynamic port allocation").isEqualTo(32);
   }
 
   @Test
