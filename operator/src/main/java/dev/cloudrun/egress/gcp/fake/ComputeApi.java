@@ -663,8 +663,9 @@ public final class ComputeApi {
 
   /**
    * Ledger F6. The protocol: a well-known name or a number 0-255; the list and the text are the
-   * API's own 400 (terraform-google-network#535). The fake takes the names in any case
-   * (Terraform compares them case-insensitively; GCP's own handling of case is UNSOURCED).
+   * API's own 400 (terraform-google-modules/terraform-google-network#535). The fake takes the
+   * names in any case (Terraform compares them case-insensitively; GCP's own handling of case is
+   * UNSOURCED).
    */
   private static void checkProtocolAndPorts(String entry, String protocol, List<String> ports) {
     String field = entry + ".IPProtocol";
@@ -685,7 +686,7 @@ public final class ComputeApi {
     }
     for (int i = 0; i < ports.size(); i++) {
       if (!validPortRange(ports.get(i))) {
-        // The API's own text for a malformed entry (google-cloud-powershell#537).
+        // The API's own text for a malformed entry (GoogleCloudPlatform/google-cloud-powershell#537).
         throw ApiError.invalid("Invalid value for field '" + entry + ".ports[" + i + "]': '" + ports.get(i)
             + "'. Invalid port range specification.");
       }

@@ -422,9 +422,9 @@ class ComputeApiTest {
 
   /**
    * Ledger F6: the protocol is a well-known name or a number 0-255 (the API's own 400,
-   * terraform-google-network#535); ports are integers or lo-hi ranges (a malformed one gets the
-   * API's "Invalid port range specification", google-cloud-powershell#537) and only go with the
-   * port-based protocols.
+   * terraform-google-modules/terraform-google-network#535); ports are integers or lo-hi ranges
+   * (a malformed one gets the API's "Invalid port range specification",
+   * GoogleCloudPlatform/google-cloud-powershell#537) and only go with the port-based protocols.
    */
   @Test
   void firewallProtocolsAndPortsAreValidated() throws Exception {
