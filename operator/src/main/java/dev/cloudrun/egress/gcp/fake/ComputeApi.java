@@ -27,11 +27,13 @@ import java.time.format.DateTimeFormatter;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -50,6 +52,11 @@ public final class ComputeApi {
   /** Static external addresses come from the RFC 5737 documentation ranges: plainly fake. */
   private static final List<Cidr> EXTERNAL_POOL =
       List.of(Cidr.parse("203.0.113.0/24"), Cidr.parse("198.51.100.0/24"), Cidr.parse("192.0.2.0/24"));
+  /** Ledger F6: the protocol names the API takes, and those of them whose rules may name ports. */
+  private static final Set<String> PROTOCOLS = Set.of("ah", "all", "esp", "icmp", "ipip", "sctp", "tcp", "udp");
+  private static final Set<String> PORT_PROTOCOLS = Set.of("tcp", "udp", "sctp", "6", "17", "132");
+  private static final Pattern PROTOCOL_NUMBER = Pattern.compile("[0-9]{1,3}");
+  private static final Pattern PORT_RANGE = Pattern.compile("([0-9]{1,9})(?:-([0-9]{1,9}))?");
   private static final DateTimeFormatter TIMESTAMP = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSXXX");
 
   private final Simulation sim;
@@ -358,6 +365,11 @@ public final class ComputeApi {
     if (!nat.hasEnableDynamicPortAllocation()) {
       nat.setEnableDynamicPortAllocation(false);
     }
+    if (!nat.hasMinPortsPerVm()) {
+      // gcloud's --min-ports-per-vm help and MM RouterNat.yaml (default_from_api): 64 with static
+      // allocation, 32 with dynamic.
+      nat.setMinPortsPerVm(nat.getEnableDynamicPortAllocation() ? 32 : 64);
+    }
     if (!nat.hasType()) {
       nat.setType("PUBLIC");
     }
@@ -425,12 +437,37 @@ public final class ComputeApi {
       if (nat.getEnableEndpointIndependentMapping() && nat.getEnableDynamicPortAllocation()) {
         throw ApiError.invalid("Invalid value for field '" + field + ".enableEndpointIndependentMapping': true. Endpoint independent mapping cannot be enabled with dynamic port allocation.");
       }
+      if (nat.getEnableDynamicPortAllocation()) {
+        checkDynamicPorts(field, nat);
+      }
     }
     for (Router neighbour : neighbours) {
       boolean catchAll = neighbour.getNatsList().stream().anyMatch(n -> ALL_SUBNETWORKS.contains(n.getSourceSubnetworkIpRangesToNat()));
       if (catchAll && router.getNatsCount() > 0) {
         throw ApiError.invalid("Invalid value for field 'resource.nats': router '" + neighbour.getSelfLink()
             + "' already has a NAT covering all subnetworks of network '" + router.getNetwork() + "' in this region.");
+      }
+    }
+  }
+
+  /**
+   * Ledger R6: with Dynamic Port Allocation a set minPortsPerVm must be a power of two of at
+   * least 32 (32 when unset), and a set maxPortsPerVm a power of two above the minimum and at
+   * most 65536 (SDK-ce RouterNat; gcloud's --max-ports-per-vm). Without it GCP takes any minimum
+   * and rounds it up only when it allocates, and maxPortsPerVm "has no effect", so nothing is
+   * checked. The texts are the fake's.
+   */
+  private static void checkDynamicPorts(String field, RouterNat nat) {
+    int min = nat.hasMinPortsPerVm() ? nat.getMinPortsPerVm() : 32;
+    if (nat.hasMinPortsPerVm() && (min < 32 || Integer.bitCount(min) != 1)) {
+      throw ApiError.invalid("Invalid value for field '" + field + ".minPortsPerVm': '" + min + "'. With dynamic port allocation,"
+          + " minPortsPerVm must be a power of 2 greater than or equal to 32.");
+    }
+    if (nat.hasMaxPortsPerVm()) {
+      int max = nat.getMaxPortsPerVm();
+      if (max <= min || max > 65536 || Integer.bitCount(max) != 1) {
+        throw ApiError.invalid("Invalid value for field '" + field + ".maxPortsPerVm': '" + max + "'. With dynamic port allocation,"
+            + " maxPortsPerVm must be a power of 2 greater than minPortsPerVm (" + min + ") and at most 65536.");
       }
     }
   }
@@ -585,14 +622,27 @@ public final class ComputeApi {
       throw ApiError.invalid("Invalid value for field 'resource': exactly one of 'allowed' or 'denied' must be specified.");
     }
     for (int i = 0; i < spec.getAllowedCount(); i++) {
-      checkProtocol("resource.allowed[" + i + "].IPProtocol", spec.getAllowed(i).getIPProtocol());
+      checkProtocolAndPorts("resource.allowed[" + i + "]", spec.getAllowed(i).getIPProtocol(), spec.getAllowed(i).getPortsList());
     }
     for (int i = 0; i < spec.getDeniedCount(); i++) {
-      checkProtocol("resource.denied[" + i + "].IPProtocol", spec.getDenied(i).getIPProtocol());
+      checkProtocolAndPorts("resource.denied[" + i + "]", spec.getDenied(i).getIPProtocol(), spec.getDenied(i).getPortsList());
     }
     boolean egress = firewall.getDirection().equals("EGRESS");
+    // Ledger F5: sourceTags are refused on EGRESS (SDK-ce Firewall.direction); refusing source
+    // service accounts there too is the fake's own choice (UNSOURCED).
     if (egress && (spec.getSourceTagsCount() > 0 || spec.getSourceServiceAccountsCount() > 0)) {
       throw ApiError.invalid("Invalid value for field 'resource.sourceTags': source tags and service accounts cannot be used in EGRESS rules.");
+    }
+    // Ledger F5: service accounts (source or target) exclude tags (source or target): SDK-ce
+    // sourceServiceAccounts and targetServiceAccounts, MM Firewall.yaml conflicts. The text is the fake's.
+    boolean tags = spec.getSourceTagsCount() > 0 || spec.getTargetTagsCount() > 0;
+    if (tags && spec.getSourceServiceAccountsCount() > 0) {
+      throw ApiError.invalid("Invalid value for field 'resource.sourceServiceAccounts': " + spec.getSourceServiceAccountsList()
+          + ". sourceServiceAccounts cannot be used at the same time as sourceTags or targetTags.");
+    }
+    if (tags && spec.getTargetServiceAccountsCount() > 0) {
+      throw ApiError.invalid("Invalid value for field 'resource.targetServiceAccounts': " + spec.getTargetServiceAccountsList()
+          + ". targetServiceAccounts cannot be used at the same time as targetTags or sourceTags.");
     }
     spec.getSourceRangesList().stream().filter(range -> !range.contains(":")).forEach(Cidr::parse);
     spec.getDestinationRangesList().stream().filter(range -> !range.contains(":")).forEach(Cidr::parse);
@@ -611,10 +661,52 @@ public final class ComputeApi {
     return firewall.build();
   }
 
-  private static void checkProtocol(String field, String protocol) {
+  /**
+   * Ledger F6. The protocol: a well-known name or a number 0-255; the list and the text are the
+   * API's own 400 (terraform-google-modules/terraform-google-network#535). The fake takes the
+   * names in any case (Terraform compares them case-insensitively; GCP's own handling of case is
+   * UNSOURCED).
+   */
+  private static void checkProtocolAndPorts(String entry, String protocol, List<String> ports) {
+    String field = entry + ".IPProtocol";
     if (protocol.isEmpty()) {
       throw ApiError.invalid("Invalid value for field '" + field + "': ''. The protocol must be specified.");
     }
+    String name = protocol.toLowerCase(Locale.ROOT);
+    boolean number = PROTOCOL_NUMBER.matcher(protocol).matches() && Integer.parseInt(protocol) <= 255;
+    if (!PROTOCOLS.contains(name) && !number) {
+      throw ApiError.invalid("Invalid value for field '" + field + "': '" + protocol + "'. Must be one of [\"ah\", \"all\", \"esp\","
+          + " \"icmp\", \"ipip\", \"sctp\", \"tcp\", \"udp\"] or an IP protocol number between 0 and 255.");
+    }
+    if (!ports.isEmpty() && !PORT_PROTOCOLS.contains(name)) {
+      // Ports only mean something for the port-based protocols; ICMP with ports is refused
+      // (juju/juju#10215). The text is the fake's.
+      throw ApiError.invalid("Invalid value for field '" + entry + ".ports': " + ports + ". Ports can only be specified for the"
+          + " tcp, udp and sctp protocols, not '" + protocol + "'.");
+    }
+    for (int i = 0; i < ports.size(); i++) {
+      if (!validPortRange(ports.get(i))) {
+        // The API's own text for a malformed entry (GoogleCloudPlatform/google-cloud-powershell#537).
+        throw ApiError.invalid("Invalid value for field '" + entry + ".ports[" + i + "]': '" + ports.get(i)
+            + "'. Invalid port range specification.");
+      }
+    }
+  }
+
+  /**
+   * An integer or a range "lo-hi" (SDK-ce AllowedValueListEntry.ports), each end a port 0-65535
+   * ("0-65535" is the range the maintainers of Google's PowerShell tools give,
+   * google-cloud-powershell#537). Refusing a number above 65535 and a range whose end is below
+   * its start is the fake's choice (UNSOURCED).
+   */
+  private static boolean validPortRange(String entry) {
+    Matcher m = PORT_RANGE.matcher(entry);
+    if (!m.matches()) {
+      return false;
+    }
+    long lo = Long.parseLong(m.group(1));
+    long hi = m.group(2) == null ? lo : Long.parseLong(m.group(2));
+    return hi <= 65535 && lo <= hi;
   }
 
   // ---- addresses ----

@@ -160,7 +160,7 @@ class ComputeApiTest {
   void patchIsAJsonMergePatchThatReplacesTheNatArrayWhole() {
     gcp.latencies().setAll(Duration.ZERO);
     Router original = router("nat-router").toBuilder().setDescription("egress")
-        .addNats(allSubnetsNat("nat-a").toBuilder().setMinPortsPerVm(64)).build();
+        .addNats(allSubnetsNat("nat-a").toBuilder().setMinPortsPerVm(128)).build();
     routers.insertCallable().call(insert(original));
 
     routers.patchCallable().call(PatchRouterRequest.newBuilder().setProject(P).setRegion(R).setRouter("nat-router")
@@ -169,7 +169,7 @@ class ComputeApiTest {
     Router patched = routers.get(P, R, "nat-router");
     assertThat(patched.getDescription()).isEqualTo("egress");
     assertThat(patched.getNatsList()).extracting(RouterNat::getName).containsExactly("nat-b");
-    assertThat(patched.getNats(0).hasMinPortsPerVm()).isFalse();
+    assertThat(patched.getNats(0).getMinPortsPerVm()).as("nat-a's 128 is not merged in; GCP's default is").isEqualTo(64);
   }
 
   /** Ledger 9h, 9j: what GCP fills on a NAT sent without it; what was sent is kept. */
@@ -188,7 +188,12 @@ class ComputeApiTest {
     assertThat(nat.getEnableDynamicPortAllocation()).isFalse();
     assertThat(nat.getType()).isEqualTo("PUBLIC");
     assertThat(nat.getAutoNetworkTier()).isEqualTo("PREMIUM");
-    assertThat(nat.hasMinPortsPerVm()).as("its default is not published").isFalse();
+    assertThat(nat.getMinPortsPerVm()).as("64 with static port allocation").isEqualTo(64);
+
+    routers.updateCallable().call(com.google.cloud.compute.v1.UpdateRouterRequest.newBuilder().setProject(P).setRegion(R)
+        .setRouter("nat-router").setRouterResource(router("nat-router").toBuilder()
+            .addNats(allSubnetsNat("nat-a").toBuilder().setEnableDynamicPortAllocation(true))).build());
+    assertThat(routers.get(P, R, "nat-router").getNats(0).getMinPortsPerVm()).as("32 with dynamic port allocation").isEqualTo(32);
   }
 
   @Test
@@ -314,6 +319,36 @@ class ComputeApiTest {
         .isInstanceOf(InvalidArgumentException.class).cause().hasMessageContaining("enableEndpointIndependentMapping");
   }
 
+  /**
+   * Ledger R6: with Dynamic Port Allocation the port counts are powers of two, min at least 32,
+   * max above min and at most 65536; without it any minimum is taken (GCP rounds it up when it
+   * allocates) and maxPortsPerVm has no effect.
+   */
+  @Test
+  void dynamicPortAllocationTakesPowersOfTwoFrom32To65536() throws Exception {
+    RouterNat dpa = allSubnetsNat("nat").toBuilder().setEnableDynamicPortAllocation(true).build();
+    record Bad(RouterNat nat, String field) {}
+    List<Bad> refused = List.of(
+        new Bad(dpa.toBuilder().setMinPortsPerVm(48).build(), "resource.nats[0].minPortsPerVm"),
+        new Bad(dpa.toBuilder().setMinPortsPerVm(16).build(), "resource.nats[0].minPortsPerVm"),
+        new Bad(dpa.toBuilder().setMinPortsPerVm(64).setMaxPortsPerVm(64).build(), "resource.nats[0].maxPortsPerVm"),
+        new Bad(dpa.toBuilder().setMaxPortsPerVm(32).build(), "resource.nats[0].maxPortsPerVm"),
+        new Bad(dpa.toBuilder().setMaxPortsPerVm(1000).build(), "resource.nats[0].maxPortsPerVm"),
+        new Bad(dpa.toBuilder().setMaxPortsPerVm(131072).build(), "resource.nats[0].maxPortsPerVm"));
+    for (Bad bad : refused) {
+      assertThatThrownBy(() -> routers.insertCallable().call(insert(router("r").toBuilder().addNats(bad.nat()).build())))
+          .as(bad.nat().toString()).isInstanceOf(InvalidArgumentException.class).cause().hasMessageContaining(bad.field());
+    }
+
+    gcp.latencies().setAll(Duration.ZERO);
+    routers.insertAsync(P, R, router("r").toBuilder().addNats(dpa.toBuilder().setMaxPortsPerVm(64)).build()).get();
+    routers.updateAsync(P, R, "r", router("r").toBuilder().addNats(dpa.toBuilder().setMinPortsPerVm(1024).setMaxPortsPerVm(65536)).build()).get();
+    assertThat(routers.get(P, R, "r").getNats(0).getMaxPortsPerVm()).isEqualTo(65536);
+    RouterNat staticPorts = allSubnetsNat("nat").toBuilder().setMinPortsPerVm(50).setMaxPortsPerVm(1000).build();
+    routers.updateAsync(P, R, "r", router("r").toBuilder().addNats(staticPorts).build()).get();
+    assertThat(routers.get(P, R, "r").getNats(0).getMinPortsPerVm()).as("stored as sent; GCP's echo is UNSOURCED").isEqualTo(50);
+  }
+
   @Test
   void anOperationThatFailsIsDoneWithHttpErrorFieldsAndTheFutureThrows() {
     gcp.latencies().setAll(Duration.ZERO);
@@ -383,6 +418,69 @@ class ComputeApiTest {
         .isInstanceOf(InvalidArgumentException.class).cause().hasMessageContaining("IPProtocol");
     assertThatThrownBy(() -> insertFirewall(base.toBuilder().addAllowed(tcp).addSourceRanges("10.0.0.300/8").build()))
         .isInstanceOf(InvalidArgumentException.class);
+  }
+
+  /**
+   * Ledger F6: the protocol is a well-known name or a number 0-255 (the API's own 400,
+   * terraform-google-modules/terraform-google-network#535); ports are integers or lo-hi ranges
+   * (a malformed one gets the API's "Invalid port range specification",
+   * GoogleCloudPlatform/google-cloud-powershell#537) and only go with the port-based protocols.
+   */
+  @Test
+  void firewallProtocolsAndPortsAreValidated() throws Exception {
+    Firewall base = Firewall.newBuilder().setName("rule").setNetwork("vpc").setDirection("EGRESS").build();
+
+    assertThatThrownBy(() -> insertFirewall(base.toBuilder().addAllowed(Allowed.newBuilder().setIPProtocol("ipv6-icmp")).build()))
+        .isInstanceOf(InvalidArgumentException.class).cause().hasMessageContaining("resource.allowed[0].IPProtocol")
+        .hasMessageContaining("or an IP protocol number between 0 and 255");
+    assertThatThrownBy(() -> insertFirewall(base.toBuilder().addDenied(Denied.newBuilder().setIPProtocol("256")).build()))
+        .isInstanceOf(InvalidArgumentException.class).cause().hasMessageContaining("resource.denied[0].IPProtocol");
+    for (String bad : List.of("0..65535", "80,443", "http", "-1", "65536", "1-70000", "443-80", "80-")) {
+      assertThatThrownBy(() -> insertFirewall(base.toBuilder().addAllowed(Allowed.newBuilder().setIPProtocol("tcp")
+          .addPorts("22").addPorts(bad)).build()))
+          .as(bad).isInstanceOf(InvalidArgumentException.class).cause()
+          .hasMessageContaining("resource.allowed[0].ports[1]': '" + bad + "'. Invalid port range specification");
+    }
+    for (String portless : List.of("icmp", "all", "esp", "1")) {
+      assertThatThrownBy(() -> insertFirewall(base.toBuilder().addDenied(Denied.newBuilder().setIPProtocol(portless).addPorts("80")).build()))
+          .as(portless).isInstanceOf(InvalidArgumentException.class).cause().hasMessageContaining("resource.denied[0].ports");
+    }
+
+    gcp.latencies().setAll(Duration.ZERO);
+    insertFirewall(base.toBuilder().addAllowed(Allowed.newBuilder().setIPProtocol("tcp").addPorts("0-65535").addPorts("443"))
+        .addAllowed(Allowed.newBuilder().setIPProtocol("udp").addPorts("53-53")).addAllowed(Allowed.newBuilder().setIPProtocol("sctp").addPorts("9"))
+        .addAllowed(Allowed.newBuilder().setIPProtocol("icmp")).addAllowed(Allowed.newBuilder().setIPProtocol("58")).build());
+    assertThat(firewalls.get(P, "rule").getAllowedList()).extracting(Allowed::getIPProtocol).containsExactly("tcp", "udp", "sctp", "icmp", "58");
+    assertThatThrownBy(() -> firewalls.patchAsync(P, "rule", Firewall.newBuilder()
+            .addAllowed(Allowed.newBuilder().setIPProtocol("icmp").addPorts("8")).build()).get())
+        .isInstanceOf(ExecutionException.class).cause().isInstanceOf(InvalidArgumentException.class);
+  }
+
+  /**
+   * Ledger F5: service accounts and tags do not mix in one rule (SDK-ce sourceServiceAccounts,
+   * targetServiceAccounts; MM Firewall.yaml conflicts), also when a patch brings the second one.
+   */
+  @Test
+  void serviceAccountsCannotBeCombinedWithTags() throws Exception {
+    Firewall base = Firewall.newBuilder().setName("rule").setNetwork("vpc").addAllowed(Allowed.newBuilder().setIPProtocol("tcp")).build();
+    String sa = "runner@p.iam.gserviceaccount.com";
+
+    assertThatThrownBy(() -> insertFirewall(base.toBuilder().addSourceServiceAccounts(sa).addSourceTags("web").build()))
+        .isInstanceOf(InvalidArgumentException.class).cause().hasMessageContaining("resource.sourceServiceAccounts");
+    assertThatThrownBy(() -> insertFirewall(base.toBuilder().addSourceServiceAccounts(sa).addTargetTags("db").build()))
+        .isInstanceOf(InvalidArgumentException.class).cause().hasMessageContaining("resource.sourceServiceAccounts");
+    assertThatThrownBy(() -> insertFirewall(base.toBuilder().addTargetServiceAccounts(sa).addTargetTags("db").build()))
+        .isInstanceOf(InvalidArgumentException.class).cause().hasMessageContaining("resource.targetServiceAccounts");
+    assertThatThrownBy(() -> insertFirewall(base.toBuilder().addTargetServiceAccounts(sa).addSourceTags("web").build()))
+        .isInstanceOf(InvalidArgumentException.class).cause().hasMessageContaining("resource.targetServiceAccounts");
+
+    gcp.latencies().setAll(Duration.ZERO);
+    insertFirewall(base.toBuilder().addSourceServiceAccounts(sa).addTargetServiceAccounts(sa).addSourceRanges("10.0.0.0/8").build());
+    insertFirewall(base.toBuilder().setName("tags").addSourceTags("web").addTargetTags("db").build());
+    assertThat(firewalls.get(P, "rule").getSourceServiceAccountsList()).containsExactly(sa);
+    assertThatThrownBy(() -> firewalls.patchAsync(P, "rule", Firewall.newBuilder().addTargetTags("db").build()).get())
+        .isInstanceOf(ExecutionException.class).cause().isInstanceOf(InvalidArgumentException.class);
+    assertThat(firewalls.get(P, "rule").getTargetTagsList()).isEmpty();
   }
 
   @Test

@@ -137,6 +137,32 @@ class VpcAccessApiTest {
     assertThat(maxOnly.getMinThroughput()).isEqualTo(200);
   }
 
+  /**
+   * Ledger 8e: throughput alone must be Mbps in steps of 100, min 200-900 and max 300-1000, min
+   * below max (SDK-va minThroughput, maxThroughput); 0 means not sent.
+   */
+  @ParameterizedTest
+  @CsvSource({"0, 350, max_throughput", "0, 1100, max_throughput", "0, 200, max_throughput", "250, 800, min_throughput",
+      "100, 800, min_throughput", "1000, 0, min_throughput", "800, 800, min_throughput (800) must be lower"})
+  void throughputAloneMustBeStepsOf100WithinItsRanges(int min, int max, String message) {
+    Connector connector = Connector.newBuilder().setNetwork("vpc").setIpCidrRange("10.8.0.0/28").setMinThroughput(min).setMaxThroughput(max).build();
+
+    assertThatThrownBy(() -> create("conn", connector)).isInstanceOf(InvalidArgumentException.class)
+        .cause().hasMessageContaining(message);
+  }
+
+  /** Ledger 8e and 9a: instances win, so throughput sent with them is ignored, not checked. */
+  @Test
+  void throughputSentWithInstancesIsIgnoredNotChecked() throws Exception {
+    gcp.latencies().setAll(Duration.ZERO);
+
+    Connector connector = client.createConnectorAsync(PARENT, "conn", byRange("10.8.0.0/28").toBuilder()
+        .setMinInstances(2).setMaxInstances(3).setMinThroughput(250).setMaxThroughput(1100).build()).get();
+
+    assertThat(connector.getMinThroughput()).isEqualTo(200);
+    assertThat(connector.getMaxThroughput()).isEqualTo(300);
+  }
+
   /** Ledger row 1 and 9d: GCP fills network, as a short name, and the subnet's project on a connector made from a subnet. */
   @Test
   void aConnectorMadeFromASubnetGetsTheSubnetsNetwork() throws Exception {
