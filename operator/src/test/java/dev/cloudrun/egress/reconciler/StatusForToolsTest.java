@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.MissingNode;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJob;
+import dev.cloudrun.egress.api.v1alpha1.ExecutionSpec;
 import dev.cloudrun.egress.testing.ArgoCdHealth;
 import dev.cloudrun.egress.testing.ArgoCdHealth.Health;
 import dev.cloudrun.egress.testing.Crds;
@@ -47,6 +48,7 @@ class StatusForToolsTest {
   private static final List<JsonNode> versions = new CopyOnWriteArrayList<>();
   private static JsonNode created;
   private static JsonNode ready;
+  private static JsonNode ran;
   private static JsonNode specChanged;
   private static JsonNode stalled;
   private static JsonNode deleting;
@@ -71,6 +73,22 @@ class StatusForToolsTest {
       created = json(cr);
       ready = json(harness.awaitCondition(cr, Conditions.READY, "True"));
       egressIp = harness.gcp.address("myproject", "europe-west2", "github-egress-ip").orElseThrow().getAddress();
+
+      // The user asks for a run and a schedule: the last run's phase and the next firing show.
+      CloudRunEgressJob withRuns = harness.get(cr);
+      ExecutionSpec execution = new ExecutionSpec();
+      execution.setRunToken("v1");
+      ExecutionSpec.ScheduleSpec schedule = new ExecutionSpec.ScheduleSpec();
+      schedule.setCron("0 2 * * *");
+      schedule.setTimeZone("Europe/London");
+      schedule.setServiceAccount("scheduler-invoker@myproject.iam.gserviceaccount.com");
+      execution.setSchedule(schedule);
+      withRuns.getSpec().setExecution(execution);
+      harness.client.resource(withRuns).update();
+      ran = json(harness.await(cr, c -> c.getStatus() != null && c.getStatus().getExecution() != null
+          && c.getStatus().getExecution().getLast() != null && "Succeeded".equals(c.getStatus().getExecution().getLast().getPhase())
+          && c.getStatus().getExecution().getSchedule() != null && c.getStatus().getExecution().getSchedule().getNextRunTime() != null,
+          Duration.ofSeconds(60)));
 
       // A user changes the spec: the API server's answer carries the new generation and the old status.
       CloudRunEgressJob edited = harness.get(cr);
@@ -116,7 +134,7 @@ class StatusForToolsTest {
     assertThat(healthy.status()).isEqualTo("Healthy");
     assertThat(healthy.message()).startsWith("Ready: Every part is ready");
 
-    assertThat(ArgoCdHealth.of(specChanged)).isEqualTo(new Health("Progressing", "Waiting for the operator to reconcile generation 2"));
+    assertThat(ArgoCdHealth.of(specChanged)).isEqualTo(new Health("Progressing", "Waiting for the operator to reconcile generation 3"));
 
     Health degraded = ArgoCdHealth.of(stalled);
     assertThat(degraded.status()).isEqualTo("Degraded");
@@ -204,7 +222,10 @@ class StatusForToolsTest {
     JsonNode crdVersion = Manifests.readOne(Manifests.projectRoot().resolve("charts/cloudrun-egress-operator/crds").resolve(Crds.CLOUD_RUN_EGRESS_JOB_FILE))
         .at("/spec/versions/0");
     Map<String, String> columns = StatusReaders.printerColumns(crdVersion, ready);
-    assertThat(columns.keySet()).containsExactly("Region", "Egress", "Egress-IP", "Metadata", "Ready", "Reason", "Age");
+    assertThat(columns.keySet()).containsExactly("Region", "Egress", "Egress-IP", "Metadata", "Ready", "Reason", "Last-Run", "Next-Run", "Age");
+    assertThat(columns).containsEntry("Last-Run", "<none>").containsEntry("Next-Run", "<none>");
+    assertThat(StatusReaders.printerColumns(crdVersion, ran)).containsEntry("Last-Run", "Succeeded")
+        .hasEntrySatisfying("Next-Run", next -> assertThat(java.time.Instant.parse(next)).isAfter(java.time.Instant.parse(ran.at("/metadata/creationTimestamp").asText())));
     assertThat(columns).containsEntry("Region", "europe-west2")
         .containsEntry("Egress", "AllTraffic")
         .containsEntry("Egress-IP", egressIp)

@@ -38,6 +38,9 @@ import io.fabric8.kubernetes.model.annotation.Version;
     name = "Reason",
     jsonPath = ".status.conditions[?(@.type==\"Ready\")].reason",
     type = Type.STRING)
+@AdditionalPrinterColumn(name = "Last-Run", jsonPath = ".status.execution.last.phase", type = Type.STRING)
+// A string, not a date: kubectl prints a date in the future as <invalid>.
+@AdditionalPrinterColumn(name = "Next-Run", jsonPath = ".status.execution.schedule.nextRunTime", type = Type.STRING)
 @AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = Type.DATE)
 public class CloudRunEgressJob extends CustomResource<CloudRunEgressJobSpec, CloudRunEgressJobStatus>
     implements Namespaced {

@@ -200,7 +200,9 @@ public final class RunApi {
     }
     Job.Builder job = base.toBuilder().clearLabels().putAllLabels(spec.getLabelsMap()).clearAnnotations()
         .putAllAnnotations(spec.getAnnotationsMap()).setClient(spec.getClient()).setClientVersion(spec.getClientVersion())
-        .setLaunchStage(spec.getLaunchStage() == LaunchStage.LAUNCH_STAGE_UNSPECIFIED ? LaunchStage.GA : spec.getLaunchStage())
+        // Ledger J6: on output the stage of the features in use (a task timeout over 24 h is the only
+        // preview feature the fake knows; checkSpec refused it unless BETA or ALPHA was sent).
+        .setLaunchStage(task.getTimeout().getSeconds() > PREVIEW_TASK_TIMEOUT_SECONDS ? LaunchStage.BETA : LaunchStage.GA)
         .setTemplate(template.toBuilder().setTaskCount(template.getTaskCount() == 0 ? 1 : template.getTaskCount()).setTemplate(task))
         .setGeneration(base.getGeneration() + 1).setUpdateTime(Simulation.timestamp(sim.now())).setLastModifier(USER)
         .setEtag(Simulation.newId()).setReconciling(true)

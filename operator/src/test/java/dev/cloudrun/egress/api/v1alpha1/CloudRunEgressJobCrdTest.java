@@ -46,6 +46,8 @@ class CloudRunEgressJobCrdTest {
         "Metadata=.status.conditions[?(@.type==\"MetadataReachable\")].status",
         "Ready=.status.conditions[?(@.type==\"Ready\")].status",
         "Reason=.status.conditions[?(@.type==\"Ready\")].reason",
+        "Last-Run=.status.execution.last.phase",
+        "Next-Run=.status.execution.schedule.nextRunTime",
         "Age=.metadata.creationTimestamp");
   }
 

@@ -117,6 +117,16 @@ class RunApiTest {
     assertThat(gcp.calls().count("run", "jobs.create", 400)).isEqualTo(2);
   }
 
+  /** Ledger J6: the stage answered is the stage of the features in use, not the one sent. */
+  @Test
+  void launchStageOnOutputIsTheStageOfTheFeaturesInUse() throws Exception {
+    gcp.latencies().setAll(Duration.ZERO);
+    Job betaWithoutPreviewFeatures = withTimeout(3600).toBuilder().setLaunchStage(com.google.api.LaunchStage.BETA).build();
+    assertThat(jobs.createJobAsync(PARENT, betaWithoutPreviewFeatures, "plain").get().getLaunchStage()).isEqualTo(com.google.api.LaunchStage.GA);
+    Job alphaWithABetaFeature = withTimeout(30 * 3600).toBuilder().setLaunchStage(com.google.api.LaunchStage.ALPHA).build();
+    assertThat(jobs.createJobAsync(PARENT, alphaWithABetaFeature, "long").get().getLaunchStage()).isEqualTo(com.google.api.LaunchStage.BETA);
+  }
+
   private static Job withTimeout(long seconds) {
     Job job = job();
     return job.toBuilder().setTemplate(job.getTemplate().toBuilder().setTemplate(job.getTemplate().getTemplate().toBuilder()
