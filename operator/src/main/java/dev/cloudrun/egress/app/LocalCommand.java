@@ -43,8 +43,10 @@ import picocli.CommandLine.Parameters;
             + " then what `kubectl get crej` and GCP would show.",
         "Every document is first judged as an API server with the CRDs of crds/ judges `kubectl apply` (strict field validation):"
             + " if it would refuse any, local mode prints what kubectl would print, applies nothing and exits 2.",
+        "Runs the resources ask for (spec.execution.runToken, the run-requested-at annotation) are awaited until they end; with the fake"
+            + " GCP, each schedule's next firing is brought forward by moving the fake's clock to it (--no-fire-schedules to leave it).",
         "Exits 1 if a resource does not reach what it should within --timeout: Ready, or the reason in its annotation "
-            + Expectation.ANNOTATION + "."})
+            + Expectation.ANNOTATION + "; and each run asked for, or fired, started and seen to end."})
 final class LocalCommand implements Callable<Integer> {
   static final String CRD_RESOURCE = "/crds/cloudrunegressjobs.egress.cloudrun.dev-v1.yml";
   private static final String CRD_NAME = "cloudrunegressjobs.egress.cloudrun.dev";
@@ -74,6 +76,11 @@ final class LocalCommand implements Callable<Integer> {
   @Option(names = "--timeout", paramLabel = "DURATION", converter = GoDuration.class,
       description = "How long to wait for every resource to settle. Default: 1m with the fake GCP, 20m with the real one.")
   Duration timeout;
+
+  @Option(names = "--fire-schedules", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "With the fake GCP: once the resources are Ready and their runs ended, move the fake's clock to each schedule's next"
+          + " cron time (at most " + LocalRuns.MAX_JUMP_DAYS + " days ahead), so Cloud Scheduler fires it and the report shows the scheduled run. Default: on.")
+  boolean fireSchedules;
 
   @Option(names = {"-v", "--verbose"}, description = "Show the operator's log (info and up) beside the progress.")
   boolean verbose;
@@ -117,12 +124,23 @@ final class LocalCommand implements Callable<Integer> {
         List<CloudRunEgressJob> applied = apply(kubernetes.client, resources, out);
         Duration limit = timeout != null ? timeout : gcp == GcpMode.fake ? Duration.ofMinutes(1) : Duration.ofMinutes(20);
         out.printf("%nReconciling (the fake's clock runs %sx; at most %s):%n", gcp == GcpMode.fake ? fmt(speed) : "1", GoDuration.format(limit));
-        List<CloudRunEgressJob> settled = new Progress(kubernetes.client, applied, out).awaitExpectations(limit);
+        Progress progress = new Progress(kubernetes.client, applied, out);
+        List<CloudRunEgressJob> settled = progress.awaitExpectations(limit);
+        LocalRuns runs = new LocalRuns(kubernetes.client, out);
+        boolean ready = settled.size() == applied.size() && settled.stream().allMatch(cr -> Expectation.of(cr).metBy(cr));
+        if (ready) {
+          // Runs wait for the job, and a schedule is created once the job is ready: both come after Ready.
+          settled = runs.awaitAskedRuns(progress, settled, limit);
+          if (gcpWorld.fake != null && fireSchedules && settled.stream().allMatch(LocalRuns::askedRunsEnded)) {
+            settled = runs.fireSchedules(gcpWorld.fake, progress, settled, limit);
+          }
+        }
         try (GcpClients reader = gcpWorld.endpoint() == null
             ? GcpClients.applicationDefault(new SimpleMeterRegistry()) : GcpClients.forEndpoint(gcpWorld.endpoint())) {
           new LocalReport(out, reader).print(settled);
         }
         boolean allMet = Expectation.summarize(settled, out) && settled.size() == resources.size();
+        allMet &= runs.summarize(settled);
         if (kubeconfig != null && gcp == GcpMode.fake) {
           // Their GCP objects lived only in the fake: leave the cluster as it was.
           Progress.deleteAndAwait(kubernetes.client, applied, out);
@@ -216,7 +234,8 @@ final class LocalCommand implements Callable<Integer> {
 
   /** GCP: the fake, seeded with what the examples expect, or the real APIs. */
   private static final class Gcp implements AutoCloseable {
-    private final FakeGcp fake;
+    /** Null for the real APIs. */
+    final FakeGcp fake;
 
     private Gcp(FakeGcp fake) {
       this.fake = fake;

@@ -2,6 +2,7 @@ package dev.cloudrun.egress.app;
 
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJob;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.OperationStatus;
+import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.RunsStatus;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -10,9 +11,13 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 
-/** Follows the applied resources and prints each change of their Ready condition and of their GCP operations in flight. */
+/**
+ * Follows the applied resources and prints each change of their Ready condition, of their GCP
+ * operations in flight and of their runs.
+ */
 final class Progress {
   private static final long POLL_MILLIS = 100;
 
@@ -30,12 +35,20 @@ final class Progress {
 
   /** Waits until every resource meets its {@link Expectation}, or {@code timeout}; returns them as last read. */
   List<CloudRunEgressJob> awaitExpectations(Duration timeout) throws InterruptedException {
+    return await(cr -> Expectation.of(cr).metBy(cr), timeout);
+  }
+
+  /**
+   * Waits until every resource is {@code done}, or until {@code timeout} has passed since this
+   * progress began (one limit for every wait of a local run); returns them as last read.
+   */
+  List<CloudRunEgressJob> await(Predicate<CloudRunEgressJob> done, Duration timeout) throws InterruptedException {
     long deadline = start + timeout.toNanos();
     while (true) {
       List<CloudRunEgressJob> current = read();
       current.forEach(this::showChange);
       out.flush();
-      boolean allMet = current.size() == resources.size() && current.stream().allMatch(cr -> Expectation.of(cr).metBy(cr));
+      boolean allMet = current.size() == resources.size() && current.stream().allMatch(done);
       if (allMet || System.nanoTime() > deadline) {
         if (!allMet) {
           out.printf("%6s  timed out after %s%n", elapsed(), GoDuration.format(timeout));
@@ -65,10 +78,27 @@ final class Progress {
         : cr.getStatus().getOperations().stream().filter(o -> !o.getName().isEmpty()).toList();
     String operations = started.isEmpty() ? "" : started.stream().map(o -> o.getAction() + " " + shortName(o.getTarget()))
         .collect(Collectors.joining(", ", "\n" + " ".repeat(8) + "GCP operations in flight: ", ""));
-    String shown = ready + operations;
+    String shown = ready + operations + runs(cr.getStatus() == null ? null : cr.getStatus().getExecution());
     if (!Objects.equals(lastShown.put(name, shown), shown)) {
       out.printf("%6s  %-32s %s%n", elapsed(), name, shown);
     }
+  }
+
+  /** The run asked for and not started, and the newest execution: what a user follows while a run goes. */
+  private static String runs(RunsStatus runs) {
+    if (runs == null) {
+      return "";
+    }
+    StringBuilder text = new StringBuilder();
+    if (runs.getRequest() != null) {
+      text.append("\n").append(" ".repeat(8)).append("Run asked for (").append(runs.getRequest().getTrigger()).append(' ')
+          .append(runs.getRequest().getValue()).append(")").append(runs.getRequest().getWaiting() == null ? "" : ": " + runs.getRequest().getWaiting());
+    }
+    if (runs.getLast() != null) {
+      text.append("\n").append(" ".repeat(8)).append("Last run: ").append(LocalReport.last(runs.getLast().getName())).append(" (")
+          .append(runs.getLast().getTrigger()).append(") ").append(runs.getLast().getPhase()).append(", ").append(LocalReport.tasks(runs.getLast()));
+    }
+    return text.toString();
   }
 
   /** projects/p/regions/r/routers/x → routers/x: the kind and name are what a reader follows. */

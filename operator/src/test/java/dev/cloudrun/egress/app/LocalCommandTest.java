@@ -62,8 +62,57 @@ class LocalCommandTest {
         "OK    platform-agents/infra-plan is Ready.",
         "OK    platform-agents/infra-apply is Ready.",
         "OK    support-bots/ticket-triage is Ready.",
-        "OK    platform-agents/my-agent-3 is not Ready, as its annotation examples.cloudrun.dev/expect-reason expects: Ready=False NotOwned");
+        "OK    platform-agents/my-agent-3 is not Ready, as its annotation examples.cloudrun.dev/expect-reason expects: Ready=False NotOwned",
+        "OK    platform-agents/my-agent-9 is Ready.",
+        "OK    platform-agents/my-agent-9 ran for runToken 1.4.2: execution my-agent-9-");
+    assertThat(examples.out()).containsPattern("OK    platform-agents/my-agent-9's schedule fired at .*: execution my-agent-9-\\w{5} Succeeded");
     assertThat(examples.out()).doesNotContain("FAIL");
+  }
+
+  /** The schedule's 02:00 in London, whichever offset London has on the day the test runs. */
+  private static final String TWO_IN_LONDON = "\\d{4}-\\d\\d-\\d\\dT0[12]:00:00Z \\(02:00 Europe/London\\)";
+
+  @Test
+  void runsExample09sTokenAndBringsItsNightlyFiringForwardShowingBothOutcomes() {
+    Run run = local(Manifests.projectRoot().resolve("examples/09-seed-nightly-and-after-each-release.yaml").toString());
+
+    assertThat(run.exitCode()).as(run.out()).isZero();
+    // The token's run, started by the operator, and the 02:00 firing, started by Cloud Scheduler as the invoker, each to its end.
+    assertThat(run.out())
+        .containsPattern("The fake's clock moved \\S+ forward to " + TWO_IN_LONDON + ", when projects/myproject/locations/europe-west2/jobs/"
+            + "my-agent-9-schedule fires \\(\"0 2 \\* \\* \\*\" Europe/London\\)\\.")
+        .contains("Cloud Scheduler called https://run.googleapis.com/v2/projects/myproject/locations/europe-west2/jobs/my-agent-9:run"
+            + " as scheduler-invoker@myproject.iam.gserviceaccount.com: OK")
+        .contains("$ kubectl annotate crej -n platform-agents my-agent-9 egress.cloudrun.dev/reconcile-requested-at=")
+        .contains("Runs (status.execution, newest first):\n  platform-agents/my-agent-9\n"
+            + "    EXECUTION          TRIGGER    PHASE       TASKS                 STARTED                COMPLETED\n")
+        // started on the fake's clock a moment after the firing, as the firing's :run call creates it
+        .containsPattern("\n    my-agent-9-\\w{5}   Schedule   Succeeded   1 task: 1 succeeded   \\S+T0[12]:0\\d:\\d\\dZ   \\S+Z\n"
+            + "    my-agent-9-\\w{5}   RunToken   Succeeded   1 task: 1 succeeded   \\S+Z   \\S+Z\n")
+        .containsPattern("    schedule my-agent-9-schedule: ENABLED, next run \\S+ \\(02:00 Europe/London\\), last attempt " + TWO_IN_LONDON + ": OK")
+        .containsPattern("RunSucceeded +True +Succeeded +Execution projects/myproject/locations/europe-west2/jobs/my-agent-9/executions/my-agent-9-\\w{5} succeeded\\.")
+        .containsPattern("Cloud Scheduler job projects/myproject/locations/europe-west2/jobs/my-agent-9-schedule\n +ENABLED, \"0 2 \\* \\* \\*\" Europe/London\n"
+            + " +POST https://run.googleapis.com/v2/projects/myproject/locations/europe-west2/jobs/my-agent-9:run as scheduler-invoker@myproject.iam.gserviceaccount.com\n"
+            + " +next \\S+\n +last attempt \\S+: OK")
+        .containsPattern("executions 2, latest my-agent-9-\\w{5}")
+        .containsPattern("OK    platform-agents/my-agent-9 ran for runToken 1\\.4\\.2: execution my-agent-9-\\w{5} Succeeded, 1 task: 1 succeeded\\.")
+        .containsPattern("OK    platform-agents/my-agent-9's schedule fired at " + TWO_IN_LONDON + ": execution my-agent-9-\\w{5} Succeeded, 1 task: 1 succeeded\\.");
+    // The next firing is a day after the one brought forward: the fake's clock stands where the firing left it.
+    String last = run.out().replaceAll("(?s).*last attempt (\\S+) \\(02:00.*", "$1");
+    String next = run.out().replaceAll("(?s).*next run (\\S+) \\(02:00.*", "$1");
+    assertThat(java.time.Duration.between(java.time.Instant.parse(last), java.time.Instant.parse(next))).isBetween(
+        java.time.Duration.ofHours(23), java.time.Duration.ofHours(25));
+  }
+
+  @Test
+  void withoutFiringSchedulesShowsTheScheduleThatHasNotFiredYet() {
+    Run run = local("--no-fire-schedules", Manifests.projectRoot().resolve("examples/09-seed-nightly-and-after-each-release.yaml").toString());
+
+    assertThat(run.exitCode()).as(run.out()).isZero();
+    assertThat(run.out()).doesNotContain("Firing the schedules", "clock moved", "Schedule   ", "schedule fired")
+        .containsPattern("    schedule my-agent-9-schedule: ENABLED, next run " + TWO_IN_LONDON + ", never fired")
+        .containsPattern("\n    my-agent-9-\\w{5}   RunToken   Succeeded   1 task: 1 succeeded   ")
+        .contains("OK    platform-agents/my-agent-9 ran for runToken 1.4.2: execution my-agent-9-");
   }
 
   @Test
