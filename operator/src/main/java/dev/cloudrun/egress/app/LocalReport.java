@@ -48,7 +48,8 @@ import java.util.stream.Collectors;
  */
 final class LocalReport {
   /** The CRD's printer columns (CloudRunEgressJob's @AdditionalPrinterColumn), after NAMESPACE and NAME. */
-  static final List<String> COLUMNS = List.of("NAMESPACE", "NAME", "REGION", "EGRESS", "EGRESS-IP", "METADATA", "READY", "REASON", "AGE");
+  static final List<String> COLUMNS =
+      List.of("NAMESPACE", "NAME", "REGION", "EGRESS", "EGRESS-IP", "METADATA", "READY", "REASON", "LAST-RUN", "NEXT-RUN", "AGE");
 
   private final PrintWriter out;
   private final GcpClients gcp;
@@ -91,6 +92,9 @@ final class LocalReport {
           condition(cr, "MetadataReachable").map(Condition::getStatus).orElse(""),
           condition(cr, "Ready").map(Condition::getStatus).orElse(""),
           condition(cr, "Ready").map(Condition::getReason).orElse(""),
+          status == null || status.getExecution() == null || status.getExecution().getLast() == null ? "" : status.getExecution().getLast().getPhase(),
+          status == null || status.getExecution() == null || status.getExecution().getSchedule() == null
+              || status.getExecution().getSchedule().getNextRunTime() == null ? "" : status.getExecution().getSchedule().getNextRunTime(),
           age(cr.getMetadata().getCreationTimestamp())));
     }
     aligned(rows, "").forEach(out::println);

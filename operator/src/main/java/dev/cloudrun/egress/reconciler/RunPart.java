@@ -16,6 +16,7 @@ import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.Run;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.RunRequest;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.RunsStatus;
 import dev.cloudrun.egress.api.v1alpha1.ExecutionSpec;
+import dev.cloudrun.egress.gcp.GcpErrors;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -48,6 +49,11 @@ final class RunPart {
   static final String SCHEDULE = "Schedule";
   static final String MANUAL = "Manual";
   private static final int MAX_FAILED_TASKS = 10;
+  /**
+   * How long after a jobs.run call that got no answer its execution may still be missing from the
+   * list: the request waits that long before calling again (a second call would be a second run).
+   */
+  static final java.time.Duration RUN_MAY_STILL_APPEAR = java.time.Duration.ofMinutes(2);
 
   private RunPart() {}
 
@@ -66,20 +72,24 @@ final class RunPart {
     RunsStatus runs = pass.status.getExecution() != null ? pass.status.getExecution() : new RunsStatus();
     String jobName = pass.targets.jobPath();
     Job job = CloudRunJobPart.KIND.observe(pass, jobName);
-    Optional<RunRequest> asked = asked(pass, runs);
-    boolean look = runs.getRequest() != null || asked.isPresent() || isActive(runs.getLast()) || latestUnknown(job, runs);
+    boolean asked = asked(pass, runs).isPresent();
+    boolean look = runs.getRequest() != null || asked || runs.getHistory().stream().anyMatch(RunPart::isActive)
+        || isActive(runs.getLast()) || latestUnknown(job, runs);
     List<Execution> executions = look && job != null ? executions(pass, jobName) : null;
     if (executions != null) {
       observe(pass, runs, executions);
     }
     boolean justAsked = false;
-    if (runs.getRequest() != null) {
-      if (executions != null) {
-        drive(pass, runs, executions, jobReady);
+    if (runs.getRequest() != null && executions != null) {
+      drive(pass, runs, executions, jobReady);
+    }
+    if (runs.getRequest() == null) {
+      // Asked afresh: a request just settled (started, found, skipped) may leave a newer value asked.
+      Optional<RunRequest> next = asked(pass, runs);
+      if (next.isPresent()) {
+        runs.setRequest(next.get());
+        justAsked = true;
       }
-    } else if (asked.isPresent()) {
-      runs.setRequest(asked.get());
-      justAsked = true;
     }
     boolean empty = runs.getRequest() == null && runs.getLast() == null && runs.getRunToken() == null && runs.getRunRequest() == null
         && runs.getSchedule() == null;
@@ -124,9 +134,16 @@ final class RunPart {
     RunRequest request = runs.getRequest();
     Optional<Execution> started = executions.stream().filter(e -> request.getId().equals(marker(e))).findFirst();
     if (started.isPresent()) {
+      // Started by an earlier pass whose record was lost (its RunStarted event came with the list): followed, not started again.
       handled(runs, request);
-      pass.services.events().normal(pass.cr, "RunStarted", "Execution " + started.get().getName() + " (" + describe(request)
-          + ") was started by an earlier pass whose record was lost; it is followed instead of starting another.");
+      return;
+    }
+    String uid = pass.cr.getMetadata().getUid();
+    Optional<java.time.Instant> mayStillAppear = pass.services.attempts().createMayRunUntil(uid, runKey(request), RUN_MAY_STILL_APPEAR);
+    if (mayStillAppear.filter(pass.now::isBefore).isPresent()) {
+      // This process called jobs.run for it and heard no answer (a timeout): the execution may yet be listed.
+      request.setWaiting("Waiting until " + mayStillAppear.get() + " for the execution of a jobs.run call that got no answer to be listed,"
+          + " before calling it again.");
       return;
     }
     Optional<String> newer = supersededBy(pass, runs, request);
@@ -151,14 +168,20 @@ final class RunPart {
       return;
     }
     if (policy == ExecutionSpec.ConcurrencyPolicy.Replace) {
-      for (Execution execution : running) {
-        pass.services.gcp().executions.cancelExecutionCallable().call(CancelExecutionRequest.newBuilder().setName(execution.getName()).build());
-        pass.services.events().normal(pass.cr, "RunCancelled", "Execution " + execution.getName() + " is cancelled for the run of "
-            + describe(request) + ": spec.execution.concurrencyPolicy is Replace.");
-      }
+      running.forEach(execution -> cancel(pass, execution, request));
     }
-    com.google.longrunning.Operation operation = pass.services.gcp().jobs.runJobCallable().call(RunJobRequest.newBuilder()
-        .setName(pass.targets.jobPath()).setOverrides(overrides(spec != null ? spec.getOverrides() : null, request.getId())).build());
+    pass.services.attempts().callingCreate(uid, runKey(request), pass.now);
+    com.google.longrunning.Operation operation;
+    try {
+      operation = pass.services.gcp().jobs.runJobCallable().call(RunJobRequest.newBuilder()
+          .setName(pass.targets.jobPath()).setOverrides(overrides(spec != null ? spec.getOverrides() : null, request.getId())).build());
+    } catch (RuntimeException e) {
+      if (!GcpErrors.isTransient(e)) {
+        pass.services.attempts().createRefused(uid, runKey(request)); // refused: nothing is on its way
+        request.setWaiting("GCP refused jobs.run: " + GcpErrors.describe(e));
+      }
+      throw e;
+    }
     pass.markGcpChanged();
     Execution execution;
     try {
@@ -170,6 +193,28 @@ final class RunPart {
     Run run = run(execution, pass);
     record(runs, run);
     pass.services.events().normal(pass.cr, "RunStarted", "Execution " + execution.getName() + " started for " + describe(request) + ".");
+  }
+
+  /**
+   * Cancels a running execution for a run under Replace. One that ended or went meanwhile (the list
+   * is a moment old) needs no cancel.
+   */
+  private static void cancel(Pass pass, Execution execution, RunRequest request) {
+    try {
+      pass.services.gcp().executions.cancelExecutionCallable().call(CancelExecutionRequest.newBuilder().setName(execution.getName()).build());
+    } catch (RuntimeException e) {
+      if (GcpErrors.isNotFound(e) || e instanceof com.google.api.gax.rpc.FailedPreconditionException) {
+        return;
+      }
+      throw e;
+    }
+    pass.services.events().normal(pass.cr, "RunCancelled", "Execution " + execution.getName() + " is cancelled for the run of "
+        + describe(request) + ": spec.execution.concurrencyPolicy is Replace.");
+  }
+
+  /** How {@link Attempts} knows this process called jobs.run for the request. */
+  private static String runKey(RunRequest request) {
+    return "run/" + request.getId();
   }
 
   /** The request no longer asked for: the spec's token or the annotation changed (or went) since it was recorded. */
@@ -227,11 +272,18 @@ final class RunPart {
   }
   // ---- observing executions ----
 
-  /** Every execution of the job, newest first: one list (a page of 100 holds a job's recent runs). */
+  /** Every execution of the job, newest first: one list, every page of it (100 executions a page). */
   private static List<Execution> executions(Pass pass, String jobName) {
     List<Execution> executions = new ArrayList<>();
-    pass.services.gcp().executions.listExecutions(ListExecutionsRequest.newBuilder().setParent(jobName).setPageSize(100).build())
-        .iterateAll().forEach(executions::add);
+    try {
+      pass.services.gcp().executions.listExecutions(ListExecutionsRequest.newBuilder().setParent(jobName).setPageSize(100).build())
+          .iterateAll().forEach(executions::add);
+    } catch (RuntimeException e) {
+      if (!GcpErrors.isNotFound(e)) {
+        throw e;
+      }
+      return executions; // the job went since the inventory listed it: it has no executions
+    }
     executions.sort(Comparator.comparing((Execution e) -> Timestamps.toMillis(e.getCreateTime())).reversed()
         .thenComparing(Execution::getName));
     return executions;

@@ -131,11 +131,14 @@ final class SchedulePart {
       return Ownership.markerOf(observed.getDescription());
     }
 
-    /** Created ENABLED (the state is output only); a suspended schedule is paused by the next step, as drift. */
+    /** Created ENABLED (the state is output only), and paused at once when the spec suspends it, as Terraform does. */
     @Override
     String startCreate(Pass pass, String name, Job desired) {
       pass.services.gcp().scheduler.createJob(CreateJobRequest.newBuilder()
           .setParent(name.substring(0, name.indexOf("/jobs/"))).setJob(desired.toBuilder().clearState()).build());
+      if (desired.getState() == Job.State.PAUSED) {
+        pass.services.gcp().scheduler.pauseJob(PauseJobRequest.newBuilder().setName(name).build());
+      }
       return done(name);
     }
 
@@ -207,7 +210,8 @@ final class SchedulePart {
             + (observed.hasScheduleTime() ? "; next at " + Timestamps.toString(observed.getScheduleTime()) : "") + ".");
         case PAUSED -> PartResult.ready("Suspended", noun + " " + name + " is paused: spec.execution.schedule.suspend is true.");
         case DISABLED -> PartResult.blocked("ScheduleDisabled", noun + " " + name + " was disabled by Cloud Scheduler after errors;"
-            + " see its last attempt in status.execution.schedule, fix the cause, then resume it with gcloud scheduler jobs resume.");
+            + " see its last attempt in status.execution.schedule and fix the cause, then delete it (gcloud scheduler jobs delete):"
+            + " the operator makes it again. (Whether GCP resumes a disabled job is not documented; the operator does not try.)");
         default -> PartResult.progressing("Updating", noun + " " + name + " is " + observed.getState() + ".");
       };
     }

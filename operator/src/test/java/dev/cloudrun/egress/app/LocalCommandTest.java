@@ -126,7 +126,7 @@ class LocalCommandTest {
   @Test
   void printsTheTableKubectlWouldWithTheCrdsColumns() {
     assertThat(examples.out()).contains("$ kubectl get cloudrunegressjobs -A");
-    assertThat(examples.out()).containsPattern("NAMESPACE +NAME +REGION +EGRESS +EGRESS-IP +METADATA +READY +REASON +AGE");
+    assertThat(examples.out()).containsPattern("NAMESPACE +NAME +REGION +EGRESS +EGRESS-IP +METADATA +READY +REASON +LAST-RUN +NEXT-RUN +AGE");
     assertThat(examples.out()).containsPattern("platform-agents +my-agent-4 +europe-west2 +AllTraffic +203\\.0\\.113\\.\\d+ +True +True +Ready");
     assertThat(examples.out()).containsPattern("platform-agents +my-agent-6 +europe-west2 +AllTraffic +203\\.0\\.113\\.\\d+ +False +False +ProxyIntercepts");
     assertThat(examples.out()).containsPattern("platform-agents +my-agent-3 +europe-west2 +PrivateRangesOnly +True +False +NotOwned");

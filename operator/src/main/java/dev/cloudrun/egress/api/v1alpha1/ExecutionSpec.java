@@ -104,7 +104,7 @@ public class ExecutionSpec {
         message = "overrides.env names must be unique: each variable once")
     @ValidationRule(
         value = "self.all(e, !(e.name in " + JobSpec.RESERVED_ENV + "))",
-        message = "overrides.env must not set variables Cloud Run sets itself (CLOUD_RUN_JOB, CLOUD_RUN_EXECUTION, CLOUD_RUN_TASK_*, PORT, K_*): rename the variable")
+        message = "overrides.env must not set variables Cloud Run sets itself (CLOUD_RUN_JOB, CLOUD_RUN_EXECUTION, CLOUD_RUN_TASK_*, PORT, K_*) or the operator's EGRESS_OPERATOR_RUN: rename the variable")
     @JsonPropertyDescription("Plain variables merged over the job's for the run (--update-env-vars): same name replaces, new names are added.")
     private List<JobSpec.EnvVar> env;
 

@@ -80,7 +80,7 @@ public class JobSpec {
       message = "spec.job.env names must be unique: each variable once")
   @ValidationRule(
       value = "self.all(e, !(e.name in " + JobSpec.RESERVED_ENV + "))",
-      message = "spec.job.env must not set variables Cloud Run sets itself (CLOUD_RUN_JOB, CLOUD_RUN_EXECUTION, CLOUD_RUN_TASK_INDEX, CLOUD_RUN_TASK_ATTEMPT, CLOUD_RUN_TASK_COUNT, PORT, K_SERVICE, K_REVISION, K_CONFIGURATION): rename the variable")
+      message = "spec.job.env must not set variables Cloud Run sets itself (CLOUD_RUN_JOB, CLOUD_RUN_EXECUTION, CLOUD_RUN_TASK_INDEX, CLOUD_RUN_TASK_ATTEMPT, CLOUD_RUN_TASK_COUNT, PORT, K_SERVICE, K_REVISION, K_CONFIGURATION) or the operator's EGRESS_OPERATOR_RUN: rename the variable")
   @JsonPropertyDescription("Plain environment variables (--set-env-vars). Never put secrets here: use secretEnv.")
   private List<EnvVar> env;
 
@@ -90,7 +90,7 @@ public class JobSpec {
       message = "spec.job.secretEnv names must be unique: each variable once")
   @ValidationRule(
       value = "self.all(e, !(e.name in " + JobSpec.RESERVED_ENV + "))",
-      message = "spec.job.secretEnv must not set variables Cloud Run sets itself (CLOUD_RUN_JOB, CLOUD_RUN_EXECUTION, CLOUD_RUN_TASK_*, PORT, K_*): rename the variable")
+      message = "spec.job.secretEnv must not set variables Cloud Run sets itself (CLOUD_RUN_JOB, CLOUD_RUN_EXECUTION, CLOUD_RUN_TASK_*, PORT, K_*) or the operator's EGRESS_OPERATOR_RUN: rename the variable")
   @JsonPropertyDescription("Environment variables filled from Secret Manager (--set-secrets NAME=SECRET:VERSION). Only the reference is stored here, never the value.")
   private List<SecretEnvVar> secretEnv;
 
@@ -162,9 +162,9 @@ public class JobSpec {
   @JsonPropertyDescription("Customer-managed encryption key for the job (--key), a Cloud KMS key in the job's region.")
   private String encryptionKey;
 
-  /** Names Cloud Run sets in every task; a job may not set them itself. */
+  /** Names Cloud Run sets in every task, and the operator's run id (RunPart.MARKER); a job may not set them itself. */
   static final String RESERVED_ENV =
-      "['CLOUD_RUN_JOB', 'CLOUD_RUN_EXECUTION', 'CLOUD_RUN_TASK_INDEX', 'CLOUD_RUN_TASK_ATTEMPT', 'CLOUD_RUN_TASK_COUNT', 'PORT', 'K_SERVICE', 'K_REVISION', 'K_CONFIGURATION']";
+      "['CLOUD_RUN_JOB', 'CLOUD_RUN_EXECUTION', 'CLOUD_RUN_TASK_INDEX', 'CLOUD_RUN_TASK_ATTEMPT', 'CLOUD_RUN_TASK_COUNT', 'PORT', 'K_SERVICE', 'K_REVISION', 'K_CONFIGURATION', 'EGRESS_OPERATOR_RUN']";
 
   /** A plain environment variable (of the job, or of a run's overrides). */
   @Data
