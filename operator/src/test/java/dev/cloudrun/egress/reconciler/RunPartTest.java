@@ -73,6 +73,22 @@ class RunPartTest {
     assertThat(tokenChanges).isEqualTo(300);
   }
 
+  /** jobs.run did its work but its answer was lost (a timeout): the retry finds the execution by its id. */
+  @Test
+  void aRunWhoseAnswerWasLostIsFoundNotStartedAgain() {
+    try (World world = World.start(7, new Stats())) {
+      world.run(new Step.Create("01-seed-github-static-ip.yaml", 0, "my-agent"));
+      world.run(new Step.Fault(Step.FaultKind.LOST_RUN_ANSWER, 1));
+      world.run(new Step.Edit(KEY, Step.EditKind.CHANGE_RUN_TOKEN, 0));
+      assertThat(world.gcp().calls().count("run", "jobs.run", 503)).as("the answer was lost").isEqualTo(1);
+      assertThat(started(world, RunPart.RUN_TOKEN)).hasSize(1);
+      assertThat(world.resource(KEY).orElseThrow().getStatus().getExecution().getLast().getPhase()).isEqualTo("Succeeded");
+      world.run(new Step.Fault(Step.FaultKind.LOST_RUN_ANSWER, 1));
+      world.run(new Step.RequestRun(KEY));
+      assertThat(started(world, RunPart.ANNOTATION)).hasSize(1);
+    }
+  }
+
   @Test
   void eachNewAnnotationValueStartsOneRun() {
     try (World world = World.start(2, new Stats())) {

@@ -734,6 +734,13 @@ sealed interface Step {
         gcp.faults().errorRate("compute", "firewalls.insert", 1.0, 400);
       }
     },
+    /** jobs.run starts the execution and its answer is lost: the operator must find the run, not start another. */
+    LOST_RUN_ANSWER {
+      @Override
+      void arm(FakeGcp gcp) {
+        gcp.faults().loseNextAnswers("run", "jobs.run", 2);
+      }
+    },
     REFUSED_JOB_WRITES {
       @Override
       void arm(FakeGcp gcp) {

@@ -20,6 +20,7 @@ public final class Faults {
   private final Map<String, Deque<Integer>> nextCalls = new HashMap<>();
   private final Map<String, Deque<ApiError>> nextOperations = new HashMap<>();
   private final Map<String, Duration> delays = new HashMap<>();
+  private final Map<String, Integer> lostAnswers = new HashMap<>();
 
   Faults(long seed) {
     this.random = new Random(seed);
@@ -53,6 +54,25 @@ public final class Faults {
     return this;
   }
 
+  /**
+   * The next {@code times} calls of the method are carried out, and their answers lost on the way
+   * back: the caller sees a 503, as after a timeout, though GCP did what was asked.
+   */
+  public synchronized Faults loseNextAnswers(String api, String method, int times) {
+    lostAnswers.merge(key(api, method), times, Integer::sum);
+    return this;
+  }
+
+  /** Whether this call's answer is lost (see {@link #loseNextAnswers}). */
+  synchronized boolean answerLost(String api, String method) {
+    Integer left = lostAnswers.get(key(api, method));
+    if (left == null || left <= 0) {
+      return false;
+    }
+    lostAnswers.put(key(api, method), left - 1);
+    return true;
+  }
+
   /** A real (wall-clock) delay before every call of the method is answered: a latency spike. */
   public synchronized Faults delay(String api, String method, Duration delay) {
     delays.put(key(api, method), delay);
@@ -64,6 +84,7 @@ public final class Faults {
     nextCalls.clear();
     nextOperations.clear();
     delays.clear();
+    lostAnswers.clear();
   }
 
   /** Runs before a call is handled, outside the fake's lock: may sleep, may throw. */

@@ -83,6 +83,9 @@ final class HttpFront implements AutoCloseable {
     try {
       faults.beforeCall(route.api(), route.method());
       response = Json.print(simulation.locked(() -> route.handler().handle(request)));
+      if (faults.answerLost(route.api(), route.method())) {
+        throw ApiError.ofHttp(503, "Injected: the call was carried out and its answer lost.");
+      }
     } catch (ApiError error) {
       status = error.httpStatus;
       response = Json.errorBody(error, route.api().equals("compute"));
