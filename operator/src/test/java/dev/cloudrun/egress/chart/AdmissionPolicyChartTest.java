@@ -58,7 +58,7 @@ class AdmissionPolicyChartTest {
     assertThat(Manifests.texts(rule.path("apiGroups"))).containsExactly("egress.cloudrun.dev");
     assertThat(Manifests.texts(rule.path("resources"))).containsExactly("cloudrunegressjobs");
     assertThat(Manifests.texts(rule.path("operations"))).containsExactly("CREATE", "UPDATE");
-    assertThat(policy.at("/spec/validations").size()).isEqualTo(18);
+    assertThat(policy.at("/spec/validations").size()).isEqualTo(22);
 
     assertThat(binding.at("/spec/policyName").asText()).isEqualTo("crej-egress-policy");
     assertThat(Manifests.texts(binding.at("/spec/validationActions"))).containsExactly("Audit");
@@ -145,7 +145,7 @@ class AdmissionPolicyChartTest {
       expressions.add(v.path("expression").asText());
       expressions.add(v.path("messageExpression").asText());
     });
-    assertThat(expressions).hasSize(1 + 34 + 2 * 18).doesNotContain("");
+    assertThat(expressions).hasSize(1 + 40 + 2 * 22).doesNotContain("");
     expressions.forEach(CEL::compile);
     // Kubernetes escapes fields named after CEL's reserved words; cel-java would not notice them.
     assertThat(expressions).noneMatch(e -> RESERVED_FIELD.matcher(e).find());

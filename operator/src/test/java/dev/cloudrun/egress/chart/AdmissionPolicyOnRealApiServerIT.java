@@ -47,6 +47,7 @@ import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -361,6 +362,17 @@ class AdmissionPolicyOnRealApiServerIT {
     return WorstCase.SCENARIOS.keySet().stream();
   }
 
+  /** A rule without a worst case would go unmeasured: its message could outgrow 5 KiB unnoticed. */
+  @Test
+  void everyRuleHasAWorstCase() {
+    List<String> rules = new ArrayList<>();
+    for (JsonNode validation : HelmChart.admissionPolicy(Map.of()).policy().at("/spec/validations")) {
+      String message = validation.path("message").asText();
+      rules.add(message.substring("EgressPolicy rule ".length(), message.indexOf(':')));
+    }
+    assertThat(WorstCase.SCENARIOS.keySet()).containsExactlyInAnyOrderElementsOf(rules);
+  }
+
   @ParameterizedTest(name = "{0}")
   @MethodSource("rules")
   void everyMessageKeepsItsExpressionTextAtTheCrdLimits(String rule) {
@@ -472,6 +484,18 @@ class AdmissionPolicyOnRealApiServerIT {
       put("firewall.allowedPorts", settings("firewall", Map.of("allowedPorts",
           list("firewall/properties/allowedPorts", (i, length) -> portRange(i, length)))), Map.of());
       put("requireDiagnosis", settings("requireDiagnosis", true), Map.of());
+      // A schedule with a cron and an invoker as long as the CRD lets them be (neither counts against the other rules).
+      String cron = cron(jobMax("execution/properties/schedule/properties/cron"));
+      String invoker = serviceAccount(jobMax("execution/properties/schedule/properties/serviceAccount"));
+      Map<String, Object> schedule = Map.of("cron", cron, "timeZone", "Europe/London", "serviceAccount", invoker);
+      Map<String, Object> scheduled = Map.of("spec", Map.of("execution", Map.of("schedule", schedule)));
+      put("runs.allowSchedules", settings("runs", Map.of("allowSchedules", false)), scheduled);
+      put("runs.allowedInvokers", settings("runs", Map.of("allowedInvokers", list("runs/properties/allowedInvokers", WorstCase::invoker))), scheduled);
+      put("runs.minimumScheduleInterval", settings("runs", Map.of("minimumScheduleInterval", "Daily")), scheduled);
+      Map<String, Object> overridden = new LinkedHashMap<>(schedule);
+      overridden.put("overrides", Map.of("taskCount", 1));
+      put("runs.allowOverrides", settings("runs", Map.of("allowOverrides", false)), Map.of("spec", Map.of("execution", Map.of(
+          "overrides", Map.of("taskCount", 2), "schedule", overridden))));
     }
 
     private static void put(String rule, Map<String, Object> settings, Map<String, Object> jobPatch) {
@@ -607,7 +631,26 @@ class AdmissionPolicyOnRealApiServerIT {
     }
 
     static String serviceAccount(int length) {
-      return gce(997, 63) + "@" + fill("d", length - 63 - 1 - ".gserviceaccount.com".length(), "") + ".gserviceaccount.com";
+      return invoker(997, length);
+    }
+
+    static String invoker(int i, int length) {
+      return gce(i, 63) + "@" + fill("d", length - 63 - 1 - ".gserviceaccount.com".length(), "") + ".gserviceaccount.com";
+    }
+
+    /** Every 15 minutes, on days of the week listed again and again up to the length: a cron that breaks Hourly and Daily. */
+    static String cron(int length) {
+      StringBuilder cron = new StringBuilder("*/15 * * * 1");
+      while (length - cron.length() >= 4) {
+        cron.append(",MON");
+      }
+      if (length - cron.length() == 2) {
+        cron.append(",1");
+      }
+      if (cron.length() != length) {
+        throw new AssertionError("no such cron of " + length + " characters");
+      }
+      return cron.toString();
     }
 
     static String kmsKey(String region) {

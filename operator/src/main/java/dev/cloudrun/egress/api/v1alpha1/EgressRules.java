@@ -74,6 +74,9 @@ public class EgressRules {
   @JsonPropertyDescription("True: jobs must turn the diagnosis probe on (spec.diagnosis.probe.enabled; a job without it counts as off).")
   private Boolean requireDiagnosis;
 
+  @JsonPropertyDescription("What the runs the operator starts (spec.execution) may do: schedules, their invokers and how often they fire, overrides.")
+  private RunRules runs;
+
   @Data
   public static class ConnectorRules {
     @Size(max = MAX_VALUES)
@@ -151,5 +154,36 @@ public class EgressRules {
         message = "firewall.allowedPorts must be ports 1-65535 or ranges like 8000-8080, written as strings")
     @JsonPropertyDescription("Ports firewall allow rules may open, compared as written (\"443\", \"8000-8080\"). Rules must then list their ports, so rules for all ports (icmp, all, or no ports) are refused.")
     private List<@Size(max = 11) String> allowedPorts;
+  }
+
+  @Data
+  public static class RunRules {
+    @JsonPropertyDescription("False: jobs may not run on a schedule (spec.execution.schedule); runs from spec.execution.runToken or the run-requested-at annotation still start.")
+    private Boolean allowSchedules;
+
+    // 100: spec.execution.schedule.serviceAccount's own limit, so every email a job may write fits.
+    @Size(max = MAX_VALUES)
+    @ValidationRule(
+        value = "self.all(s, s.matches('" + CelPatterns.SERVICE_ACCOUNT + "'))",
+        message = "runs.allowedInvokers must be service account emails such as NAME@PROJECT.iam.gserviceaccount.com, written as jobs write spec.execution.schedule.serviceAccount")
+    @JsonPropertyDescription("Service accounts a schedule may call the job's :run endpoint as (spec.execution.schedule.serviceAccount), compared as written.")
+    private List<@Size(max = 100) String> allowedInvokers;
+
+    @JsonPropertyDescription("How often a schedule may fire, as far as its cron text shows it. Hourly: the minute field of spec.execution.schedule.cron must be a single number"
+        + " (at most one firing an hour). Daily: the minute and hour fields must be single numbers (at most one firing a day). Lists, ranges, steps and * are refused in those fields.")
+    private ScheduleInterval minimumScheduleInterval;
+
+    @JsonPropertyDescription("False: runs must use the job as deployed: jobs may not set spec.execution.overrides nor spec.execution.schedule.overrides.")
+    private Boolean allowOverrides;
+
+    /**
+     * The intervals standard CEL can check on a unix-cron text: it has no cron parser, but a
+     * regular expression tells whether a field is a single number, and a single minute (and hour)
+     * bounds the firings whatever the other fields say.
+     */
+    public enum ScheduleInterval {
+      Hourly,
+      Daily
+    }
   }
 }

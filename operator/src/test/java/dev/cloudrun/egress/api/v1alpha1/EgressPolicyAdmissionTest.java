@@ -78,7 +78,7 @@ class EgressPolicyAdmissionTest {
       assertThat(rule.find()).as("static message names its rule: %s", validation.path("message")).isTrue();
       rules.add(rule.group(1));
     }
-    assertThat(rules).hasSize(18).containsAll(variableOfSetting.keySet());
+    assertThat(rules).hasSize(22).containsAll(variableOfSetting.keySet());
 
     for (String rule : rules) {
       String variable = variableOfSetting.get(rule);

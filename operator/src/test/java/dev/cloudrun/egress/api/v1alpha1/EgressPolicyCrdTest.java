@@ -66,7 +66,7 @@ class EgressPolicyCrdTest {
     Set<String> overrides = new HashSet<>();
     schema.at("/properties/spec/properties/namespaces/items/properties").fieldNames().forEachRemaining(overrides::add);
     overrides.remove("names");
-    assertThat(overrides).isEqualTo(defaults).hasSize(10);
+    assertThat(overrides).isEqualTo(defaults).hasSize(11);
   }
 
   @Test
@@ -78,7 +78,7 @@ class EgressPolicyCrdTest {
       assertThat(rule.path("message").asText()).as("message of rule at %s", path).isNotBlank();
       rules.add(path);
     }));
-    assertThat(rules).hasSize(22);
+    assertThat(rules).hasSize(24);
   }
 
   @Test
