@@ -103,6 +103,8 @@ final class World implements AutoCloseable {
   private final Map<String, CloudRunEgressJobSpec> origins = new HashMap<>();
   private final Map<String, Integer> runsAsked = new TreeMap<>();
   private int runRequests;
+  /** Run ids seen on executions, by "JOB_PATH TRIGGER", since the world began ({@link Invariants#runsAtMostAsked}). */
+  private final Map<String, Set<String>> runsStarted = new TreeMap<>();
   private boolean schedulesFire;
   /** Faults armed, with the steps they still last. */
   private final Map<Step.FaultKind, Integer> faults = new LinkedHashMap<>();
@@ -229,6 +231,10 @@ final class World implements AutoCloseable {
    */
   Map<String, Integer> runsAsked() {
     return runsAsked;
+  }
+
+  Map<String, Set<String>> runsStarted() {
+    return runsStarted;
   }
 
   private void countRunAsked(CloudRunEgressJob before, CloudRunEgressJob after) {
