@@ -89,6 +89,26 @@ class RunPartTest {
     }
   }
 
+  /**
+   * A value replaced while its run waits (Forbid, someone's run in progress) never runs: the
+   * newer one does. The replacement comes while the process is down, after the wait was recorded.
+   */
+  @Test
+  void aTokenReplacedWhileItsRunWaitsIsSkippedForTheNewerOne() {
+    try (World world = World.start(8, new Stats())) {
+      world.run(new Step.Create("01-seed-github-static-ip.yaml", 0, "my-agent"));
+      world.run(new Step.Together(List.of(new Step.OutOfBand(KEY, Step.OutOfBandKind.RUN_JOB_BY_HAND),
+          new Step.Edit(KEY, Step.EditKind.CHANGE_RUN_TOKEN, 0),
+          new Step.CrashThenEdit(2, KEY, Step.EditKind.CHANGE_RUN_TOKEN, 1))));
+
+      CloudRunEgressJob cr = world.resource(KEY).orElseThrow();
+      assertThat(cr.getSpec().getExecution().getRunToken()).isEqualTo("deploy-2");
+      assertThat(cr.getStatus().getExecution().getRunToken()).isEqualTo("deploy-2");
+      assertThat(world.eventCount(KEY, "RunSkipped")).isEqualTo(1);
+      assertThat(started(world, RunPart.RUN_TOKEN)).as("only the newer value ran").hasSize(1);
+    }
+  }
+
   @Test
   void eachNewAnnotationValueStartsOneRun() {
     try (World world = World.start(2, new Stats())) {
