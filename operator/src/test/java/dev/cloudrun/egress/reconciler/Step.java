@@ -701,7 +701,7 @@ sealed interface Step {
     THROTTLING {
       @Override
       void arm(FakeGcp gcp) {
-        for (String api : List.of("vpcaccess", "compute", "run")) {
+        for (String api : List.of("vpcaccess", "compute", "run", "cloudscheduler")) {
           gcp.faults().errorRate(api, "*", 0.25, 429);
         }
       }
@@ -772,7 +772,8 @@ sealed interface Step {
         "vpcaccess", List.of("connectors.create", "connectors.patch", "connectors.delete"),
         "compute", List.of("routers.insert", "routers.update", "routers.delete", "firewalls.insert", "firewalls.patch", "firewalls.delete",
             "addresses.insert", "addresses.delete"),
-        "run", List.of("jobs.create", "jobs.update", "jobs.delete", "jobs.run"));
+        "run", List.of("jobs.create", "jobs.update", "jobs.delete", "jobs.run"),
+        "cloudscheduler", List.of("jobs.create", "jobs.patch", "jobs.delete", "jobs.pause", "jobs.resume"));
 
     abstract void arm(FakeGcp gcp);
   }
