@@ -97,7 +97,8 @@ final class RunPart {
     // A request that waits on the job is paced by the job's part (polled while it progresses, at the
     // error ceiling while it is blocked); one that waits on a running execution, and any running
     // execution, are watched.
-    boolean running = isActive(runs.getLast()) || executions != null && executions.stream().anyMatch(e -> !e.hasCompletionTime());
+    // (A job that is gone runs nothing: its last run, shown running, is not watched until the job is back.)
+    boolean running = job != null && (isActive(runs.getLast()) || executions != null && executions.stream().anyMatch(e -> !e.hasCompletionTime()));
     boolean watching = running || runs.getRequest() != null && jobReady.isReady();
     return new Outcome(Optional.ofNullable(runs.getLast()).map(RunPart::verdict), justAsked, watching);
   }
