@@ -15,12 +15,8 @@ import dev.cloudrun.egress.diagnosis.Prediction;
 import dev.cloudrun.egress.diagnosis.ProbeExitCode;
 import dev.cloudrun.egress.diagnosis.ProxySettings;
 import dev.cloudrun.egress.gcp.GcpErrors;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.Collection;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -175,11 +171,7 @@ final class DiagnosisPart {
         .append(spec.getJob().getServiceAccount()).append('|').append(spec.getJob().getEncryptionKey()).append('|');
     CloudRunJobPart.environment(spec.getJob(), ProxySettings.NAMES::contains).forEach(e -> text.append(e).append('|'));
     predictions.forEach(p -> text.append(p.probeCheck()).append(p.path()).append(p.reachable()).append(p.reason()).append('|'));
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.toString().getBytes(StandardCharsets.UTF_8))).substring(0, 16);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return Targets.sha256(text.toString()).substring(0, 16);
   }
 
   private static CheckStatus checkStatus(Prediction prediction) {

@@ -128,7 +128,8 @@ public record Targets(
     return prefix + jobName.substring(0, keep).replaceAll("-+$", "") + "-" + hash + suffix;
   }
 
-  private static String sha256(String text) {
+  /** The SHA-256 of the text, in hex: the one hash the operator derives names and keys with. */
+  static String sha256(String text) {
     try {
       return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
     } catch (NoSuchAlgorithmException e) {
