@@ -173,4 +173,12 @@ class EgressProbeSimulationTest {
     }
     return exitCodes;
   }
+
+  /** The probe's NO_PROXY matching against curl's documented behaviour (the table the operator's prediction is held to as well). */
+  @org.junit.jupiter.params.ParameterizedTest(name = "NO_PROXY \"{0}\" for {1}: {2}")
+  @org.junit.jupiter.params.provider.CsvFileSource(resources = "/no-proxy-cases.csv", delimiter = '|', numLinesToSkip = 1,
+      ignoreLeadingAndTrailingWhitespace = false)
+  void noProxyMatchesAsCurlDoes(String noProxy, String host, boolean bypasses) {
+    assertThat(EgressProbeSimulation.bypassesProxy(noProxy, host)).isEqualTo(bypasses);
+  }
 }
