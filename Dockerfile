@@ -1,5 +1,5 @@
 # The operator's container image: docker build -t cloudrun-egress-operator .
-# It runs `Main operator` (flags and CREJ_* variables: see README.md) as a non-root user, writes
+# It runs `Main operator` (flags and CREJ_* variables: see docs/operating.md) as a non-root user, writes
 # nothing to disk (a read-only root filesystem works), and serves /metrics, /healthz and /readyz
 # on 8080.
 

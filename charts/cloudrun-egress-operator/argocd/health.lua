@@ -1,5 +1,5 @@
 -- Argo CD health check for egress.cloudrun.dev/CloudRunEgressJob. Install it in argocd-cm under
--- resource.customizations.health.egress.cloudrun.dev_CloudRunEgressJob (project README: "Argo CD, Flux and kubectl").
+-- resource.customizations.health.egress.cloudrun.dev_CloudRunEgressJob (project docs/operating.md: "Argo CD, Flux and kubectl").
 --
 -- Decides in the order kstatus does: a resource being deleted, or whose status is behind its spec,
 -- is Progressing; Stalled=True (the operator needs the user: a GCP error, an object it does not

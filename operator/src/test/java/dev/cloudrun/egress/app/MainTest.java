@@ -9,7 +9,7 @@ import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
-/** The command line the container and the README use: flags, their defaults, and refusals that say what to write. */
+/** The command line the container and docs/operating.md use: flags, their defaults, and refusals that say what to write. */
 class MainTest {
 
   private static OperatorCommand operator(String... args) {

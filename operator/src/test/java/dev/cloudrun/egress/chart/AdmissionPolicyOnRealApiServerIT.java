@@ -61,7 +61,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  *   <li>the whole admission corpus, once under validationActions [Deny] (the server answers with the
  *       first failed validation) and once under [Warn] (it warns with every one); the plugin, the
  *       fast evaluator and the corpus must agree on every case;
- *   <li>the chart's defaults and each rollout step of the README, with and without the EgressPolicy
+ *   <li>the chart's defaults and each rollout step of docs/admission-policy.md, with and without the EgressPolicy
  *       {@code default}, for a violating and a conforming job and for a label change;
  *   <li>every validation's message at the CRD's limits (longest names, fullest lists): the plugin
  *       keeps a messageExpression's text only up to 5 KiB and without line breaks, and the policy's
@@ -307,7 +307,7 @@ class AdmissionPolicyOnRealApiServerIT {
       case LABEL_CHANGE_ON_VIOLATING -> request(labelled, ROLLOUT_VIOLATING, withPolicy ? ROLLOUT_POLICY : null, Map.of());
     });
 
-    // What the README promises for the step.
+    // What docs/admission-policy.md promises for the step.
     boolean deny = actions != null && actions.contains("Deny");
     boolean warn = actions != null && actions.contains("Warn");
     Outcome promised;
@@ -325,7 +325,7 @@ class AdmissionPolicyOnRealApiServerIT {
     }
     tally("rollout steps", real.equals(Outcome.of(decision)) && real.equals(promised));
     assertThat(real).as("the real plugin against the fast evaluator").isEqualTo(Outcome.of(decision));
-    assertThat(real).as("the real plugin against the README").isEqualTo(promised);
+    assertThat(real).as("the real plugin against docs/admission-policy.md").isEqualTo(promised);
   }
 
   static Stream<String> enforcingSteps() {

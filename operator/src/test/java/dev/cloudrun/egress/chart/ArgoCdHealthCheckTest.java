@@ -13,20 +13,20 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * The argocd-cm snippet users copy from the README is the chart's health.lua, the file
+ * The argocd-cm snippet users copy from docs/operating.md is the chart's health.lua, the file
  * StatusForToolsTest runs against the reconciler's statuses, under the key Argo CD looks up.
  */
 class ArgoCdHealthCheckTest {
-  private static final Pattern README_SNIPPET = Pattern.compile("<!-- argocd-cm:[^\\n]*-->\\n```yaml\\n(.*?)```", Pattern.DOTALL);
+  private static final Pattern DOCS_SNIPPET = Pattern.compile("<!-- argocd-cm:[^\\n]*-->\\n```yaml\\n(.*?)```", Pattern.DOTALL);
 
   @Test
-  void theReadmeSnippetIsTheChartsHealthCheck() throws IOException {
-    Matcher snippet = README_SNIPPET.matcher(Files.readString(Manifests.projectRoot().resolve("README.md")));
-    assertThat(snippet.find()).as("README has the argocd-cm snippet").isTrue();
+  void theDocsSnippetIsTheChartsHealthCheck() throws IOException {
+    Matcher snippet = DOCS_SNIPPET.matcher(Files.readString(Manifests.projectRoot().resolve("docs/operating.md")));
+    assertThat(snippet.find()).as("docs/operating.md has the argocd-cm snippet").isTrue();
     JsonNode configMap = Manifests.YAML.readTree(snippet.group(1));
     assertThat(configMap.at("/metadata/name").asText()).isEqualTo("argocd-cm");
     assertThat(configMap.path("data").path(ArgoCdHealth.ARGOCD_CM_KEY).asText())
-        .as("the README's argocd-cm snippet must embed %s verbatim (indented 4 spaces)", ArgoCdHealth.script())
+        .as("docs/operating.md's argocd-cm snippet must embed %s verbatim (indented 4 spaces)", ArgoCdHealth.script())
         .isEqualTo(Files.readString(ArgoCdHealth.script()));
   }
 
