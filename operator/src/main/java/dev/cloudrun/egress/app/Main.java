@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
     name = "cloudrun-egress-operator",
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
-    subcommands = {OperatorCommand.class, LocalCommand.class},
+    subcommands = {OperatorCommand.class, LocalCommand.class, EmulatorCommand.class},
     description = "Reconciles CloudRunEgressJob resources into Cloud Run Jobs with controlled VPC egress.")
 public final class Main implements Runnable {
   @CommandLine.Spec
