@@ -8,11 +8,8 @@ import dev.cloudrun.egress.gcp.GcpClients;
 import dev.cloudrun.egress.testing.Crds;
 import dev.cloudrun.egress.testing.Manifests;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.kubernetes.client.utils.Serialization;
-import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -21,7 +18,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -58,20 +54,11 @@ class EmulatorCommandTest {
     String endpoint = firstLine(emulator).replaceFirst("^GCP emulator listening on ", "");
     assertThat(endpoint).matches("http://127\\.0\\.0\\.1:\\d+");
 
-    kubernetes = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(), false);
-    kubernetes.init();
+    kubernetes = LocalCommandTest.crudServer();
     client = kubernetes.createClient();
     client.apiextensions().v1().customResourceDefinitions()
         .load(Crds.generatedDir().resolve(Crds.CLOUD_RUN_EGRESS_JOB_FILE).toFile()).create();
-    Path kubeconfig = dir.resolve("kubeconfig");
-    Files.writeString(kubeconfig, """
-        apiVersion: v1
-        kind: Config
-        clusters: [{name: mock, cluster: {server: "%s"}}]
-        users: [{name: mock, user: {token: mock}}]
-        contexts: [{name: mock, context: {cluster: mock, user: mock, namespace: default}}]
-        current-context: mock
-        """.formatted(client.getMasterUrl().toString()));
+    Path kubeconfig = LocalCommandTest.kubeconfig(dir, client);
     List<String> operatorArgs = List.of("operator", "--gcp-endpoint", endpoint, "--leader-election=false", "--metrics-port", "0");
     List<String> env = List.of("KUBECONFIG=" + kubeconfig);
 

@@ -394,13 +394,15 @@ class LocalCommandTest {
     assertThat(run.out() + run.err()).doesNotContain("Usage:", "--timeout");
   }
 
-  private static KubernetesMockServer crudServer() {
+  /** An embedded API server that stores what it is sent, as a cluster does. */
+  static KubernetesMockServer crudServer() {
     KubernetesMockServer server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(), false);
     server.init();
     return server;
   }
 
-  private static Path kubeconfig(Path dir, KubernetesClient client) throws IOException {
+  /** A kubeconfig in {@code dir} for the server {@code client} talks to. */
+  static Path kubeconfig(Path dir, KubernetesClient client) throws IOException {
     Path file = dir.resolve("kubeconfig");
     Files.writeString(file, """
         apiVersion: v1
