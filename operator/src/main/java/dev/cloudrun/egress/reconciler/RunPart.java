@@ -72,7 +72,7 @@ final class RunPart {
     RunsStatus runs = pass.status.getExecution() != null ? pass.status.getExecution() : new RunsStatus();
     String jobName = pass.targets.jobPath();
     Job job = CloudRunJobPart.KIND.observe(pass, jobName);
-    boolean asked = asked(pass, runs).isPresent();
+    boolean asked = unhandled(runs, pass).isPresent();
     boolean look = runs.getRequest() != null || asked || runs.getHistory().stream().anyMatch(RunPart::isActive)
         || isActive(runs.getLast()) || latestUnknown(job, runs);
     List<Execution> executions = look && job != null ? executions(pass, jobName) : null;
@@ -85,9 +85,9 @@ final class RunPart {
     }
     if (runs.getRequest() == null) {
       // Asked afresh: a request just settled (started, found, skipped) may leave a newer value asked.
-      Optional<RunRequest> next = asked(pass, runs);
-      if (next.isPresent()) {
-        runs.setRequest(next.get());
+      Optional<String> trigger = unhandled(runs, pass);
+      if (trigger.isPresent()) {
+        runs.setRequest(request(pass, trigger.get(), wanted(pass, trigger.get())));
         justAsked = true;
       }
     }
@@ -103,18 +103,21 @@ final class RunPart {
     return new Outcome(Optional.ofNullable(runs.getLast()).map(RunPart::verdict), justAsked, watching);
   }
 
-  /** A run the spec or the annotation asks for that status has not handled; the token first. */
-  private static Optional<RunRequest> asked(Pass pass, RunsStatus runs) {
-    ExecutionSpec spec = pass.cr.getSpec().getExecution();
-    String token = spec != null ? spec.getRunToken() : null;
+  /** What the spec (RunToken) or the annotation (Annotation) asks for now, or null. */
+  private static String wanted(Pass pass, String trigger) {
+    return trigger.equals(RUN_TOKEN)
+        ? Optional.ofNullable(pass.cr.getSpec().getExecution()).map(ExecutionSpec::getRunToken).orElse(null)
+        : ReconcileTriggers.annotation(pass.cr, ReconcileTriggers.RUN_REQUESTED);
+  }
+
+  /** The trigger whose wanted value status has not handled yet; the token first. */
+  private static Optional<String> unhandled(RunsStatus runs, Pass pass) {
+    String token = wanted(pass, RUN_TOKEN);
     if (token != null && !token.equals(runs.getRunToken())) {
-      return Optional.of(request(pass, RUN_TOKEN, token));
+      return Optional.of(RUN_TOKEN);
     }
-    String annotation = ReconcileTriggers.annotation(pass.cr, ReconcileTriggers.RUN_REQUESTED);
-    if (annotation != null && !annotation.equals(runs.getRunRequest())) {
-      return Optional.of(request(pass, ANNOTATION, annotation));
-    }
-    return Optional.empty();
+    String annotation = wanted(pass, ANNOTATION);
+    return annotation != null && !annotation.equals(runs.getRunRequest()) ? Optional.of(ANNOTATION) : Optional.empty();
   }
 
   private static RunRequest request(Pass pass, String trigger, String value) {
@@ -147,7 +150,7 @@ final class RunPart {
           + " before calling it again.");
       return;
     }
-    Optional<String> newer = supersededBy(pass, runs, request);
+    Optional<String> newer = supersededBy(pass, request);
     if (newer.isPresent()) {
       handled(runs, request);
       pass.services.events().normal(pass.cr, "RunSkipped", "The run for " + describe(request) + " never started: " + newer.get() + ".");
@@ -219,15 +222,14 @@ final class RunPart {
   }
 
   /** The request no longer asked for: the spec's token or the annotation changed (or went) since it was recorded. */
-  private static Optional<String> supersededBy(Pass pass, RunsStatus runs, RunRequest request) {
-    String now = request.getTrigger().equals(RUN_TOKEN)
-        ? Optional.ofNullable(pass.cr.getSpec().getExecution()).map(ExecutionSpec::getRunToken).orElse(null)
-        : ReconcileTriggers.annotation(pass.cr, ReconcileTriggers.RUN_REQUESTED);
+  private static Optional<String> supersededBy(Pass pass, RunRequest request) {
+    String now = wanted(pass, request.getTrigger());
     if (Objects.equals(now, request.getValue())) {
       return Optional.empty();
     }
     return Optional.of(now == null ? "it is no longer asked for" : "a newer value (" + now + ") replaced it");
   }
+
 
   private static void handled(RunsStatus runs, RunRequest request) {
     if (request.getTrigger().equals(RUN_TOKEN)) {
