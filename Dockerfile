@@ -6,12 +6,13 @@
 FROM maven:3.9-eclipse-temurin-17 AS build
 WORKDIR /src
 COPY . .
-# The same build as CI without the tests: the jar and its runtime classpath in operator/target/lib.
-RUN mvn -B -q -DskipTests package
+# The same build as CI without running the tests: the operator's jar and its runtime classpath in
+# operator/core/target/lib. Neither the GCP fake nor local mode is in it (ImageClasspathTest).
+RUN mvn -B -q -DskipTests -pl operator/core -am package && rm operator/core/target/*-tests.jar
 
 FROM eclipse-temurin:17-jre
-COPY --from=build /src/operator/target/lib/ /app/lib/
-COPY --from=build /src/operator/target/cloudrun-egress-operator-*.jar /app/lib/
+COPY --from=build /src/operator/core/target/lib/ /app/lib/
+COPY --from=build /src/operator/core/target/cloudrun-egress-operator-*.jar /app/lib/
 # numeric, so that runAsNonRoot can check it
 USER 65532:65532
 EXPOSE 8080

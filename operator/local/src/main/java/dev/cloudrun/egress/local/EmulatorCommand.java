@@ -1,0 +1,67 @@
+package dev.cloudrun.egress.local;
+
+import dev.cloudrun.egress.gcp.fake.FakeClock;
+import dev.cloudrun.egress.gcp.fake.ExamplesWorld;
+import dev.cloudrun.egress.gcp.fake.FakeGcp;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The GCP fake as a long-lived process, the way Google's own emulators run: the operator (or
+ * several, one after another) talks to it with --gcp-endpoint, and what it made outlives them.
+ */
+@Command(name = "emulator", mixinStandardHelpOptions = true,
+    description = "Runs the in-process GCP fake (Serverless VPC Access, Compute, Cloud Run v2, Cloud Scheduler) as an emulator"
+        + " on 127.0.0.1 until stopped; point the operator at it with --gcp-endpoint.")
+final class EmulatorCommand implements Callable<Integer> {
+  @Option(names = "--port", paramLabel = "PORT", defaultValue = "${env:CREJ_EMULATOR_PORT:-8085}",
+      description = "Port to listen on; 0 picks a free one. Env CREJ_EMULATOR_PORT. Default: ${DEFAULT-VALUE}.")
+  int port;
+
+  @Option(names = "--speed", paramLabel = "X", defaultValue = "1",
+      description = "How many times faster than the wall clock the emulator's clock runs (operations, tasks, schedules). Default: ${DEFAULT-VALUE}.")
+  double speed;
+
+  @Option(names = "--seed-examples", paramLabel = "true|false", arity = "1", defaultValue = "true",
+      description = "Start with the world the examples expect (their networks, subnets, the network team's connector and NAT, a job deployed by hand). Default: ${DEFAULT-VALUE}.")
+  boolean seedExamples;
+
+  @Option(names = "--error-rate", paramLabel = "API:METHOD:PROBABILITY:STATUS",
+      description = "Answer a share of the calls with an error, e.g. compute:routers.insert:0.2:503 or run:*:0.1:429. Repeatable.")
+  List<String> errorRates = List.of();
+
+  @CommandLine.Spec
+  private CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    if (speed <= 0) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--speed must be more than 0, got " + speed + ".");
+    }
+    FakeGcp gcp = FakeGcp.builder().clock(FakeClock.scaled(speed)).port(port).start();
+    for (String rate : errorRates) {
+      String[] parts = rate.split(":");
+      try {
+        gcp.faults().errorRate(parts[0], parts[1], Double.parseDouble(parts[2]), Integer.parseInt(parts[3]));
+      } catch (RuntimeException e) {
+        gcp.close();
+        throw new CommandLine.ParameterException(spec.commandLine(), "--error-rate must be API:METHOD:PROBABILITY:STATUS,"
+            + " such as compute:routers.insert:0.2:503; got " + rate + ".");
+      }
+    }
+    if (seedExamples) {
+      ExamplesWorld.seed(gcp);
+    }
+    Runtime.getRuntime().addShutdownHook(new Thread(gcp::close, "emulator-shutdown"));
+    // The first line is what scripts wait for: the endpoint to give the operator.
+    System.out.println("GCP emulator listening on " + gcp.endpoint());
+    System.out.println("  operator: --gcp-endpoint " + gcp.endpoint() + "   (or CREJ_GCP_ENDPOINT=" + gcp.endpoint() + ")");
+    System.out.flush();
+    new CountDownLatch(1).await(); // until the process is stopped
+    return 0;
+  }
+}

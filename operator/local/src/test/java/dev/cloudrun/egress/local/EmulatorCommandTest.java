@@ -1,0 +1,141 @@
+package dev.cloudrun.egress.local;
+
+import dev.cloudrun.egress.app.Expectation;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.cloud.vpcaccess.v1.Connector;
+import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJob;
+import dev.cloudrun.egress.gcp.GcpClients;
+import dev.cloudrun.egress.app.Main;
+import dev.cloudrun.egress.testing.Manifests;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.StreamSupport;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The fake as an emulator: the emulator and `Main operator --gcp-endpoint` run as two JVMs of
+ * their own, as a user runs them. What the operator made lives in the emulator: an operator started
+ * again finds it there and makes nothing twice.
+ */
+class EmulatorCommandTest {
+  private final List<Process> processes = new ArrayList<>();
+  private KubernetesMockServer kubernetes;
+  private KubernetesClient client;
+
+  @TempDir
+  Path dir;
+
+  @AfterEach
+  void stop() {
+    processes.forEach(Process::destroyForcibly);
+    if (client != null) {
+      client.close();
+      kubernetes.destroy();
+    }
+  }
+
+  @Test
+  void theOperatorReconcilesAgainstTheEmulatorAndAnotherOperatorFindsItsWorkThere() throws Exception {
+    Process emulator = java(LocalCommand.class, List.of("emulator", "--port", "0", "--speed", "300"), List.of());
+    String endpoint = firstLine(emulator).replaceFirst("^GCP emulator listening on ", "");
+    assertThat(endpoint).matches("http://127\\.0\\.0\\.1:\\d+");
+
+    kubernetes = LocalCommandTest.crudServer();
+    client = kubernetes.createClient();
+    client.apiextensions().v1().customResourceDefinitions()
+        .load(LocalCommand.class.getResourceAsStream(LocalCommand.CRD_RESOURCE)).create();
+    Path kubeconfig = LocalCommandTest.kubeconfig(dir, client);
+    List<String> operatorArgs = List.of("operator", "--gcp-endpoint", endpoint, "--leader-election=false", "--metrics-port", "0");
+    List<String> env = List.of("KUBECONFIG=" + kubeconfig);
+
+    Process first = java(Main.class, operatorArgs, env);
+    CloudRunEgressJob cr = client.resource(Serialization.unmarshal(
+        Files.readString(Manifests.projectRoot().resolve("examples/02-private-ranges-only.yaml")), CloudRunEgressJob.class)).create();
+    awaitReady(cr);
+    List<String> connectors = connectors(endpoint);
+    assertThat(connectors).isNotEmpty();
+    first.destroy();
+    assertThat(first.waitFor(20, TimeUnit.SECONDS)).as("the operator stops on SIGTERM").isTrue();
+
+    java(Main.class, operatorArgs, env);
+    // kubectl annotate: a merge patch, which no status write of the new process can make conflict.
+    client.resources(CloudRunEgressJob.class).inNamespace(cr.getMetadata().getNamespace()).withName(cr.getMetadata().getName())
+        .patch(io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+            "{\"metadata\":{\"annotations\":{\"egress.cloudrun.dev/reconcile-requested-at\":\"after-restart\"}}}");
+    Thread.sleep(3000); // passes of the new process, which lists the emulator afresh
+    awaitReady(cr);
+    assertThat(connectors(endpoint)).as("found in the emulator, not made again").isEqualTo(connectors);
+  }
+
+  /** A JVM running {@code main} with the test's own classpath (the operator's, the fake's and their dependencies). */
+  private Process java(Class<?> main, List<String> args, List<String> env) throws IOException {
+    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), main.getName()));
+    command.addAll(args);
+    ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD);
+    if (!args.get(0).equals("emulator")) {
+      builder.redirectOutput(ProcessBuilder.Redirect.DISCARD); // the operator's log: nobody reads it here, and a full pipe would block it
+    }
+    env.forEach(e -> builder.environment().put(e.substring(0, e.indexOf('=')), e.substring(e.indexOf('=') + 1)));
+    Process process = builder.start();
+    processes.add(process);
+    return process;
+  }
+
+  /** The emulator's first line of output, which names its endpoint. */
+  private static String firstLine(Process process) throws Exception {
+    BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+    String line = CompletableFuture.supplyAsync(() -> {
+      try {
+        String read;
+        while ((read = out.readLine()) != null) {
+          if (read.startsWith("GCP emulator listening on ")) {
+            return read;
+          }
+        }
+        return "exited: " + process.isAlive();
+      } catch (IOException e) {
+        return "unreadable: " + e;
+      }
+    }).get(60, TimeUnit.SECONDS);
+    // The rest of its output is drained so that the emulator never blocks on a full pipe.
+    Thread drain = new Thread(() -> out.lines().forEach(l -> { }), "emulator-output");
+    drain.setDaemon(true);
+    drain.start();
+    return line;
+  }
+
+  private static List<String> connectors(String endpoint) {
+    try (GcpClients gcp = GcpClients.forEndpoint(endpoint)) {
+      return StreamSupport.stream(gcp.connectors.listConnectors("projects/myproject/locations/europe-west2").iterateAll().spliterator(), false)
+          .map(Connector::getName).sorted().toList();
+    }
+  }
+
+  private void awaitReady(CloudRunEgressJob cr) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+    while (System.nanoTime() < deadline) {
+      CloudRunEgressJob current = client.resource(cr).get();
+      if (Expectation.of(current).metBy(current)) {
+        return;
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("not Ready: " + Serialization.asYaml(client.resource(cr).get().getStatus()));
+  }
+}

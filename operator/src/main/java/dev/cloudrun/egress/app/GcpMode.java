@@ -1,9 +1,0 @@
-package dev.cloudrun.egress.app;
-
-/** Which GCP the operator talks to. */
-enum GcpMode {
-  /** The real APIs with Application Default Credentials (Workload Identity in a cluster). */
-  real,
-  /** The in-process fake (gcp.fake.FakeGcp), seeded with what the examples expect. */
-  fake
-}
