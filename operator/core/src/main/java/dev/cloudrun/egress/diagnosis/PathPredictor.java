@@ -11,6 +11,7 @@ import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobSpec;
 import dev.cloudrun.egress.api.v1alpha1.DiagnosisSpec;
 import dev.cloudrun.egress.api.v1alpha1.EgressSpec;
 import dev.cloudrun.egress.api.v1alpha1.NatSpec;
+import dev.cloudrun.egress.gcp.ResourceNames;
 import inet.ipaddr.IPAddress;
 import java.net.URI;
 import java.util.ArrayList;
@@ -142,7 +143,7 @@ public final class PathPredictor {
 
   private Optional<Prediction> connectorProblem(String name, String probeCheck, String entry) {
     String connectorName = egress.getConnector().getName();
-    if (connectorName.startsWith("projects/") && !connectorName.contains("/locations/" + spec.getRegion() + "/")) {
+    if (ResourceNames.isFull(connectorName) && !ResourceNames.region(connectorName).equals(spec.getRegion())) {
       return Optional.of(Prediction.failed(name, probeCheck, entry, "ConnectorWrongRegion", "Connector " + connectorName
           + " is not in the job's region " + spec.getRegion() + ": Cloud Run uses only connectors of its own region."
           + " Name a connector in " + spec.getRegion() + " in spec.egress.connector.name."));

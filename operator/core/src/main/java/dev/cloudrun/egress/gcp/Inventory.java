@@ -85,7 +85,7 @@ public final class Inventory {
   /** Connectors in a project and region, by full name. */
   public Map<String, Connector> connectors(String project, String region) {
     return list(caches.connectors, new Scope(project, region), s -> clients.connectors.listConnectors(ListConnectorsRequest.newBuilder()
-        .setParent("projects/" + s.project() + "/locations/" + s.region()).build()).iterateAll(), Connector::getName);
+        .setParent(ResourceNames.location(s.project(), s.region())).build()).iterateAll(), Connector::getName);
   }
 
   /** Routers in a project and region, by name. */
@@ -109,13 +109,13 @@ public final class Inventory {
   /** Cloud Run jobs in a project and region, by full name. */
   public Map<String, Job> jobs(String project, String region) {
     return list(caches.jobs, new Scope(project, region), s -> clients.jobs.listJobs(ListJobsRequest.newBuilder()
-        .setParent("projects/" + s.project() + "/locations/" + s.region()).build()).iterateAll(), Job::getName);
+        .setParent(ResourceNames.location(s.project(), s.region())).build()).iterateAll(), Job::getName);
   }
 
   /** Cloud Scheduler jobs in a project and region, by full name. */
   public Map<String, com.google.cloud.scheduler.v1.Job> schedulerJobs(String project, String region) {
     return list(caches.schedulerJobs, new Scope(project, region), s -> clients.scheduler.listJobs(com.google.cloud.scheduler.v1.ListJobsRequest
-        .newBuilder().setParent("projects/" + s.project() + "/locations/" + s.region()).build()).iterateAll(), com.google.cloud.scheduler.v1.Job::getName);
+        .newBuilder().setParent(ResourceNames.location(s.project(), s.region())).build()).iterateAll(), com.google.cloud.scheduler.v1.Job::getName);
   }
 
   /** Subnets in a project and region, by name: listed only for the egress diagnosis of private destinations. */

@@ -1,8 +1,7 @@
 package dev.cloudrun.egress.gcp;
 
 import com.google.cloud.compute.v1.Operation;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import dev.cloudrun.egress.gcp.ResourceNames;
 
 /**
  * Reads the state of long-running operations the operator started, without waiting on them: a
@@ -26,9 +25,6 @@ public final class Operations {
   public record Done() implements State {}
 
   public record Failed(String message) implements State {}
-
-  private static final Pattern REGION_OP = Pattern.compile("projects/([^/]+)/regions/([^/]+)/operations/([^/]+)");
-  private static final Pattern GLOBAL_OP = Pattern.compile("projects/([^/]+)/global/operations/([^/]+)");
 
   private final GcpClients clients;
 
@@ -55,14 +51,10 @@ public final class Operations {
 
   private State computeState(String name) {
     Operation op;
-    Matcher regional = REGION_OP.matcher(name);
-    Matcher global = GLOBAL_OP.matcher(name);
-    if (regional.matches()) {
-      op = clients.regionOperations.get(regional.group(1), regional.group(2), regional.group(3));
-    } else if (global.matches()) {
-      op = clients.globalOperations.get(global.group(1), global.group(2));
+    if (ResourceNames.isGlobal(name)) {
+      op = clients.globalOperations.get(ResourceNames.project(name), ResourceNames.id(name));
     } else {
-      throw new IllegalArgumentException("not a Compute operation name: " + name);
+      op = clients.regionOperations.get(ResourceNames.project(name), ResourceNames.region(name), ResourceNames.id(name));
     }
     if (op.getStatus() != Operation.Status.DONE) {
       return new Running();

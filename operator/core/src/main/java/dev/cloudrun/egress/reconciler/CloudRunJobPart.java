@@ -20,6 +20,7 @@ import dev.cloudrun.egress.api.v1alpha1.EgressSpec;
 import dev.cloudrun.egress.api.v1alpha1.Durations;
 import dev.cloudrun.egress.api.v1alpha1.JobSpec;
 import dev.cloudrun.egress.gcp.Operations;
+import dev.cloudrun.egress.gcp.ResourceNames;
 import io.fabric8.kubernetes.api.model.Quantity;
 import java.util.ArrayList;
 import java.util.List;
@@ -115,7 +116,7 @@ final class CloudRunJobPart {
     DirectVpcSpec direct = egress.getDirectVpc();
     VpcAccess.NetworkInterface.Builder nic = VpcAccess.NetworkInterface.newBuilder()
         .setNetwork(pass.targets.networkPath())
-        .setSubnetwork("projects/" + pass.targets.networkProject() + "/regions/" + pass.targets.region() + "/subnetworks/" + direct.getSubnet());
+        .setSubnetwork(pass.targets.subnetworkPath(direct.getSubnet()));
     if (direct.getNetworkTags() != null) {
       nic.addAllTags(direct.getNetworkTags());
     }
@@ -149,14 +150,12 @@ final class CloudRunJobPart {
 
     @Override
     Job observe(Pass pass, String name) {
-      String[] path = name.split("/");
-      return pass.inventory.jobs(path[1], path[3]).get(name);
+      return pass.inventory.jobs(ResourceNames.project(name), ResourceNames.region(name)).get(name);
     }
 
     @Override
     void reread(Pass pass, String name) {
-      String[] path = name.split("/");
-      Pass.reread(pass.inventory.jobs(path[1], path[3]), name, () -> pass.services.gcp().jobs.getJob(name));
+      Pass.reread(pass.inventory.jobs(ResourceNames.project(name), ResourceNames.region(name)), name, () -> pass.services.gcp().jobs.getJob(name));
     }
 
     @Override
@@ -304,7 +303,7 @@ final class CloudRunJobPart {
 
   /** Cloud Run answers a connector of the job's project and region by its short name (ledger J2): compare full paths. */
   private static VpcAccess withConnectorPath(VpcAccess vpc, String jobName) {
-    if (vpc.getConnector().isEmpty() || vpc.getConnector().startsWith("projects/")) {
+    if (vpc.getConnector().isEmpty() || ResourceNames.isFull(vpc.getConnector())) {
       return vpc;
     }
     return vpc.toBuilder().setConnector(jobName.substring(0, jobName.indexOf("/jobs/")) + "/connectors/" + vpc.getConnector()).build();

@@ -7,6 +7,7 @@ import com.google.cloud.vpcaccess.v1.Connector.Subnet;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.ConnectorStatus;
 import dev.cloudrun.egress.api.v1alpha1.ConnectorSpec;
 import dev.cloudrun.egress.gcp.Operations;
+import dev.cloudrun.egress.gcp.ResourceNames;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -126,14 +127,12 @@ final class ConnectorPart {
   static final ObjectKind<Connector> KIND = new ObjectKind<>(Ledger.Kind.CONNECTOR, PART, Operations.Api.VPC_ACCESS, "Connector", false) {
     @Override
     Connector observe(Pass pass, String name) {
-      String[] path = name.split("/");
-      return pass.inventory.connectors(path[1], path[3]).get(name);
+      return pass.inventory.connectors(ResourceNames.project(name), ResourceNames.region(name)).get(name);
     }
 
     @Override
     void reread(Pass pass, String name) {
-      String[] path = name.split("/");
-      Pass.reread(pass.inventory.connectors(path[1], path[3]), name, () -> pass.services.gcp().connectors.getConnector(name));
+      Pass.reread(pass.inventory.connectors(ResourceNames.project(name), ResourceNames.region(name)), name, () -> pass.services.gcp().connectors.getConnector(name));
     }
 
     @Override

@@ -10,6 +10,7 @@ import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJob;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.FirewallStatus;
 import dev.cloudrun.egress.api.v1alpha1.FirewallSpec;
 import dev.cloudrun.egress.gcp.Operations;
+import dev.cloudrun.egress.gcp.ResourceNames;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -143,14 +144,12 @@ final class FirewallPart {
   static final ObjectKind<Firewall> KIND = new ObjectKind<>(Ledger.Kind.FIREWALL, PART, Operations.Api.COMPUTE, "Firewall rule", true) {
     @Override
     Firewall observe(Pass pass, String name) {
-      String[] path = name.split("/");
-      return pass.inventory.firewalls(path[1]).get(path[4]);
+      return pass.inventory.firewalls(ResourceNames.project(name)).get(ResourceNames.id(name));
     }
 
     @Override
     void reread(Pass pass, String name) {
-      String[] path = name.split("/");
-      Pass.reread(pass.inventory.firewalls(path[1]), path[4], () -> pass.services.gcp().firewalls.get(path[1], path[4]));
+      Pass.reread(pass.inventory.firewalls(ResourceNames.project(name)), ResourceNames.id(name), () -> pass.services.gcp().firewalls.get(ResourceNames.project(name), ResourceNames.id(name)));
     }
 
     @Override
@@ -160,7 +159,7 @@ final class FirewallPart {
 
     @Override
     String startCreate(Pass pass, String name, Firewall desired) {
-      String project = name.split("/")[1];
+      String project = ResourceNames.project(name);
       return pass.globalOperation(project, pass.services.gcp().firewalls.insertCallable().call(InsertFirewallRequest.newBuilder()
           .setProject(project)
           .setFirewallResource(desired)
@@ -170,7 +169,7 @@ final class FirewallPart {
 
     @Override
     String startUpdate(Pass pass, String name, Firewall desired, Firewall observed, List<String> fields) {
-      String project = name.split("/")[1];
+      String project = ResourceNames.project(name);
       return pass.globalOperation(project, pass.services.gcp().firewalls.patchCallable().call(PatchFirewallRequest.newBuilder()
           .setProject(project)
           .setFirewall(desired.getName())
@@ -181,9 +180,8 @@ final class FirewallPart {
 
     @Override
     String startDelete(Pass pass, String name) {
-      String[] path = name.split("/");
-      return pass.globalOperation(path[1], pass.services.gcp().firewalls.deleteCallable().call(DeleteFirewallRequest.newBuilder()
-          .setProject(path[1]).setFirewall(path[4]).setRequestId(pass.requestId(PART, name)).build()).getName());
+      return pass.globalOperation(ResourceNames.project(name), pass.services.gcp().firewalls.deleteCallable().call(DeleteFirewallRequest.newBuilder()
+          .setProject(ResourceNames.project(name)).setFirewall(ResourceNames.id(name)).setRequestId(pass.requestId(PART, name)).build()).getName());
     }
 
     @Override

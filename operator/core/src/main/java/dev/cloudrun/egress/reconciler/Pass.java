@@ -6,6 +6,7 @@ import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.OperationStatus;
 import dev.cloudrun.egress.gcp.GcpErrors;
 import dev.cloudrun.egress.gcp.Inventory;
 import dev.cloudrun.egress.gcp.Operations;
+import dev.cloudrun.egress.gcp.ResourceNames;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -360,11 +361,11 @@ final class Pass {
 
   /** Name to record for a regional Compute operation. */
   String regionalOperation(String project, String region, String opName) {
-    return "projects/" + project + "/regions/" + region + "/operations/" + opName;
+    return ResourceNames.inRegion(project, region, "operations", opName);
   }
 
   String globalOperation(String project, String opName) {
-    return "projects/" + project + "/global/operations/" + opName;
+    return ResourceNames.global(project, "operations", opName);
   }
 
   /**

@@ -2,6 +2,7 @@ package dev.cloudrun.egress.reconciler;
 
 import com.google.protobuf.Message;
 import dev.cloudrun.egress.gcp.Operations;
+import dev.cloudrun.egress.gcp.ResourceNames;
 import java.util.List;
 import java.util.Map;
 
@@ -31,14 +32,12 @@ abstract class RegionalComputeKind<T extends Message> extends ObjectKind<T> {
 
   @Override
   final T observe(Pass pass, String name) {
-    String[] path = name.split("/");
-    return listed(pass, path[1], path[3]).get(path[5]);
+    return listed(pass, ResourceNames.project(name), ResourceNames.region(name)).get(ResourceNames.id(name));
   }
 
   @Override
   final void reread(Pass pass, String name) {
-    String[] path = name.split("/");
-    Pass.reread(listed(pass, path[1], path[3]), path[5], () -> get(pass, path[1], path[3], path[5]));
+    Pass.reread(listed(pass, ResourceNames.project(name), ResourceNames.region(name)), ResourceNames.id(name), () -> get(pass, ResourceNames.project(name), ResourceNames.region(name), ResourceNames.id(name)));
   }
 
   @Override
@@ -48,14 +47,12 @@ abstract class RegionalComputeKind<T extends Message> extends ObjectKind<T> {
 
   @Override
   final String startCreate(Pass pass, String name, T desired) {
-    String[] path = name.split("/");
-    return pass.regionalOperation(path[1], path[3], insert(pass, path[1], path[3], desired, pass.requestId(part, name)));
+    return pass.regionalOperation(ResourceNames.project(name), ResourceNames.region(name), insert(pass, ResourceNames.project(name), ResourceNames.region(name), desired, pass.requestId(part, name)));
   }
 
   @Override
   final String startDelete(Pass pass, String name) {
-    String[] path = name.split("/");
-    return pass.regionalOperation(path[1], path[3], delete(pass, path[1], path[3], path[5], pass.requestId(part, name)));
+    return pass.regionalOperation(ResourceNames.project(name), ResourceNames.region(name), delete(pass, ResourceNames.project(name), ResourceNames.region(name), ResourceNames.id(name), pass.requestId(part, name)));
   }
 
   /** Nothing the operator sets on it is updated in place: the kinds here have no such field. */

@@ -13,6 +13,7 @@ import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.NatStatus;
 import dev.cloudrun.egress.api.v1alpha1.ConnectorSpec;
 import dev.cloudrun.egress.api.v1alpha1.NatSpec;
 import dev.cloudrun.egress.gcp.Operations;
+import dev.cloudrun.egress.gcp.ResourceNames;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -41,7 +42,7 @@ final class RouterNatPart {
     } else {
       nat.setSourceSubnetworkIpRangesToNat("LIST_OF_SUBNETWORKS");
       subnets.forEach(s -> nat.addSubnetworks(RouterNatSubnetworkToNat.newBuilder()
-          .setName("projects/" + pass.targets.networkProject() + "/regions/" + pass.targets.region() + "/subnetworks/" + s)
+          .setName(pass.targets.subnetworkPath(s))
           .addSourceIpRangesToNat("ALL_IP_RANGES")));
     }
     RouterNatLogConfig.Builder log = RouterNatLogConfig.newBuilder().setEnable(spec.getLogging() != NatSpec.Logging.None);
@@ -277,16 +278,18 @@ final class RouterNatPart {
    * One router is rewritten by one thread at a time.
    */
   private static String rewriteNats(Pass pass, String routerPath, String target, java.util.function.Consumer<List<RouterNat>> edit) {
-    String[] path = routerPath.split("/");
+    String project = ResourceNames.project(routerPath);
+    String region = ResourceNames.region(routerPath);
+    String router = ResourceNames.id(routerPath);
     synchronized (routerPath.intern()) {
-      Router current = pass.services.gcp().routers.get(path[1], path[3], path[5]);
+      Router current = pass.services.gcp().routers.get(project, region, router);
       List<RouterNat> nats = new ArrayList<>(current.getNatsList());
       edit.accept(nats);
       Router updated = current.toBuilder().clearNats().addAllNats(nats).build();
-      return pass.regionalOperation(path[1], path[3], pass.services.gcp().routers.updateCallable().call(UpdateRouterRequest.newBuilder()
-          .setProject(path[1])
-          .setRegion(path[3])
-          .setRouter(path[5])
+      return pass.regionalOperation(project, region, pass.services.gcp().routers.updateCallable().call(UpdateRouterRequest.newBuilder()
+          .setProject(project)
+          .setRegion(region)
+          .setRouter(router)
           .setRouterResource(updated)
           .setRequestId(pass.requestId(PART, target))
           .build()).getName());

@@ -20,6 +20,7 @@ import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.RunsStatus;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.ScheduleStatus;
 import dev.cloudrun.egress.api.v1alpha1.ExecutionSpec;
 import dev.cloudrun.egress.gcp.Operations;
+import dev.cloudrun.egress.gcp.ResourceNames;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -116,14 +117,12 @@ final class SchedulePart {
 
     @Override
     Job observe(Pass pass, String name) {
-      String[] path = name.split("/");
-      return pass.inventory.schedulerJobs(path[1], path[3]).get(name);
+      return pass.inventory.schedulerJobs(ResourceNames.project(name), ResourceNames.region(name)).get(name);
     }
 
     @Override
     void reread(Pass pass, String name) {
-      String[] path = name.split("/");
-      Pass.reread(pass.inventory.schedulerJobs(path[1], path[3]), name, () -> pass.services.gcp().scheduler.getJob(name));
+      Pass.reread(pass.inventory.schedulerJobs(ResourceNames.project(name), ResourceNames.region(name)), name, () -> pass.services.gcp().scheduler.getJob(name));
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.cloudrun.egress.reconciler;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJob;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobSpec;
 import dev.cloudrun.egress.api.v1alpha1.FirewallSpec;
+import dev.cloudrun.egress.gcp.ResourceNames;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -27,20 +28,18 @@ public record Targets(
     String network = spec.getEgress().getNetwork();
     String networkProject = spec.getProject();
     String networkName = network;
-    if (network.startsWith("projects/")) {
-      String[] parts = network.split("/");
-      networkProject = parts[1];
-      networkName = parts[4];
+    if (ResourceNames.isFull(network)) {
+      networkProject = ResourceNames.project(network);
+      networkName = ResourceNames.id(network);
     }
     String jobName = spec.getJob().getName() != null ? spec.getJob().getName() : cr.getMetadata().getName();
     String connectorProject = null;
     String connectorName = null;
     if (spec.getEgress().getConnector() != null) {
       String name = spec.getEgress().getConnector().getName();
-      if (name.startsWith("projects/")) {
-        String[] parts = name.split("/");
-        connectorProject = parts[1];
-        connectorName = parts[5];
+      if (ResourceNames.isFull(name)) {
+        connectorProject = ResourceNames.project(name);
+        connectorName = ResourceNames.id(name);
       } else {
         connectorProject = spec.getProject();
         connectorName = name;
@@ -50,20 +49,20 @@ public record Targets(
   }
 
   public String networkPath() {
-    return "projects/" + networkProject + "/global/networks/" + networkName;
+    return ResourceNames.global(networkProject, "networks", networkName);
   }
 
   public String jobPath() {
-    return "projects/" + project + "/locations/" + region + "/jobs/" + jobName;
+    return ResourceNames.inLocation(project, region, "jobs", jobName);
   }
 
   /** The Cloud Scheduler job of spec.execution.schedule, beside the job: JOB-schedule. */
   public String schedulePath() {
-    return "projects/" + project + "/locations/" + region + "/jobs/" + derivedName("", "-schedule");
+    return ResourceNames.inLocation(project, region, "jobs", derivedName("", "-schedule"));
   }
 
   public String connectorPath() {
-    return "projects/" + connectorProject + "/locations/" + region + "/connectors/" + connectorName;
+    return ResourceNames.inLocation(connectorProject, region, "connectors", connectorName);
   }
 
   /** The tag every instance of the connector carries, which firewall rules can target. */
@@ -72,7 +71,7 @@ public record Targets(
   }
 
   public String routerPath(String router) {
-    return "projects/" + networkProject + "/regions/" + region + "/routers/" + router;
+    return ResourceNames.inRegion(networkProject, region, "routers", router);
   }
 
   /** A NAT has no name of its own in GCP: it is a nats[] entry of its router. */
@@ -80,12 +79,16 @@ public record Targets(
     return routerPath(router) + "/nats/" + nat;
   }
 
+  public String subnetworkPath(String subnet) {
+    return ResourceNames.inRegion(networkProject, region, "subnetworks", subnet);
+  }
+
   public String addressPath(String address) {
-    return "projects/" + networkProject + "/regions/" + region + "/addresses/" + address;
+    return ResourceNames.inRegion(networkProject, region, "addresses", address);
   }
 
   public String firewallPath(String rule) {
-    return "projects/" + networkProject + "/global/firewalls/" + rule;
+    return ResourceNames.global(networkProject, "firewalls", rule);
   }
 
   /** Firewall rule names are global per project: prefix with the job and keep within 63 characters. */
@@ -111,7 +114,7 @@ public record Targets(
 
   /** The egress probe's job, beside the job it checks. */
   public String probeJobPath(String suffix) {
-    return "projects/" + project + "/locations/" + region + "/jobs/" + derivedName("", suffix);
+    return ResourceNames.inLocation(project, region, "jobs", derivedName("", suffix));
   }
 
   /**
