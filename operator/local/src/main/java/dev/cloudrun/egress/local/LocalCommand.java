@@ -8,6 +8,7 @@ import dev.cloudrun.egress.app.OperatorFactory;
 import dev.cloudrun.egress.app.OperatorProcess;
 import dev.cloudrun.egress.app.ReconcileOptions;
 import dev.cloudrun.egress.gcp.GcpClients;
+import dev.cloudrun.egress.gcp.fake.EmulatorCommand;
 import dev.cloudrun.egress.gcp.fake.FakeClock;
 import dev.cloudrun.egress.gcp.fake.ExamplesWorld;
 import dev.cloudrun.egress.gcp.fake.FakeGcp;

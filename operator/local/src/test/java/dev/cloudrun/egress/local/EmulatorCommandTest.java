@@ -7,6 +7,7 @@ import com.google.cloud.vpcaccess.v1.Connector;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJob;
 import dev.cloudrun.egress.gcp.GcpClients;
 import dev.cloudrun.egress.app.Main;
+import dev.cloudrun.egress.gcp.fake.EmulatorCommand;
 import dev.cloudrun.egress.testing.Manifests;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
@@ -51,7 +52,7 @@ class EmulatorCommandTest {
 
   @Test
   void theOperatorReconcilesAgainstTheEmulatorAndAnotherOperatorFindsItsWorkThere() throws Exception {
-    Process emulator = java(LocalCommand.class, List.of("emulator", "--port", "0", "--speed", "300"), List.of());
+    Process emulator = java(EmulatorCommand.class, List.of("--port", "0", "--speed", "300"), List.of());
     String endpoint = firstLine(emulator).replaceFirst("^GCP emulator listening on ", "");
     assertThat(endpoint).matches("http://127\\.0\\.0\\.1:\\d+");
 
@@ -88,7 +89,7 @@ class EmulatorCommandTest {
         "-cp", System.getProperty("java.class.path"), main.getName()));
     command.addAll(args);
     ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD);
-    if (!args.get(0).equals("emulator")) {
+    if (main != EmulatorCommand.class) {
       builder.redirectOutput(ProcessBuilder.Redirect.DISCARD); // the operator's log: nobody reads it here, and a full pipe would block it
     }
     env.forEach(e -> builder.environment().put(e.substring(0, e.indexOf('=')), e.substring(e.indexOf('=') + 1)));

@@ -1,8 +1,7 @@
-package dev.cloudrun.egress.local;
+package dev.cloudrun.egress.gcp.fake;
 
-import dev.cloudrun.egress.gcp.fake.FakeClock;
-import dev.cloudrun.egress.gcp.fake.ExamplesWorld;
-import dev.cloudrun.egress.gcp.fake.FakeGcp;
+import java.io.UncheckedIOException;
+import java.net.BindException;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -17,7 +16,7 @@ import picocli.CommandLine.Option;
 @Command(name = "emulator", mixinStandardHelpOptions = true,
     description = "Runs the in-process GCP fake (Serverless VPC Access, Compute, Cloud Run v2, Cloud Scheduler) as an emulator"
         + " on 127.0.0.1 until stopped; point the operator at it with --gcp-endpoint.")
-final class EmulatorCommand implements Callable<Integer> {
+public final class EmulatorCommand implements Callable<Integer> {
   @Option(names = "--port", paramLabel = "PORT", defaultValue = "${env:CREJ_EMULATOR_PORT:-8085}",
       description = "Port to listen on; 0 picks a free one. Env CREJ_EMULATOR_PORT. Default: ${DEFAULT-VALUE}.")
   int port;
@@ -37,12 +36,25 @@ final class EmulatorCommand implements Callable<Integer> {
   @CommandLine.Spec
   private CommandLine.Model.CommandSpec spec;
 
+  /** The emulator as a process of its own: java -cp (the fake and its dependencies) dev.cloudrun.egress.gcp.fake.EmulatorCommand. */
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new EmulatorCommand()).execute(args));
+  }
+
   @Override
   public Integer call() throws InterruptedException {
     if (speed <= 0) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--speed must be more than 0, got " + speed + ".");
     }
-    FakeGcp gcp = FakeGcp.builder().clock(FakeClock.scaled(speed)).port(port).start();
+    FakeGcp gcp;
+    try {
+      gcp = FakeGcp.builder().clock(FakeClock.scaled(speed)).port(port).start();
+    } catch (UncheckedIOException e) {
+      if (e.getCause() instanceof BindException) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "Port " + port + " is taken: choose another with --port, or 0 for any free one.");
+      }
+      throw e;
+    }
     for (String rate : errorRates) {
       String[] parts = rate.split(":");
       try {
