@@ -68,13 +68,13 @@ public final class ProxySettings {
 
   /** Whether a NO_PROXY value excludes the host from proxying. */
   static boolean covers(String noProxy, String host) {
-    for (String raw : noProxy.split(",")) {
-      String entry = raw.trim().toLowerCase();
+    if (noProxy.equals("*")) {
+      return true; // only as the whole value: an entry "*" among others matches nothing
+    }
+    for (String raw : noProxy.split("[,\\s]+")) {
+      String entry = raw.toLowerCase();
       if (entry.isEmpty()) {
         continue;
-      }
-      if (entry.equals("*")) {
-        return true;
       }
       IPAddressString hostIp = new IPAddressString(host);
       IPAddressString entryIp = new IPAddressString(entry);
@@ -84,7 +84,7 @@ public final class ProxySettings {
         }
         continue;
       }
-      String domain = entry.startsWith(".") ? entry.substring(1) : entry;
+      String domain = entry.replaceFirst("^\\.", "").replaceFirst("\\.$", "");
       if (host.equals(domain) || host.endsWith("." + domain)) {
         return true;
       }

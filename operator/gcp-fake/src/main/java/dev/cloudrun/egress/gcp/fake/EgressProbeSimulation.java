@@ -134,27 +134,41 @@ public final class EgressProbeSimulation implements TaskBehaviour {
   }
 
   /**
-   * curl's NO_PROXY matching: "*", a host or domain suffix (leading dot optional), an IP or CIDR.
-   * Written apart from the operator's prediction on purpose; both follow no-proxy-cases.csv.
+   * curl's NO_PROXY matching, as lib/noproxy.c scans it: "*" as the whole value bypasses every
+   * host; otherwise each entry between commas and blanks is an IP or CIDR (for an address host) or
+   * a name matching the host or a domain it is in, a leading dot optional and a trailing one
+   * ignored. Written apart from the operator's prediction on purpose; both follow no-proxy-cases.csv.
    */
   static boolean bypassesProxy(String noProxy, String host) {
-    for (String raw : noProxy.split(",")) {
-      String entry = raw.trim().toLowerCase();
-      if (entry.equals("*")) {
-        return true;
+    if ("*".equals(noProxy)) {
+      return true;
+    }
+    boolean addressHost = Character.isDigit(host.charAt(0));
+    int i = 0;
+    while (i < noProxy.length()) {
+      int start = i;
+      while (i < noProxy.length() && noProxy.charAt(i) != ',' && !Character.isWhitespace(noProxy.charAt(i))) {
+        i++;
       }
-      if (entry.isEmpty()) {
+      String token = noProxy.substring(start, i).toLowerCase();
+      i++;
+      if (token.isEmpty()) {
         continue;
       }
-      if (Character.isDigit(host.charAt(0))) {
-        if (Character.isDigit(entry.charAt(0)) && Cidr.parse(entry.contains("/") ? entry : entry + "/32").overlaps(Cidr.parse(host + "/32"))) {
+      if (addressHost) {
+        if (Character.isDigit(token.charAt(0)) && Cidr.parse(token.contains("/") ? token : token + "/32").overlaps(Cidr.parse(host + "/32"))) {
           return true;
         }
-        continue;
-      }
-      String domain = entry.startsWith(".") ? entry.substring(1) : entry;
-      if (host.equals(domain) || host.endsWith("." + domain)) {
-        return true;
+      } else {
+        int from = token.charAt(0) == '.' ? 1 : 0;
+        int to = token.endsWith(".") ? token.length() - 1 : token.length();
+        String name = token.substring(from, to);
+        boolean same = host.length() == name.length() && host.equalsIgnoreCase(name);
+        boolean inDomain = host.length() > name.length() && host.charAt(host.length() - name.length() - 1) == '.'
+            && host.regionMatches(true, host.length() - name.length(), name, 0, name.length());
+        if (!name.isEmpty() && (same || inDomain)) {
+          return true;
+        }
       }
     }
     return false;
