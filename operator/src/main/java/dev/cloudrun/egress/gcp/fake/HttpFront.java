@@ -60,13 +60,30 @@ final class HttpFront implements AutoCloseable {
       String httpMethod = Optional.ofNullable(exchange.getRequestHeaders().getFirst("X-HTTP-Method-Override"))
           .orElse(exchange.getRequestMethod());
       String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
-      Answer answer = answer(httpMethod, exchange.getRequestURI().getPath(), exchange.getRequestURI().getRawQuery(), body);
-      send(exchange, answer.status(), answer.json());
+      // A request through an HTTP proxy (gcloud's proxy/* properties) names an absolute URI: its
+      // path is what counts, whatever host it names (gcloud's REGION-host for Cloud Run, ledger C5).
+      Answer answer = answer(httpMethod, exchange.getRequestURI().getPath(), exchange.getRequestURI().getRawQuery(), body,
+          exchange.getRequestHeaders().getFirst("Content-Type"));
+      send(exchange, answer);
     }
   }
 
-  /** What the fake answers to one call: its HTTP status and JSON body. */
-  record Answer(int status, String json) {}
+  /** What the fake answers to one call: its HTTP status, body and content type (JSON unless said). */
+  record Answer(int status, String body, String contentType) {
+    static final String JSON = "application/json; charset=UTF-8";
+
+    Answer(int status, String json) {
+      this(status, json, JSON);
+    }
+  }
+
+  /** As {@link #answer(String, String, String, String)}, and a Compute batch request (ledger C3), which needs its Content-Type. */
+  Answer answer(String requestMethod, String path, String rawQuery, String body, String contentType) {
+    if (requestMethod.equalsIgnoreCase("POST") && path.equals(ComputeBatch.PATH)) {
+      return ComputeBatch.answer(contentType, body, this::answer);
+    }
+    return answer(requestMethod, path, rawQuery, body);
+  }
 
   /** Decodes, counts, injects faults and answers one call, whether it came over HTTP or in process ({@link InProcessTransport}). */
   Answer answer(String requestMethod, String path, String rawQuery, String body) {
@@ -112,10 +129,10 @@ final class HttpFront implements AutoCloseable {
     return values;
   }
 
-  private static void send(HttpExchange exchange, int status, String json) throws IOException {
-    byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
-    exchange.getResponseHeaders().set("Content-Type", "application/json; charset=UTF-8");
-    exchange.sendResponseHeaders(status, bytes.length);
+  private static void send(HttpExchange exchange, Answer answer) throws IOException {
+    byte[] bytes = answer.body().getBytes(StandardCharsets.UTF_8);
+    exchange.getResponseHeaders().set("Content-Type", answer.contentType());
+    exchange.sendResponseHeaders(answer.status(), bytes.length);
     exchange.getResponseBody().write(bytes);
   }
 
