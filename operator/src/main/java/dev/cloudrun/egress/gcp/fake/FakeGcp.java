@@ -52,6 +52,7 @@ public final class FakeGcp implements GcpState, AutoCloseable {
     run.register(routes);
     vpcAccess.register(routes);
     scheduler.register(routes);
+    new RunV1Api(run).register(routes);
     front = new HttpFront(routes, simulation, faults, calls, builder.port);
   }
 

@@ -63,7 +63,7 @@ final class HttpFront implements AutoCloseable {
       // A request through an HTTP proxy (gcloud's proxy/* properties) names an absolute URI: its
       // path is what counts, whatever host it names (gcloud's REGION-host for Cloud Run, ledger C5).
       Answer answer = answer(httpMethod, exchange.getRequestURI().getPath(), exchange.getRequestURI().getRawQuery(), body,
-          exchange.getRequestHeaders().getFirst("Content-Type"));
+          exchange.getRequestHeaders().getFirst("Content-Type"), host(exchange.getRequestHeaders().getFirst("Host")));
       send(exchange, answer);
     }
   }
@@ -77,16 +77,23 @@ final class HttpFront implements AutoCloseable {
     }
   }
 
-  /** As {@link #answer(String, String, String, String)}, and a Compute batch request (ledger C3), which needs its Content-Type. */
-  Answer answer(String requestMethod, String path, String rawQuery, String body, String contentType) {
+  /**
+   * As {@link #answer(String, String, String, String)}, and a Compute batch request (ledger C3),
+   * which needs its Content-Type. {@code host} is the request's Host header without its port, or null.
+   */
+  Answer answer(String requestMethod, String path, String rawQuery, String body, String contentType, String host) {
     if (requestMethod.equalsIgnoreCase("POST") && path.equals(ComputeBatch.PATH)) {
       return ComputeBatch.answer(contentType, body, this::answer);
     }
-    return answer(requestMethod, path, rawQuery, body);
+    return answer(requestMethod, path, rawQuery, body, host);
   }
 
   /** Decodes, counts, injects faults and answers one call, whether it came over HTTP or in process ({@link InProcessTransport}). */
   Answer answer(String requestMethod, String path, String rawQuery, String body) {
+    return answer(requestMethod, path, rawQuery, body, (String) null);
+  }
+
+  private Answer answer(String requestMethod, String path, String rawQuery, String body, String host) {
     String httpMethod = requestMethod.toUpperCase();
     Optional<Routes.Match> match = routes.match(httpMethod, path);
     if (match.isEmpty()) {
@@ -94,12 +101,13 @@ final class HttpFront implements AutoCloseable {
       return new Answer(404, Json.errorBody(ApiError.notFound("No fake route for " + httpMethod + " " + path), false));
     }
     Routes.Route route = match.get().route();
-    Routes.Request request = new Routes.Request(route.api(), route.method(), match.get().variables(), query(rawQuery), body);
+    Routes.Request request = new Routes.Request(route.api(), route.method(), match.get().variables(), query(rawQuery), body, host);
     int status = 200;
     String response;
     try {
       faults.beforeCall(route.api(), route.method());
-      response = Json.print(simulation.locked(() -> route.handler().handle(request)));
+      Object result = simulation.locked(() -> route.handler().handle(request));
+      response = result instanceof com.google.protobuf.MessageOrBuilder message ? Json.print(message) : result.toString();
       if (faults.answerLost(route.api(), route.method())) {
         throw ApiError.ofHttp(503, "Injected: the call was carried out and its answer lost.");
       }
@@ -114,6 +122,15 @@ final class HttpFront implements AutoCloseable {
     }
     calls.record(new Calls.Call(route.api(), route.method(), route.isRead(), status), path, rawQuery, body, response);
     return new Answer(status, response);
+  }
+
+  /** "host:port" to "host" ("[::1]:8085" to "[::1]"); null stays null. */
+  private static String host(String header) {
+    if (header == null) {
+      return null;
+    }
+    int colon = header.lastIndexOf(':');
+    return colon > header.lastIndexOf(']') ? header.substring(0, colon) : header;
   }
 
   private static Map<String, String> query(String rawQuery) {

@@ -43,7 +43,7 @@ final class InProcessTransport extends HttpTransport {
         }
         URI uri = URI.create(url);
         HttpFront.Answer answer = front.answer(methodOverride != null ? methodOverride : method, uri.getPath(), uri.getRawQuery(),
-            body.toString(StandardCharsets.UTF_8), getContentType());
+            body.toString(StandardCharsets.UTF_8), getContentType(), uri.getHost());
         return new Response(answer);
       }
     };
