@@ -176,8 +176,6 @@ final class RunV1Api {
     execution.getAnnotationsMap().forEach(annotations::put);
     annotations.put("run.googleapis.com/creator", execution.getCreator());
     annotations.put("run.googleapis.com/launch-stage", execution.getLaunchStage().name());
-    metadata.putArray("ownerReferences").addObject().put("apiVersion", V1).put("kind", "Job").put("name", execution.getJob())
-        .put("controller", true).put("blockOwnerDeletion", true);
     ObjectNode spec = v1.putObject("spec");
     if (execution.getParallelism() > 0) {
       spec.put("parallelism", execution.getParallelism());
