@@ -1,7 +1,10 @@
 package dev.cloudrun.egress.gcp.fake;
 
 import com.google.cloud.compute.v1.Address;
+import com.google.cloud.compute.v1.AddressAggregatedList;
 import com.google.cloud.compute.v1.AddressList;
+import com.google.cloud.compute.v1.AddressesScopedList;
+import com.google.cloud.compute.v1.Data;
 import com.google.cloud.compute.v1.Error;
 import com.google.cloud.compute.v1.Errors;
 import com.google.cloud.compute.v1.Firewall;
@@ -10,27 +13,40 @@ import com.google.cloud.compute.v1.FirewallList;
 import com.google.cloud.compute.v1.Network;
 import com.google.cloud.compute.v1.NetworkList;
 import com.google.cloud.compute.v1.Operation;
+import com.google.cloud.compute.v1.OperationAggregatedList;
+import com.google.cloud.compute.v1.OperationList;
+import com.google.cloud.compute.v1.OperationsScopedList;
 import com.google.cloud.compute.v1.Router;
+import com.google.cloud.compute.v1.RouterAggregatedList;
 import com.google.cloud.compute.v1.RouterList;
 import com.google.cloud.compute.v1.RouterNat;
 import com.google.cloud.compute.v1.RouterNatSubnetworkToNat;
 import com.google.cloud.compute.v1.RouterStatus;
 import com.google.cloud.compute.v1.RouterStatusNatStatus;
 import com.google.cloud.compute.v1.RouterStatusResponse;
+import com.google.cloud.compute.v1.RoutersScopedList;
 import com.google.cloud.compute.v1.Subnetwork;
+import com.google.cloud.compute.v1.SubnetworkAggregatedList;
 import com.google.cloud.compute.v1.SubnetworkList;
+import com.google.cloud.compute.v1.SubnetworksScopedList;
+import com.google.cloud.compute.v1.Warning;
 import com.google.protobuf.Message;
 import com.google.rpc.Code;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
@@ -57,6 +73,7 @@ public final class ComputeApi {
   private static final Set<String> PORT_PROTOCOLS = Set.of("tcp", "udp", "sctp", "6", "17", "132");
   private static final Pattern PROTOCOL_NUMBER = Pattern.compile("[0-9]{1,3}");
   private static final Pattern PORT_RANGE = Pattern.compile("([0-9]{1,9})(?:-([0-9]{1,9}))?");
+  private static final Pattern REGION_IN_KEY = Pattern.compile("projects/[^/]+/regions/([^/]+)/");
   private static final DateTimeFormatter TIMESTAMP = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSXXX");
 
   private final Simulation sim;
@@ -112,6 +129,14 @@ public final class ComputeApi {
     routes.add(API, "subnetworks.get", "GET", region + "/subnetworks/{name}", r -> subnetworks.require(key(r, "subnetworks"), notFound(key(r, "subnetworks"))));
     routes.add(API, "networks.list", "GET", project + "/global/networks", this::listNetworks);
     routes.add(API, "networks.get", "GET", project + "/global/networks/{name}", r -> networks.require(key(r, "networks"), notFound(key(r, "networks"))));
+    // Aggregated lists (ledger C1): what gcloud's "compute X list" sends when no region is given.
+    String aggregated = project + "/aggregated";
+    routes.add(API, "routers.aggregatedList", "GET", aggregated + "/routers", this::aggregatedRouters);
+    routes.add(API, "addresses.aggregatedList", "GET", aggregated + "/addresses", this::aggregatedAddresses);
+    routes.add(API, "subnetworks.aggregatedList", "GET", aggregated + "/subnetworks", this::aggregatedSubnetworks);
+    routes.add(API, "globalOperations.aggregatedList", "GET", aggregated + "/operations", this::aggregatedOperations);
+    routes.add(API, "globalOperations.list", "GET", project + "/global/operations", this::listOperations);
+    routes.add(API, "regionOperations.list", "GET", region + "/operations", this::listOperations);
     // Operations are answered at once; "wait" does not block because time only moves with the FakeClock.
     for (String verb : List.of("get", "wait")) {
       String suffix = verb.equals("wait") ? "/wait" : "";
@@ -274,7 +299,7 @@ public final class ComputeApi {
   }
 
   private Message listRouters(Routes.Request r) {
-    var page = routers.page(scope(r) + "/routers/", r.intQuery("maxResults"), r.query("pageToken"), DEFAULT_PAGE_SIZE);
+    var page = routers.page(scope(r) + "/routers/", r.intQuery("maxResults"), r.query("pageToken"), DEFAULT_PAGE_SIZE, filter(r));
     return RouterList.newBuilder().setKind("compute#routerList").setId(scope(r) + "/routers")
         .setSelfLink(BASE + scope(r) + "/routers").addAllItems(page.items()).setNextPageToken(page.nextPageToken()).build();
   }
@@ -562,7 +587,7 @@ public final class ComputeApi {
   }
 
   private Message listFirewalls(Routes.Request r) {
-    var page = firewalls.page(scope(r) + "/firewalls/", r.intQuery("maxResults"), r.query("pageToken"), DEFAULT_PAGE_SIZE);
+    var page = firewalls.page(scope(r) + "/firewalls/", r.intQuery("maxResults"), r.query("pageToken"), DEFAULT_PAGE_SIZE, filter(r));
     return FirewallList.newBuilder().setKind("compute#firewallList").setId(scope(r) + "/firewalls")
         .setSelfLink(BASE + scope(r) + "/firewalls").addAllItems(page.items()).setNextPageToken(page.nextPageToken()).build();
   }
@@ -738,7 +763,9 @@ public final class ComputeApi {
   }
 
   private Message listAddresses(Routes.Request r) {
-    var page = addresses.page(scope(r) + "/addresses/", r.intQuery("maxResults"), r.query("pageToken"), DEFAULT_PAGE_SIZE);
+    Predicate<Address> filter = filter(r);
+    var page = addresses.page(scope(r) + "/addresses/", r.intQuery("maxResults"), r.query("pageToken"), DEFAULT_PAGE_SIZE,
+        address -> filter.test(withUsage(address)));
     return AddressList.newBuilder().setKind("compute#addressList").setId(scope(r) + "/addresses")
         .setSelfLink(BASE + scope(r) + "/addresses").addAllItems(page.items().stream().map(this::withUsage).toList())
         .setNextPageToken(page.nextPageToken()).build();
@@ -790,15 +817,140 @@ public final class ComputeApi {
   // ---- networks and subnetworks (seeded by tests) ----
 
   private Message listSubnetworks(Routes.Request r) {
-    var page = subnetworks.page(scope(r) + "/subnetworks/", r.intQuery("maxResults"), r.query("pageToken"), DEFAULT_PAGE_SIZE);
+    var page = subnetworks.page(scope(r) + "/subnetworks/", r.intQuery("maxResults"), r.query("pageToken"), DEFAULT_PAGE_SIZE, filter(r));
     return SubnetworkList.newBuilder().setKind("compute#subnetworkList").setId(scope(r) + "/subnetworks")
         .setSelfLink(BASE + scope(r) + "/subnetworks").addAllItems(page.items()).setNextPageToken(page.nextPageToken()).build();
   }
 
   private Message listNetworks(Routes.Request r) {
-    var page = networks.page(scope(r) + "/networks/", r.intQuery("maxResults"), r.query("pageToken"), DEFAULT_PAGE_SIZE);
+    var page = networks.page(scope(r) + "/networks/", r.intQuery("maxResults"), r.query("pageToken"), DEFAULT_PAGE_SIZE, filter(r));
     return NetworkList.newBuilder().setKind("compute#networkList").setId(scope(r) + "/networks")
         .setSelfLink(BASE + scope(r) + "/networks").addAllItems(page.items()).setNextPageToken(page.nextPageToken()).build();
+  }
+
+  // ---- lists: aggregated and of operations (ledger C1, C2) ----
+
+  private Message aggregatedRouters(Routes.Request r) {
+    Aggregated<Router> page = aggregate(r, routers, false, Router::getSelfLink, UnaryOperator.identity());
+    RouterAggregatedList.Builder list = RouterAggregatedList.newBuilder().setKind("compute#routerAggregatedList")
+        .setId(aggregatedId(r, "routers")).setSelfLink(BASE + aggregatedId(r, "routers"));
+    if (!page.nextPageToken().isEmpty()) {
+      list.setNextPageToken(page.nextPageToken());
+    }
+    page.byScope().forEach((scope, items) -> list.putItems(scope, items.isEmpty()
+        ? RoutersScopedList.newBuilder().setWarning(noResults(scope)).build()
+        : RoutersScopedList.newBuilder().addAllRouters(items).build()));
+    return list.build();
+  }
+
+  private Message aggregatedAddresses(Routes.Request r) {
+    Aggregated<Address> page = aggregate(r, addresses, false, Address::getSelfLink, this::withUsage);
+    AddressAggregatedList.Builder list = AddressAggregatedList.newBuilder().setKind("compute#addressAggregatedList")
+        .setId(aggregatedId(r, "addresses")).setSelfLink(BASE + aggregatedId(r, "addresses"));
+    if (!page.nextPageToken().isEmpty()) {
+      list.setNextPageToken(page.nextPageToken());
+    }
+    page.byScope().forEach((scope, items) -> list.putItems(scope, items.isEmpty()
+        ? AddressesScopedList.newBuilder().setWarning(noResults(scope)).build()
+        : AddressesScopedList.newBuilder().addAllAddresses(items).build()));
+    return list.build();
+  }
+
+  private Message aggregatedSubnetworks(Routes.Request r) {
+    Aggregated<Subnetwork> page = aggregate(r, subnetworks, false, Subnetwork::getSelfLink, UnaryOperator.identity());
+    SubnetworkAggregatedList.Builder list = SubnetworkAggregatedList.newBuilder().setKind("compute#subnetworkAggregatedList")
+        .setId(aggregatedId(r, "subnetworks")).setSelfLink(BASE + aggregatedId(r, "subnetworks"));
+    if (!page.nextPageToken().isEmpty()) {
+      list.setNextPageToken(page.nextPageToken());
+    }
+    page.byScope().forEach((scope, items) -> list.putItems(scope, items.isEmpty()
+        ? SubnetworksScopedList.newBuilder().setWarning(noResults(scope)).build()
+        : SubnetworksScopedList.newBuilder().addAllSubnetworks(items).build()));
+    return list.build();
+  }
+
+  private Message aggregatedOperations(Routes.Request r) {
+    Aggregated<Operation> page = aggregate(r, operations, true, Operation::getSelfLink, UnaryOperator.identity());
+    OperationAggregatedList.Builder list = OperationAggregatedList.newBuilder().setKind("compute#operationAggregatedList")
+        .setId(aggregatedId(r, "operations")).setSelfLink(BASE + aggregatedId(r, "operations"));
+    if (!page.nextPageToken().isEmpty()) {
+      list.setNextPageToken(page.nextPageToken());
+    }
+    page.byScope().forEach((scope, items) -> list.putItems(scope, items.isEmpty()
+        ? OperationsScopedList.newBuilder().setWarning(noResults(scope)).build()
+        : OperationsScopedList.newBuilder().addAllOperations(items).build()));
+    return list.build();
+  }
+
+  /** globalOperations.list and regionOperations.list: the operations of one scope, oldest first. */
+  private Message listOperations(Routes.Request r) {
+    var page = operations.page(scope(r) + "/operations/", r.intQuery("maxResults"), r.query("pageToken"), DEFAULT_PAGE_SIZE, filter(r));
+    OperationList.Builder list = OperationList.newBuilder().setKind("compute#operationList").setId(scope(r) + "/operations")
+        .setSelfLink(BASE + scope(r) + "/operations").addAllItems(page.items());
+    if (!page.nextPageToken().isEmpty()) {
+      list.setNextPageToken(page.nextPageToken());
+    }
+    return list.build();
+  }
+
+  /** One page of an aggregated list: the items of each scope ("regions/R" or "global"), empty for a scope with none. */
+  private record Aggregated<T>(Map<String, List<T>> byScope, String nextPageToken) {}
+
+  /**
+   * Pages through every item of the project in {@code store} (one page across all its scopes, as
+   * {@code maxResults} counts items), grouped by scope. Every scope the fake knows appears: the
+   * regions where it holds any compute object of any project, and "global" for a collection that
+   * lives there ({@code global}) or when {@code includeAllScopes} asks for every scope type. GCP also
+   * lists every zone and every region of the world; the fake knows neither.
+   */
+  private <T extends Message> Aggregated<T> aggregate(Routes.Request r, Store<T> store, boolean global, Function<T, String> selfLink,
+      UnaryOperator<T> view) {
+    String project = "projects/" + r.path("project") + "/";
+    Predicate<T> filter = ComputeFilter.parse(r.query("filter"));
+    var page = store.page(global ? project : project + "regions/", r.intQuery("maxResults"), r.query("pageToken"), DEFAULT_PAGE_SIZE,
+        item -> filter.test(view.apply(item)));
+    Map<String, List<T>> byScope = new LinkedHashMap<>();
+    if (global || r.boolQuery("includeAllScopes")) {
+      byScope.put("global", new ArrayList<>());
+    }
+    for (String region : knownRegions()) {
+      byScope.put("regions/" + region, new ArrayList<>());
+    }
+    for (T item : page.items()) {
+      String relative = keyOf(selfLink.apply(item)).substring(project.length());
+      String scope = relative.startsWith("global/") ? "global" : relative.substring(0, relative.indexOf('/', "regions/".length()));
+      byScope.computeIfAbsent(scope, s -> new ArrayList<>()).add(view.apply(item));
+    }
+    return new Aggregated<>(byScope, page.nextPageToken());
+  }
+
+  /** The regions where the fake holds a subnetwork, router, address or regional operation, in any project; sorted. */
+  private Set<String> knownRegions() {
+    Set<String> regions = new TreeSet<>();
+    for (Store<?> store : List.<Store<?>>of(subnetworks, routers, addresses, operations)) {
+      for (String key : store.keys()) {
+        Matcher m = REGION_IN_KEY.matcher(key);
+        if (m.lookingAt()) {
+          regions.add(m.group(1));
+        }
+      }
+    }
+    return regions;
+  }
+
+  /** The warning GCP puts on a scope with no item on the page (a recorded answer in googleapis/google-cloud-cpp). */
+  private static Warning noResults(String scope) {
+    return Warning.newBuilder().setCode("NO_RESULTS_ON_PAGE").setMessage("There are no results for scope '" + scope + "' on this page.")
+        .addData(Data.newBuilder().setKey("scope").setValue(scope)).build();
+  }
+
+  /** The list call's {@code filter} (ledger C4). */
+  private <T extends Message> Predicate<T> filter(Routes.Request r) {
+    return ComputeFilter.parse(r.query("filter"));
+  }
+
+  private static String aggregatedId(Routes.Request r, String collection) {
+    return "projects/" + r.path("project") + "/aggregated/" + collection;
   }
 
   // ---- operations ----

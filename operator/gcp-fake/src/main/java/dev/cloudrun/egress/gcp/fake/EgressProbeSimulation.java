@@ -73,6 +73,11 @@ public final class EgressProbeSimulation implements TaskBehaviour {
     return this;
   }
 
+  /** The names the probe resolves and their addresses. */
+  Map<String, String> dns() {
+    return Map.copyOf(dns);
+  }
+
   static boolean isProbe(Job job) {
     return job.getName().endsWith("-egress-probe");
   }

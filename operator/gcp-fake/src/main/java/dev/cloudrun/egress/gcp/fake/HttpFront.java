@@ -60,16 +60,40 @@ final class HttpFront implements AutoCloseable {
       String httpMethod = Optional.ofNullable(exchange.getRequestHeaders().getFirst("X-HTTP-Method-Override"))
           .orElse(exchange.getRequestMethod());
       String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
-      Answer answer = answer(httpMethod, exchange.getRequestURI().getPath(), exchange.getRequestURI().getRawQuery(), body);
-      send(exchange, answer.status(), answer.json());
+      // A request through an HTTP proxy (gcloud's proxy/* properties) names an absolute URI: its
+      // path is what counts, whatever host it names (gcloud's REGION-host for Cloud Run, ledger C5).
+      Answer answer = answer(httpMethod, exchange.getRequestURI().getPath(), exchange.getRequestURI().getRawQuery(), body,
+          exchange.getRequestHeaders().getFirst("Content-Type"), host(exchange.getRequestHeaders().getFirst("Host")));
+      send(exchange, answer);
     }
   }
 
-  /** What the fake answers to one call: its HTTP status and JSON body. */
-  record Answer(int status, String json) {}
+  /** What the fake answers to one call: its HTTP status, body and content type (JSON unless said). */
+  record Answer(int status, String body, String contentType) {
+    static final String JSON = "application/json; charset=UTF-8";
+
+    Answer(int status, String json) {
+      this(status, json, JSON);
+    }
+  }
+
+  /**
+   * As {@link #answer(String, String, String, String)}, and a Compute batch request (ledger C3),
+   * which needs its Content-Type. {@code host} is the request's Host header without its port, or null.
+   */
+  Answer answer(String requestMethod, String path, String rawQuery, String body, String contentType, String host) {
+    if (requestMethod.equalsIgnoreCase("POST") && path.equals(ComputeBatch.PATH)) {
+      return ComputeBatch.answer(contentType, body, this::answer);
+    }
+    return answer(requestMethod, path, rawQuery, body, host);
+  }
 
   /** Decodes, counts, injects faults and answers one call, whether it came over HTTP or in process ({@link InProcessTransport}). */
   Answer answer(String requestMethod, String path, String rawQuery, String body) {
+    return answer(requestMethod, path, rawQuery, body, (String) null);
+  }
+
+  private Answer answer(String requestMethod, String path, String rawQuery, String body, String host) {
     String httpMethod = requestMethod.toUpperCase();
     Optional<Routes.Match> match = routes.match(httpMethod, path);
     if (match.isEmpty()) {
@@ -77,12 +101,13 @@ final class HttpFront implements AutoCloseable {
       return new Answer(404, Json.errorBody(ApiError.notFound("No fake route for " + httpMethod + " " + path), false));
     }
     Routes.Route route = match.get().route();
-    Routes.Request request = new Routes.Request(route.api(), route.method(), match.get().variables(), query(rawQuery), body);
+    Routes.Request request = new Routes.Request(route.api(), route.method(), match.get().variables(), query(rawQuery), body, host);
     int status = 200;
     String response;
     try {
       faults.beforeCall(route.api(), route.method());
-      response = Json.print(simulation.locked(() -> route.handler().handle(request)));
+      Object result = simulation.locked(() -> route.handler().handle(request));
+      response = result instanceof com.google.protobuf.MessageOrBuilder message ? Json.print(message) : result.toString();
       if (faults.answerLost(route.api(), route.method())) {
         throw ApiError.ofHttp(503, "Injected: the call was carried out and its answer lost.");
       }
@@ -99,6 +124,15 @@ final class HttpFront implements AutoCloseable {
     return new Answer(status, response);
   }
 
+  /** "host:port" to "host" ("[::1]:8085" to "[::1]"); null stays null. */
+  private static String host(String header) {
+    if (header == null) {
+      return null;
+    }
+    int colon = header.lastIndexOf(':');
+    return colon > header.lastIndexOf(']') ? header.substring(0, colon) : header;
+  }
+
   private static Map<String, String> query(String rawQuery) {
     Map<String, String> values = new HashMap<>();
     if (rawQuery != null) {
@@ -112,10 +146,10 @@ final class HttpFront implements AutoCloseable {
     return values;
   }
 
-  private static void send(HttpExchange exchange, int status, String json) throws IOException {
-    byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
-    exchange.getResponseHeaders().set("Content-Type", "application/json; charset=UTF-8");
-    exchange.sendResponseHeaders(status, bytes.length);
+  private static void send(HttpExchange exchange, Answer answer) throws IOException {
+    byte[] bytes = answer.body().getBytes(StandardCharsets.UTF_8);
+    exchange.getResponseHeaders().set("Content-Type", answer.contentType());
+    exchange.sendResponseHeaders(answer.status(), bytes.length);
     exchange.getResponseBody().write(bytes);
   }
 

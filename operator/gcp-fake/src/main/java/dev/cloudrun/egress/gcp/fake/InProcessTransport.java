@@ -43,7 +43,7 @@ final class InProcessTransport extends HttpTransport {
         }
         URI uri = URI.create(url);
         HttpFront.Answer answer = front.answer(methodOverride != null ? methodOverride : method, uri.getPath(), uri.getRawQuery(),
-            body.toString(StandardCharsets.UTF_8));
+            body.toString(StandardCharsets.UTF_8), getContentType(), uri.getHost());
         return new Response(answer);
       }
     };
@@ -58,7 +58,7 @@ final class InProcessTransport extends HttpTransport {
 
     @Override
     public InputStream getContent() {
-      return new ByteArrayInputStream(answer.json().getBytes(StandardCharsets.UTF_8));
+      return new ByteArrayInputStream(answer.body().getBytes(StandardCharsets.UTF_8));
     }
 
     @Override
@@ -68,12 +68,12 @@ final class InProcessTransport extends HttpTransport {
 
     @Override
     public long getContentLength() {
-      return answer.json().getBytes(StandardCharsets.UTF_8).length;
+      return answer.body().getBytes(StandardCharsets.UTF_8).length;
     }
 
     @Override
     public String getContentType() {
-      return "application/json; charset=UTF-8";
+      return answer.contentType();
     }
 
     @Override

@@ -11,8 +11,11 @@ import java.util.regex.Pattern;
 
 /** The REST surface: path templates as the generated HttpJson stubs declare them. */
 final class Routes {
-  /** One decoded call; {@code api} and {@code method} name it for accounting and faults. */
-  record Request(String api, String method, Map<String, String> path, Map<String, String> query, String body) {
+  /**
+   * One decoded call; {@code api} and {@code method} name it for accounting and faults. {@code host}
+   * is the Host header without its port (the regional host gcloud names through an HTTP proxy), or null.
+   */
+  record Request(String api, String method, Map<String, String> path, Map<String, String> query, String body, String host) {
     String path(String name) {
       return path.get(name);
     }
@@ -39,8 +42,9 @@ final class Routes {
     }
   }
 
+  /** Answers a proto message (printed with protobuf's JSON mapping) or a Jackson tree (printed as it is). */
   interface Handler {
-    Message handle(Request request);
+    Object handle(Request request);
   }
 
   record Route(String api, String method, String httpMethod, Pattern pattern, List<String> variables, Handler handler) {

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.NavigableMap;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.Predicate;
 import java.util.function.UnaryOperator;
 
 /**
@@ -57,6 +58,11 @@ final class Store<T> {
     return Optional.ofNullable(items.remove(key));
   }
 
+  /** Every key, sorted. */
+  Collection<String> keys() {
+    return items.keySet();
+  }
+
   Collection<T> under(String prefix) {
     return children(prefix).values();
   }
@@ -67,6 +73,11 @@ final class Store<T> {
 
   /** The page token is the last key of the previous page, so pages stay stable while items change. */
   Page<T> page(String prefix, int pageSize, String pageToken, int defaultPageSize) {
+    return page(prefix, pageSize, pageToken, defaultPageSize, item -> true);
+  }
+
+  /** As {@link #page(String, int, String, int)}, of the items that pass {@code filter} only. */
+  Page<T> page(String prefix, int pageSize, String pageToken, int defaultPageSize, Predicate<? super T> filter) {
     int size = pageSize > 0 ? pageSize : defaultPageSize;
     NavigableMap<String, T> range = children(prefix);
     if (!pageToken.isEmpty()) {
@@ -84,6 +95,9 @@ final class Store<T> {
     List<T> page = new ArrayList<>();
     String lastKey = null;
     for (var entry : range.entrySet()) {
+      if (!filter.test(entry.getValue())) {
+        continue;
+      }
       if (page.size() == size) {
         return new Page<>(page, Base64.getUrlEncoder().encodeToString(lastKey.getBytes(StandardCharsets.UTF_8)));
       }
