@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJob;
 import dev.cloudrun.egress.gcp.GcpCallMetrics;
 import dev.cloudrun.egress.gcp.fake.FakeClock;
-import dev.cloudrun.egress.gcp.fake.ExamplesWorld;
+import dev.cloudrun.egress.gcp.fake.SeedWorld;
 import dev.cloudrun.egress.gcp.fake.FakeGcp;
 import dev.cloudrun.egress.reconciler.CloudRunEgressJobReconciler;
 import dev.cloudrun.egress.testing.Crds;
@@ -61,7 +61,7 @@ class LeaderElectionTest {
     client.apiextensions().v1().customResourceDefinitions()
         .load(Crds.generatedDir().resolve(Crds.CLOUD_RUN_EGRESS_JOB_FILE).toFile()).create();
     gcp = FakeGcp.builder().clock(FakeClock.scaled(300)).start();
-    ExamplesWorld.seed(gcp);
+    SeedWorld.examples(gcp);
     first = replica("replica-a");
     first.start();
     await(() -> holder().equals("replica-a"), "replica-a to hold the lease");

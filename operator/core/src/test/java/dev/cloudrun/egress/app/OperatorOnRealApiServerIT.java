@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJob;
 import dev.cloudrun.egress.gcp.fake.FakeClock;
-import dev.cloudrun.egress.gcp.fake.ExamplesWorld;
+import dev.cloudrun.egress.gcp.fake.SeedWorld;
 import dev.cloudrun.egress.gcp.fake.FakeGcp;
 import dev.cloudrun.egress.reconciler.ReconcileTriggers;
 import dev.cloudrun.egress.testing.Manifests;
@@ -62,7 +62,7 @@ class OperatorOnRealApiServerIT {
     RealApiServer.ensureNamespaces(client, List.of(LEASE_NAMESPACE, NAMESPACE));
     // GCP's minutes of operation pass in a fraction of a second; the operator's own timings are production's.
     gcp = FakeGcp.builder().clock(FakeClock.scaled(300)).start();
-    ExamplesWorld.seed(gcp);
+    SeedWorld.examples(gcp);
     logs = Files.createTempDirectory("operator-logs");
   }
 

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJob;
 import dev.cloudrun.egress.gcp.fake.FakeClock;
-import dev.cloudrun.egress.gcp.fake.ExamplesWorld;
+import dev.cloudrun.egress.gcp.fake.SeedWorld;
 import dev.cloudrun.egress.gcp.fake.FakeGcp;
 import dev.cloudrun.egress.reconciler.CloudRunEgressJobReconciler;
 import dev.cloudrun.egress.testing.Crds;
@@ -44,7 +44,7 @@ class OperatorProcessTest {
     client.apiextensions().v1().customResourceDefinitions()
         .load(Crds.generatedDir().resolve(Crds.CLOUD_RUN_EGRESS_JOB_FILE).toFile()).create();
     gcp = FakeGcp.builder().clock(FakeClock.scaled(300)).start();
-    ExamplesWorld.seed(gcp);
+    SeedWorld.examples(gcp);
     var settings = new CloudRunEgressJobReconciler.Settings(Duration.ofMinutes(5), Duration.ofMillis(50), Duration.ofSeconds(2), 0);
     process = new OperatorProcess(client, gcp.endpoint(), new OperatorFactory.Options(Set.of(), 2, null), settings, 0);
   }

@@ -25,8 +25,9 @@ import org.junit.jupiter.api.Test;
  *   <li>{@code mvn}: CI runs {@code mvn -B verify -Papiserver} (.ci/run); every other one is checked
  *       here to name modules, profiles and tests that exist (running Maven inside Maven is not done);
  *   <li>{@code kubectl}: run against the real API server by DocumentedKubectlIT;
- *   <li>{@code gcloud} against the emulator: run by the emulator's gcloud test where gcloud is installed;
- *       the rest need a real project and are listed below with the reason.
+ *   <li>{@code gcloud} against the emulator: run by local mode's DocumentedGcloudTest (docs/operating.md) and the
+ *       fake's GcloudCliTest (the ledger's rows) where gcloud is installed; the rest need a real project and are
+ *       listed below with the reason.
  * </ul>
  */
 class DocumentedCommandsTest {
@@ -54,9 +55,14 @@ class DocumentedCommandsTest {
     };
   }
 
-  /** gcloud commands of the emulator's section, which its gcloud test runs. */
+  /**
+   * gcloud against the emulator: the commands of docs/operating.md, which local mode's
+   * DocumentedGcloudTest runs as written, and the ledger's rows naming what gcloud asks of it, which
+   * the fake's GcloudCliTest runs (both where gcloud is installed).
+   */
   static boolean isForTheEmulator(Command command) {
-    return command.page().equals("docs/operating.md") && CANNOT_RUN_HERE.keySet().stream().noneMatch(command.text()::startsWith);
+    return List.of("docs/operating.md", "docs/gcp-fidelity.md").contains(command.page())
+        && CANNOT_RUN_HERE.keySet().stream().noneMatch(command.text()::startsWith);
   }
 
   @Test

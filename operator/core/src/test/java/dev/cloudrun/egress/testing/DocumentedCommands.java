@@ -16,7 +16,8 @@ import java.util.stream.Stream;
  * The commands README.md and docs/*.md tell a reader to type, as the reader would copy them: each
  * line of a shell block (a fenced block with no language, bash, sh or console; after a "$ " prompt
  * when the block has prompts) that starts with a program below, continuation lines joined and
- * comments dropped; and each inline code span of such a program with two words or more after it.
+ * comments dropped; and each inline code span of such a program with two words or more after it
+ * (not a synopsis such as {@code gcloud run jobs create|deploy}).
  * The tests that run them read them here, so a command changed in the docs is the command run.
  */
 public final class DocumentedCommands {
@@ -142,7 +143,9 @@ public final class DocumentedCommands {
       Matcher span = CODE_SPAN.matcher(line);
       while (span.find()) {
         Command command = new Command(page, i + 1, span.group(1).strip());
-        if (PROGRAMS.contains(command.program()) && command.words().size() >= 3) {
+        // "gcloud run jobs create|deploy" is a synopsis of several commands, not one to type
+        boolean synopsis = command.words().stream().anyMatch(w -> w.contains("|"));
+        if (PROGRAMS.contains(command.program()) && command.words().size() >= 3 && !synopsis) {
           commands.add(command);
         }
       }

@@ -10,7 +10,7 @@ import dev.cloudrun.egress.app.ReconcileOptions;
 import dev.cloudrun.egress.gcp.GcpClients;
 import dev.cloudrun.egress.gcp.fake.EmulatorCommand;
 import dev.cloudrun.egress.gcp.fake.FakeClock;
-import dev.cloudrun.egress.gcp.fake.ExamplesWorld;
+import dev.cloudrun.egress.gcp.fake.SeedWorld;
 import dev.cloudrun.egress.gcp.fake.FakeGcp;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.Config;
@@ -261,7 +261,7 @@ final class LocalCommand implements Callable<Integer> {
     static Gcp fake(double speed, PrintWriter out) {
       FakeGcp fake = FakeGcp.builder().clock(FakeClock.scaled(speed)).start();
       out.println("GCP: the in-process fake, already holding:");
-      ExamplesWorld.seed(fake).forEach(line -> out.println("  - " + line));
+      SeedWorld.examples(fake).forEach(line -> out.println("  - " + line));
       return new Gcp(fake);
     }
 

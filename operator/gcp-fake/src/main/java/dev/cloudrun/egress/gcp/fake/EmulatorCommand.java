@@ -2,6 +2,8 @@ package dev.cloudrun.egress.gcp.fake;
 
 import java.io.UncheckedIOException;
 import java.net.BindException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -25,9 +27,10 @@ public final class EmulatorCommand implements Callable<Integer> {
       description = "How many times faster than the wall clock the emulator's clock runs (operations, tasks, schedules). Default: ${DEFAULT-VALUE}.")
   double speed;
 
-  @Option(names = "--seed-examples", paramLabel = "true|false", arity = "1", defaultValue = "true",
-      description = "Start with the world the examples expect (their networks, subnets, the network team's connector and NAT, a job deployed by hand). Default: ${DEFAULT-VALUE}.")
-  boolean seedExamples;
+  @Option(names = "--seed", paramLabel = "examples|none|FILE", defaultValue = "examples",
+      description = "The world to start with: examples (what the examples expect: their networks, subnets, the network team's connector"
+          + " and NAT, a job deployed by hand), none, or a YAML file in the format of examples-world.yaml (docs/operating.md). Default: ${DEFAULT-VALUE}.")
+  String seed;
 
   @Option(names = "--error-rate", paramLabel = "API:METHOD:PROBABILITY:STATUS",
       description = "Answer a share of the calls with an error, e.g. compute:routers.insert:0.2:503 or run:*:0.1:429. Repeatable.")
@@ -55,6 +58,23 @@ public final class EmulatorCommand implements Callable<Integer> {
       }
       throw e;
     }
+    try {
+      switch (seed) {
+        case "none" -> { }
+        case "examples" -> SeedWorld.examples(gcp);
+        default -> {
+          Path file = Path.of(seed);
+          if (!Files.isRegularFile(file)) {
+            throw new SeedWorld.SeedException("--seed " + seed + ": no such file; give examples, none, or a YAML file.");
+          }
+          gcp.seed(file);
+        }
+      }
+    } catch (SeedWorld.SeedException e) {
+      gcp.close();
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+    }
+    // After seeding: the world is there before any call can be refused.
     for (String rate : errorRates) {
       String[] parts = rate.split(":");
       try {
@@ -64,9 +84,6 @@ public final class EmulatorCommand implements Callable<Integer> {
         throw new CommandLine.ParameterException(spec.commandLine(), "--error-rate must be API:METHOD:PROBABILITY:STATUS,"
             + " such as compute:routers.insert:0.2:503; got " + rate + ".");
       }
-    }
-    if (seedExamples) {
-      ExamplesWorld.seed(gcp);
     }
     Runtime.getRuntime().addShutdownHook(new Thread(gcp::close, "emulator-shutdown"));
     // The first line is what scripts wait for: the endpoint to give the operator.

@@ -55,6 +55,7 @@ import java.util.regex.Pattern;
  * line, the section and entry, and the field.
  */
 public final class SeedWorld {
+  private static final String EXAMPLES = "examples-world.yaml";
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
   private static final JsonFormat.Parser STRICT = JsonFormat.parser();
   private static final List<String> SECTIONS =
@@ -81,6 +82,15 @@ public final class SeedWorld {
 
   private SeedWorld(FakeGcp gcp) {
     this.gcp = gcp;
+  }
+
+  /** The world the examples in examples/ expect to find (examples-world.yaml, beside this class). */
+  public static List<String> examples(FakeGcp gcp) {
+    try (InputStream yaml = SeedWorld.class.getResourceAsStream(EXAMPLES)) {
+      return apply(gcp, yaml, EXAMPLES);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /** Applies the file; one line per object made, for the user to read. */

@@ -2,10 +2,20 @@ package dev.cloudrun.egress.gcp.fake;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /** The emulator's refusals say what to write instead. (It serving the operator: local mode's EmulatorCommandTest.) */
@@ -21,14 +31,43 @@ class EmulatorOptionsTest {
   @Test
   void aTakenPortIsNamedWithTheWayOut() throws Exception {
     try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      assertThat(refusal("--port", String.valueOf(taken.getLocalPort()), "--seed-examples", "false"))
+      assertThat(refusal("--port", String.valueOf(taken.getLocalPort()), "--seed", "none"))
           .contains("Port " + taken.getLocalPort() + " is taken: choose another with --port, or 0 for any free one.");
+    }
+  }
+
+  @Test
+  void aSeedFileThatIsMissingOrWrongIsRefusedWithWhereAndWhy(@TempDir Path dir) throws Exception {
+    assertThat(refusal("--port", "0", "--seed", dir.resolve("missing.yaml").toString()))
+        .contains("--seed " + dir.resolve("missing.yaml") + ": no such file; give examples, none, or a YAML file.");
+    Path wrong = Files.writeString(dir.resolve("world.yaml"), "networks:\n  - project: p\n    name: vpc\n    mtu: 1460\n");
+    assertThat(refusal("--port", "0", "--seed", wrong.toString())).contains("world.yaml line 2").contains("mtu");
+  }
+
+  @Test
+  void aSeedFileIsTheWorldTheEmulatorServes(@TempDir Path dir) throws Exception {
+    Path world = Files.writeString(dir.resolve("world.yaml"), """
+        networks: [{project: p, name: vpc}]
+        firewalls: [{project: p, name: allow-https, network: vpc, allowed: [{IPProtocol: tcp, ports: ["443"]}]}]
+        """);
+    Process emulator = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), EmulatorCommand.class.getName(), "--port", "0", "--seed", world.toString())
+        .redirectErrorStream(true).start();
+    try {
+      String first = new BufferedReader(new InputStreamReader(emulator.getInputStream(), StandardCharsets.UTF_8)).readLine();
+      assertThat(first).startsWith("GCP emulator listening on http://127.0.0.1:");
+      String endpoint = first.substring("GCP emulator listening on ".length());
+      HttpResponse<String> rules = HttpClient.newHttpClient().send(
+          HttpRequest.newBuilder(URI.create(endpoint + "/compute/v1/projects/p/global/firewalls")).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(rules.body()).contains("\"allow-https\"", "\"443\"");
+    } finally {
+      emulator.destroy();
     }
   }
 
   @Test
   void aSpeedOfZeroAndAMalformedErrorRateAreRefused() {
     assertThat(refusal("--speed", "0")).contains("--speed must be more than 0");
-    assertThat(refusal("--port", "0", "--seed-examples", "false", "--error-rate", "compute:0.2")).contains("--error-rate must be API:METHOD:PROBABILITY:STATUS");
+    assertThat(refusal("--port", "0", "--seed", "none", "--error-rate", "compute:0.2")).contains("--error-rate must be API:METHOD:PROBABILITY:STATUS");
   }
 }

@@ -31,7 +31,7 @@ import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/** A world from YAML: the examples' file against what app/ExamplesGcp seeds, the format's sections, and its errors. */
+/** A world from YAML: the examples' file against the same world made by the official clients' calls, the format's sections, and its errors. */
 class SeedWorldTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   /** Fields that differ between two fakes given the same calls: ids, times, random uids and etags. */
@@ -57,11 +57,10 @@ class SeedWorldTest {
       "/v1/projects/myproject/locations/europe-west2/jobs");
 
   @Test
-  void theExamplesWorldFileGivesTheWorldExamplesGcpSeeds() throws Exception {
-    try (FakeGcp fromFile = FakeGcp.start(); FakeGcp inCode = FakeGcp.start();
-        InputStream yaml = SeedWorld.class.getResourceAsStream("examples-world.yaml")) {
-      List<String> made = SeedWorld.apply(fromFile, yaml, "examples-world.yaml");
-      seedLikeExamplesGcp(inCode);
+  void theExamplesWorldFileGivesTheWorldItsOwnersCallsMake() throws Exception {
+    try (FakeGcp fromFile = FakeGcp.start(); FakeGcp inCode = FakeGcp.start()) {
+      List<String> made = SeedWorld.examples(fromFile);
+      seedWithTheClients(inCode);
 
       assertThat(made).contains("connector projects/net-host-prod/locations/europe-west2/connectors/shared-euw2",
           "router projects/net-host-prod/regions/europe-west2/routers/shared-vpc-router-euw2",
@@ -199,8 +198,8 @@ class SeedWorldTest {
 
   // ---- helpers ----
 
-  /** What app/ExamplesGcp.seed does, with the official clients (ExamplesGcp is not visible from this package). */
-  private static void seedLikeExamplesGcp(FakeGcp gcp) throws Exception {
+  /** The examples' world made as its owners' tools would make it, with the official clients (how local mode seeded it before the file). */
+  private static void seedWithTheClients(FakeGcp gcp) throws Exception {
     gcp.seedNetwork("myproject", "default");
     gcp.seedNetwork("myproject", "corp-vpc");
     gcp.seedSubnetwork("myproject", "europe-west2", "serverless-connector-euw2", "corp-vpc", "10.100.0.0/28");
