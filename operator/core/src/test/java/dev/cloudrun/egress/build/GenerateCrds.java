@@ -15,8 +15,8 @@ import java.util.List;
 
 /**
  * Generates the CRDs from the Java model with fabric8's CRD generator, run by the build
- * (exec-maven-plugin, process-test-classes). The generator sorts printer columns by JSON path;
- * kubectl shows them in list order, so they are put back in the order the model declares them.
+ * (exec-maven-plugin, process-test-classes), with its printer columns as the model declares them
+ * ({@link PrinterColumns}).
  */
 public final class GenerateCrds {
 
@@ -29,22 +29,32 @@ public final class GenerateCrds {
         .customResourceClasses(CloudRunEgressJob.class, EgressPolicy.class)
         .forCRDVersions("v1")
         .withMinQuotes(true)
-        .withPostProcessor(new DeclaredColumnOrder())
+        .withPostProcessor(new PrinterColumns())
         .inOutputDir(outputDir)
         .generate();
     System.out.println("Generated " + generated + " CRD(s) in " + outputDir);
   }
 
-  /** Orders each version's printer columns as the @AdditionalPrinterColumn annotations are declared. */
-  static final class DeclaredColumnOrder implements CRDPostProcessor {
+  /**
+   * The generator sorts printer columns by JSON path, and kubectl shows them in list order: they are
+   * put back in the order the @AdditionalPrinterColumn annotations are declared. It also writes
+   * {@code priority: 0}, which the API server does not store (a zero int is omitted): without it
+   * the stored CRD equals the file, and a second {@code kubectl apply -f crds/} says unchanged.
+   */
+  static final class PrinterColumns implements CRDPostProcessor {
     @Override
     public HasMetadata process(HasMetadata crd, String crdSpecVersion) {
       if (crd instanceof CustomResourceDefinition definition) {
         List<String> declared = Arrays.stream(CloudRunEgressJob.class.getAnnotationsByType(AdditionalPrinterColumn.class))
             .map(AdditionalPrinterColumn::name)
             .toList();
-        definition.getSpec().getVersions().forEach(version -> version.getAdditionalPrinterColumns()
-            .sort(Comparator.comparingInt((CustomResourceColumnDefinition c) -> declared.indexOf(c.getName()))));
+        definition.getSpec().getVersions().forEach(version -> {
+          version.getAdditionalPrinterColumns()
+              .sort(Comparator.comparingInt((CustomResourceColumnDefinition c) -> declared.indexOf(c.getName())));
+          version.getAdditionalPrinterColumns().stream()
+              .filter(column -> Integer.valueOf(0).equals(column.getPriority()))
+              .forEach(column -> column.setPriority(null));
+        });
       }
       return crd;
     }
