@@ -8,7 +8,7 @@ WORKDIR /src
 COPY . .
 # The same build as CI without running the tests: the operator's jar and its runtime classpath in
 # operator/core/target/lib. Neither the GCP fake nor local mode is in it (ImageClasspathTest).
-RUN mvn -B -q -DskipTests -pl operator/core -am package && rm operator/core/target/*-tests.jar
+RUN mvn -B -q -DskipTests -pl operator/core -am package && rm -f operator/core/target/*-tests.jar
 
 FROM eclipse-temurin:17-jre
 COPY --from=build /src/operator/core/target/lib/ /app/lib/

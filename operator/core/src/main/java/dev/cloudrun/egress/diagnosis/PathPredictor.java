@@ -303,7 +303,7 @@ public final class PathPredictor {
       for (RouterNat nat : router.getNatsList()) {
         String ranges = nat.getSourceSubnetworkIpRangesToNat();
         if (ranges.startsWith("ALL_SUBNETWORKS") || sourceSubnet != null && nat.getSubnetworksList().stream()
-            .anyMatch(s -> s.getName().substring(s.getName().lastIndexOf('/') + 1).equals(sourceSubnet))) {
+            .anyMatch(s -> ResourceNames.id(s.getName()).equals(sourceSubnet))) {
           return Prediction.reachable(name, probeCheck, entry + " → Cloud NAT " + nat.getName() + " on " + router.getName() + " (" + natIps(router, nat) + ")",
               "Public traffic enters the VPC through " + entry + " and leaves through Cloud NAT " + nat.getName() + " from " + natIps(router, nat) + "." + note);
         }

@@ -1,7 +1,6 @@
 package dev.cloudrun.egress.gcp;
 
 import com.google.cloud.compute.v1.Operation;
-import dev.cloudrun.egress.gcp.ResourceNames;
 
 /**
  * Reads the state of long-running operations the operator started, without waiting on them: a
@@ -51,6 +50,9 @@ public final class Operations {
 
   private State computeState(String name) {
     Operation op;
+    if (!ResourceNames.isComputeOperation(name)) {
+      throw new IllegalArgumentException("not a Compute operation name: " + name);
+    }
     if (ResourceNames.isGlobal(name)) {
       op = clients.globalOperations.get(ResourceNames.project(name), ResourceNames.id(name));
     } else {

@@ -16,7 +16,7 @@ public final class ResourceNames {
 
   /** An object of a location-based API (Cloud Run, Serverless VPC Access, Cloud Scheduler). */
   public static String inLocation(String project, String region, String collection, String id) {
-    return location(project, region) + "/" + collection + "/" + id;
+    return child(location(project, region), collection, id);
   }
 
   /** A regional Compute object. */
@@ -27,6 +27,26 @@ public final class ResourceNames {
   /** A global Compute object. */
   public static String global(String project, String collection, String id) {
     return "projects/" + project + "/global/" + collection + "/" + id;
+  }
+
+  /** A name one level down: PARENT/COLLECTION/ID (a NAT under its router, an execution under its job). */
+  public static String child(String parent, String collection, String id) {
+    return parent + "/" + collection + "/" + id;
+  }
+
+  /** What a name is under: the name without its last COLLECTION/ID. */
+  public static String parent(String name) {
+    int id = name.lastIndexOf('/');
+    int collection = id < 0 ? -1 : name.lastIndexOf('/', id - 1);
+    if (!isFull(name) || collection < 0) {
+      throw new IllegalArgumentException("not a GCP resource name (projects/...): " + name);
+    }
+    return name.substring(0, collection);
+  }
+
+  /** projects/P/global/operations/ID or projects/P/regions/R/operations/ID, and nothing else. */
+  public static boolean isComputeOperation(String name) {
+    return name.matches("projects/[^/]+/(global|regions/[^/]+)/operations/[^/]+");
   }
 
   public static boolean isFull(String name) {
@@ -49,7 +69,7 @@ public final class ResourceNames {
     return "global".equals(segment(name, 2));
   }
 
-  /** The last segment: the object's own name. */
+  /** The last segment: the object's own name (of a name, or of a URL Compute answers with). */
   public static String id(String name) {
     return name.substring(name.lastIndexOf('/') + 1);
   }

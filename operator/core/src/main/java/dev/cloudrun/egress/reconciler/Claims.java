@@ -29,7 +29,7 @@ final class Claims {
 
   static final Shared NAT = new Shared(
       cr -> cr.getSpec().getEgress().getNat() == null ? null
-          : Targets.of(cr).routerPath(cr.getSpec().getEgress().getNat().getRouter()) + "/nats/" + cr.getSpec().getEgress().getNat().getName(),
+          : Targets.of(cr).natPath(cr.getSpec().getEgress().getNat().getRouter(), cr.getSpec().getEgress().getNat().getName()),
       // What the NAT translates follows from the connector or Direct VPC subnet when covers is not set.
       cr -> Arrays.asList(cr.getSpec().getEgress().getNetwork(), cr.getSpec().getEgress().getNat(), RouterNatPart.coveredSubnets(cr)));
 

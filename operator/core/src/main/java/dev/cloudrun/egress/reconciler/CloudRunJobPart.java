@@ -166,8 +166,8 @@ final class CloudRunJobPart {
     @Override
     String startCreate(Pass pass, String name, Job desired) {
       return pass.services.gcp().jobs.createJobCallable().call(CreateJobRequest.newBuilder()
-          .setParent(name.substring(0, name.indexOf("/jobs/")))
-          .setJobId(name.substring(name.lastIndexOf('/') + 1))
+          .setParent(ResourceNames.parent(name))
+          .setJobId(ResourceNames.id(name))
           .setJob(desired.toBuilder().clearName())
           .build()).getName();
     }
@@ -306,7 +306,7 @@ final class CloudRunJobPart {
     if (vpc.getConnector().isEmpty() || ResourceNames.isFull(vpc.getConnector())) {
       return vpc;
     }
-    return vpc.toBuilder().setConnector(jobName.substring(0, jobName.indexOf("/jobs/")) + "/connectors/" + vpc.getConnector()).build();
+    return vpc.toBuilder().setConnector(ResourceNames.child(ResourceNames.parent(jobName), "connectors", vpc.getConnector())).build();
   }
 
   private static String vpcSummary(Job job) {

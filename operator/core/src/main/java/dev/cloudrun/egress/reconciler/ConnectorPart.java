@@ -138,8 +138,8 @@ final class ConnectorPart {
     @Override
     String startCreate(Pass pass, String name, Connector desired) {
       return pass.services.gcp().connectors.createConnectorCallable().call(CreateConnectorRequest.newBuilder()
-          .setParent(name.substring(0, name.indexOf("/connectors/")))
-          .setConnectorId(name.substring(name.lastIndexOf('/') + 1))
+          .setParent(ResourceNames.parent(name))
+          .setConnectorId(ResourceNames.id(name))
           .setConnector(desired.toBuilder().clearName())
           .build()).getName();
     }

@@ -20,6 +20,7 @@ import dev.cloudrun.egress.api.v1alpha1.DiagnosisSpec;
 import dev.cloudrun.egress.diagnosis.ProbeExitCode;
 import dev.cloudrun.egress.diagnosis.ProxySettings;
 import dev.cloudrun.egress.gcp.GcpErrors;
+import dev.cloudrun.egress.gcp.ResourceNames;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -206,7 +207,7 @@ final class ProbeJobPart {
       return null;
     }
     ExecutionReference latest = current.getLatestCreatedExecution();
-    return latest.getName().contains("/executions/") ? latest : latest.toBuilder().setName(job + "/executions/" + latest.getName()).build();
+    return latest.getName().contains("/executions/") ? latest : latest.toBuilder().setName(ResourceNames.child(job, "executions", latest.getName())).build();
   }
 
   private static Instant instant(com.google.protobuf.Timestamp timestamp) {

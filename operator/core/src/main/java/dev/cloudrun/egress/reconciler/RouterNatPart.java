@@ -265,11 +265,11 @@ final class RouterNatPart {
   };
 
   private static String routerOf(String natPath) {
-    return natPath.substring(0, natPath.indexOf("/nats/"));
+    return ResourceNames.parent(natPath);
   }
 
   private static String natNameOf(String natPath) {
-    return natPath.substring(natPath.indexOf("/nats/") + "/nats/".length());
+    return ResourceNames.id(natPath);
   }
 
   /**
@@ -332,7 +332,7 @@ final class RouterNatPart {
 
   /** Compute answers with full URLs where we sent partial ones: compare names only. */
   private static List<String> lastSegments(List<String> urls) {
-    return urls.stream().map(u -> u.substring(u.lastIndexOf('/') + 1)).sorted().toList();
+    return urls.stream().map(ResourceNames::id).sorted().toList();
   }
 
   private static RouterNat natOf(Router router, String name) {

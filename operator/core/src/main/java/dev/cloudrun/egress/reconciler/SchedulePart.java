@@ -134,7 +134,7 @@ final class SchedulePart {
     @Override
     String startCreate(Pass pass, String name, Job desired) {
       pass.services.gcp().scheduler.createJob(CreateJobRequest.newBuilder()
-          .setParent(name.substring(0, name.indexOf("/jobs/"))).setJob(desired.toBuilder().clearState()).build());
+          .setParent(ResourceNames.parent(name)).setJob(desired.toBuilder().clearState()).build());
       if (desired.getState() == Job.State.PAUSED) {
         pass.services.gcp().scheduler.pauseJob(PauseJobRequest.newBuilder().setName(name).build());
       }

@@ -76,7 +76,7 @@ public record Targets(
 
   /** A NAT has no name of its own in GCP: it is a nats[] entry of its router. */
   public String natPath(String router, String nat) {
-    return routerPath(router) + "/nats/" + nat;
+    return ResourceNames.child(routerPath(router), "nats", nat);
   }
 
   public String subnetworkPath(String subnet) {

@@ -35,8 +35,15 @@ public final class DocumentedCommands {
   private static final Pattern CODE_SPAN = Pattern.compile("`([^`]+)`");
   private static final Pattern COMMENT = Pattern.compile("\\s+#\\s.*$");
 
-  /** One command: where it is written, and its text on one line. */
-  public record Command(String page, int line, String text) {
+  /**
+   * One command: where it is written, its text on one line, and what the docs show it printing
+   * (the lines after it in a block with "$ " prompts; none otherwise).
+   */
+  public record Command(String page, int line, String text, List<String> shown) {
+    public Command(String page, int line, String text) {
+      this(page, line, text, List.of());
+    }
+
     public String program() {
       return words().get(0);
     }
@@ -78,7 +85,7 @@ public final class DocumentedCommands {
       for (var placeholder : PLACEHOLDERS.entrySet()) {
         filled = filled.replaceAll("\\b" + placeholder.getKey() + "\\b", placeholder.getValue());
       }
-      return new Command(page, line, filled);
+      return new Command(page, line, filled, shown);
     }
 
     /** The value of {@code --flag=value} or {@code --flag value}; null when absent. */
@@ -167,7 +174,11 @@ public final class DocumentedCommands {
         text.setLength(text.length() - 1);
         text.append(' ').append(COMMENT.matcher(lines.get(++i)).replaceFirst("").strip());
       }
-      Command command = new Command(page, firstLine + start, text.toString().strip());
+      List<String> shown = new ArrayList<>();
+      for (int next = i + 1; prompted && next < lines.size() && !lines.get(next).startsWith("$ "); next++) {
+        shown.add(lines.get(next));
+      }
+      Command command = new Command(page, firstLine + start, text.toString().strip(), List.copyOf(shown));
       if (!command.text().isEmpty() && PROGRAMS.contains(command.program())) {
         commands.add(command);
       }

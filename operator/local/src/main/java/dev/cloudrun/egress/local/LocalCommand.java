@@ -11,6 +11,7 @@ import dev.cloudrun.egress.gcp.GcpClients;
 import dev.cloudrun.egress.gcp.fake.EmulatorCommand;
 import dev.cloudrun.egress.gcp.fake.FakeClock;
 import dev.cloudrun.egress.gcp.fake.SeedWorld;
+import dev.cloudrun.egress.validation.CrdCatalog;
 import dev.cloudrun.egress.gcp.fake.FakeGcp;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.Config;
@@ -56,7 +57,8 @@ import picocli.CommandLine.Parameters;
         "Exits 1 if a resource does not reach what it should within --timeout: Ready, or the reason in its annotation "
             + Expectation.ANNOTATION + "; and each run asked for, or fired, started and seen to end."})
 final class LocalCommand implements Callable<Integer> {
-  static final String CRD_RESOURCE = "/crds/cloudrunegressjobs.egress.cloudrun.dev-v1.yml";
+  /** The CloudRunEgressJob CRD as crds/ holds it, which local mode installs in its embedded API. */
+  static final String CRD_RESOURCE = CrdCatalog.COMMITTED.get(0);
   private static final String CRD_NAME = "cloudrunegressjobs.egress.cloudrun.dev";
 
   @CommandLine.Spec

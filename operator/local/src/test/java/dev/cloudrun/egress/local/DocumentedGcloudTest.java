@@ -44,7 +44,7 @@ class DocumentedGcloudTest {
 
   @BeforeAll
   static void theEmulatorWithTheExamplesWorld() throws IOException {
-    assumeTrue(Stream.of(System.getenv("PATH").split(File.pathSeparator)).anyMatch(d -> Files.isExecutable(Path.of(d, "gcloud"))),
+    assumeTrue(Stream.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)).anyMatch(d -> Files.isExecutable(Path.of(d, "gcloud"))),
         "gcloud is not on the PATH");
     try (ServerSocket free = new ServerSocket(0)) {
       port = String.valueOf(free.getLocalPort());

@@ -2,9 +2,11 @@ package dev.cloudrun.egress.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.cloudrun.egress.build.DocumentedCommandsTest;
 import dev.cloudrun.egress.testing.DocumentedCommands;
 import dev.cloudrun.egress.testing.DocumentedCommands.Command;
 import dev.cloudrun.egress.testing.Manifests;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import java.io.BufferedReader;
@@ -28,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Every {@code ./run-local} command of README.md and docs/ runs as written, the way the script runs
  * it: LocalCommand in a JVM of its own, from a directory that looks like the project's top (its
  * examples/), with the files the docs ask the reader to bring (my-job.yaml, ~/.kube/config for an
- * embedded API server with the CRD installed). The one that needs real GCP is listed, with why, in
+ * embedded API server with the CRD installed). Those that cannot run here are listed, with why, in
  * DocumentedCommandsTest.
  */
 class DocumentedRunLocalTest {
@@ -36,6 +38,8 @@ class DocumentedRunLocalTest {
   static Path home;
 
   private static Path workingDir;
+  /** Where the reader's my-job.yaml is the one the docs show refused. */
+  private static Path refusedDir;
   private static KubernetesMockServer cluster;
   private static KubernetesClient client;
 
@@ -45,6 +49,13 @@ class DocumentedRunLocalTest {
     Files.createSymbolicLink(workingDir.resolve("examples"), Manifests.projectRoot().resolve("examples"));
     // my-job.yaml: the reader's own job; here the private-ranges example, so that it differs from 01.
     Files.copy(Manifests.projectRoot().resolve("examples/02-private-ranges-only.yaml"), workingDir.resolve("my-job.yaml"));
+    // The my-job.yaml the docs show refused: the seed example with two mistakes, as a reader's first try.
+    refusedDir = Files.createDirectories(home.resolve("refused"));
+    ObjectNode mistaken = (ObjectNode) Manifests.example("01-seed-github-static-ip");
+    mistaken.with("metadata").put("name", "my-job").put("namespace", "default");
+    mistaken.with("spec").with("egress").with("connector").put("minInstances", 1);
+    mistaken.with("spec").with("job").put("cpu", "3");
+    Manifests.YAML.writeValue(refusedDir.resolve("my-job.yaml").toFile(), mistaken);
     cluster = LocalCommandTest.crudServer();
     client = cluster.createClient();
     client.apiextensions().v1().customResourceDefinitions().load(LocalCommand.class.getResourceAsStream(LocalCommand.CRD_RESOURCE)).create();
@@ -61,7 +72,7 @@ class DocumentedRunLocalTest {
   @TestFactory
   Stream<DynamicTest> everyDocumentedCommandRunsAsWritten() {
     List<Command> commands = DocumentedCommands.of("./run-local").stream()
-        .filter(c -> !c.text().startsWith("./run-local --gcp real "))
+        .filter(c -> !DocumentedCommandsTest.cannotRunHere(c))
         .toList();
     assertThat(commands).as("./run-local commands in the docs").hasSizeGreaterThanOrEqualTo(6);
     return commands.stream().map(command -> DynamicTest.dynamicTest(command.toString(), () -> run(command)));
@@ -73,26 +84,34 @@ class DocumentedRunLocalTest {
     if (!args.isEmpty() && args.get(0).equals("emulator")) {
       // The documented port may be taken on a shared machine: the same command on a free one.
       String port = String.valueOf(freePort());
+      assertThat(args).as("the documented emulator command names its port").contains("--port");
       args.set(args.indexOf("--port") + 1, port);
-      Process process = java(args);
+      Process process = java(args, workingDir);
       // It serves until stopped: it must say where, as the docs show.
       String first = CompletableFuture.supplyAsync(() -> firstLine(process)).get(60, TimeUnit.SECONDS);
       process.destroy();
       assertThat(first).isEqualTo("GCP emulator listening on http://127.0.0.1:" + port);
       return;
     }
-    Process process = java(args);
+    boolean refusal = !command.shown().isEmpty();
+    Process process = java(args, refusal ? refusedDir : workingDir);
     CompletableFuture<String> output = CompletableFuture.supplyAsync(() -> all(process));
     assertThat(process.waitFor(3, TimeUnit.MINUTES)).as("%s ends", command).isTrue();
+    if (refusal) {
+      // A block that shows the output shows local mode's refusal: exit 2, and every line shown ("..." elides).
+      assertThat(process.exitValue()).as("%s exits 2; it printed:%n%s", command, output.get()).isEqualTo(2);
+      assertThat(output.get()).contains(command.shown().stream().filter(l -> !l.strip().equals("...")).toList());
+      return;
+    }
     assertThat(process.exitValue()).as("%s exits 0; it printed:%n%s", command, output.get()).isZero();
   }
 
   /** java -cp (this test's classpath, which holds local mode's) LocalCommand ARGS, as ./run-local execs it. */
-  private static Process java(List<String> args) throws IOException {
+  private static Process java(List<String> args, Path directory) throws IOException {
     List<String> line = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", System.getProperty("java.class.path"), LocalCommand.class.getName()));
     line.addAll(args);
-    ProcessBuilder builder = new ProcessBuilder(line).directory(workingDir.toFile()).redirectErrorStream(true);
+    ProcessBuilder builder = new ProcessBuilder(line).directory(directory.toFile()).redirectErrorStream(true);
     builder.environment().put("HOME", home.toString());
     return builder.start();
   }

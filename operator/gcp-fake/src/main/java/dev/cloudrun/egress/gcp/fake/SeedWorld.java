@@ -381,9 +381,4 @@ public final class SeedWorld {
       throw new SeedException(entry.where() + ": " + e.getMessage());
     }
   }
-
-  /** The sections a seed file may hold, in the order they are applied. */
-  public static List<String> sections() {
-    return SECTIONS;
-  }
 }

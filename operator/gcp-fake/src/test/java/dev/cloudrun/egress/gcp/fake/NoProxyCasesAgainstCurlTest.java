@@ -20,7 +20,8 @@ import org.junit.jupiter.params.provider.CsvFileSource;
  * The table both NO_PROXY implementations are held to, held in turn to the real curl on this
  * machine (.ci/run installs it): curl is given a proxy that only records whether it was used, and
  * NO_PROXY from the table. A host name resolves to a closed local port, an address goes nowhere
- * within a second: either way the proxy is reached only when curl chose it.
+ * within a second: either way the proxy is reached only when curl chose it. -q: no ~/.curlrc. The CIDR
+ * rows need curl 7.86.0 or later.
  */
 class NoProxyCasesAgainstCurlTest {
 
@@ -30,7 +31,7 @@ class NoProxyCasesAgainstCurlTest {
     try (ServerSocket proxy = new ServerSocket(0, 4, InetAddress.getLoopbackAddress())) {
       proxy.setSoTimeout(5000);
       CompletableFuture<Boolean> reached = CompletableFuture.supplyAsync(() -> answerOnce(proxy));
-      ProcessBuilder curl = new ProcessBuilder(List.of("curl", "-s", "-o", "/dev/null", "--connect-timeout", "1",
+      ProcessBuilder curl = new ProcessBuilder(List.of("curl", "-q", "-s", "-o", "/dev/null", "--connect-timeout", "1",
           "--resolve", host + ":80:127.0.0.2", "http://" + host + ":80/"))
           .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
       curl.environment().keySet().removeIf(k -> k.equalsIgnoreCase("http_proxy") || k.equalsIgnoreCase("no_proxy") || k.equalsIgnoreCase("all_proxy"));

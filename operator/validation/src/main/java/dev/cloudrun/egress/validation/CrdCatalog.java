@@ -10,8 +10,8 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Validators for the CRDs committed in crds/, which the operator module has on its classpath under
- * /crds (see operator/core/pom.xml's resources): one per served version of each.
+ * Validators for the CRDs committed in crds/, which this module has on its classpath under /crds
+ * (see operator/validation/pom.xml's resources): one per served version of each.
  */
 public final class CrdCatalog {
   /** The committed CRDs, as classpath resources. */
@@ -36,7 +36,7 @@ public final class CrdCatalog {
     for (String resource : resources) {
       try (InputStream in = CrdCatalog.class.getResourceAsStream(resource)) {
         if (in == null) {
-          throw new IllegalStateException("No CRD " + resource + " on the classpath (the operator module's resources hold crds/)");
+          throw new IllegalStateException("No CRD " + resource + " on the classpath (the validation module's resources hold crds/)");
         }
         JsonNode crd = yaml.readTree(in);
         for (JsonNode version : crd.at("/spec/versions")) {
