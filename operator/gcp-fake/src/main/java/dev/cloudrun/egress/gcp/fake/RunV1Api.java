@@ -477,7 +477,7 @@ final class RunV1Api {
     execution.setParallelism(executionSpec.path("parallelism").asInt(0)).setTaskCount(executionSpec.path("taskCount").asInt(0));
     only(executionSpec.path("template"), "spec.template.spec.template", "spec");
     JsonNode taskSpec = executionSpec.path("template").path("spec");
-    only(taskSpec, "spec.template.spec.template.spec", "containers", "maxRetries", "timeoutSeconds", "serviceAccountName", "nodeSelector", "volumes");
+    only(taskSpec, "spec.template.spec.template.spec", "containers", "maxRetries", "timeoutSeconds", "serviceAccountName");
     if (taskSpec.has("maxRetries")) {
       task.setMaxRetries(taskSpec.path("maxRetries").asInt());
     }

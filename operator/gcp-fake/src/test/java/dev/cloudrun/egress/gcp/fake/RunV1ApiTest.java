@@ -146,7 +146,16 @@ class RunV1ApiTest {
           "containers": [{"image": "busybox"}]}}}}}}
         """;
 
-    for (String body : List.of(volume, annotation, otherNamespace)) {
+    String volumes = """
+        {"metadata": {"name": "j"}, "spec": {"template": {"spec": {"template": {"spec": {
+          "containers": [{"image": "busybox"}], "volumes": [{"name": "v", "emptyDir": {}}]}}}}}}
+        """;
+    String secret = """
+        {"metadata": {"name": "j"}, "spec": {"template": {"spec": {"template": {"spec": {
+          "containers": [{"image": "busybox", "env": [{"name": "S", "valueFrom": {"secretKeyRef": {"name": "s", "key": "latest"}}}]}]}}}}}}
+        """;
+
+    for (String body : List.of(volume, annotation, otherNamespace, volumes, secret)) {
       HttpResponse<String> response = v1("POST", JOBS, body);
       assertThat(response.statusCode()).as(response.body()).isEqualTo(400);
     }
