@@ -169,7 +169,7 @@ class GcloudCliTest {
 
   @Test
   @Order(8)
-  void cloudRunJobsAreCreatedDeployedUpdatedExecutedAndTheirExecutionsCancelledAndDeleted() throws Exception {
+  void cloudRunJobsAreCreatedDeployedReplacedUpdatedExecutedAndTheirExecutionsCancelledAndDeleted() throws Exception {
     String region = "--region=" + R;
     assertThat(all("run", "jobs", "create", "cli-job", "--image=busybox", region)).contains("Job [cli-job] has successfully been created");
     assertThat(fails("run", "jobs", "create", "cli-job", "--image=busybox", region)).contains("Job [cli-job] already exists.");
@@ -207,8 +207,21 @@ class GcloudCliTest {
     assertThat(gcloud("run", "jobs", "executions", "list", "--job", "cli-job", region, "--format=value(name)")).isEqualTo(done + "\n");
     gcp.latencies().set(Latencies.Kind.TASK, Duration.ZERO);
 
+    // replace: a YAML file, created when missing, replaced when there
+    Path yaml = config.resolve("cli-job-3.yaml");
+    String job = "apiVersion: run.googleapis.com/v1\nkind: Job\nmetadata:\n  name: cli-job-3\nspec:\n  template:\n    spec:\n"
+        + "      template:\n        spec:\n          containers:\n          - image: busybox\n            env:\n            - name: A\n"
+        + "              value: 'VALUE'\n          maxRetries: 0\n";
+    Files.writeString(yaml, job.replace("VALUE", "1"));
+    all("run", "jobs", "replace", yaml.toString(), region);
+    Files.writeString(yaml, job.replace("VALUE", "2"));
+    all("run", "jobs", "replace", yaml.toString(), region);
+    assertThat(gcloud("run", "jobs", "describe", "cli-job-3", region, "--format=value(metadata.generation,"
+        + "spec.template.spec.template.spec.containers[0].env[0].value,spec.template.spec.template.spec.maxRetries)")).isEqualTo("2\t2\t0\n");
+
     all("run", "jobs", "delete", "cli-job", region, "--quiet");
     all("run", "jobs", "delete", "cli-job-2", region, "--quiet");
+    all("run", "jobs", "delete", "cli-job-3", region, "--quiet");
     assertThat(gcp.allJobs()).isEmpty();
   }
 
