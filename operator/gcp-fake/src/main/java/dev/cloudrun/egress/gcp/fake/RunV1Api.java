@@ -51,6 +51,7 @@ final class RunV1Api {
   private static final String CLIENT_NAME = RUN_GROUP + "client-name";
   private static final String CLIENT_VERSION = RUN_GROUP + "client-version";
   private static final String LOCATION_LABEL = "cloud.googleapis.com/location";
+  private static final String LAST_UPDATED_LABEL = RUN_GROUP + "lastUpdatedTime";
   /** Annotations GCP writes on output (the fake among them); sent back by a read-modify-replace, they are ignored. */
   private static final Set<String> OUTPUT_ANNOTATIONS = Set.of(RUN_GROUP + "creator", RUN_GROUP + "lastModifier", RUN_GROUP + "operation-id");
   private static final Set<String> SYSTEM_NAMESPACES =
@@ -178,7 +179,12 @@ final class RunV1Api {
   private ObjectNode job(Job job) {
     Name name = Name.of(job.getName());
     ObjectNode v1 = MAPPER.createObjectNode().put("apiVersion", V1).put("kind", "Job");
-    ObjectNode metadata = metadata(v1, name, "jobs", job.getUid(), job.getGeneration(), job.getCreateTime(), job.getLabelsMap());
+    Map<String, String> labels = new LinkedHashMap<>(job.getLabelsMap());
+    if (job.hasUpdateTime()) {
+      // gcloud's "Last updated on" (api_lib/run/job.py, last_modified_timestamp); the value's form is UNSOURCED.
+      labels.put(LAST_UPDATED_LABEL, Instant.ofEpochSecond(job.getUpdateTime().getSeconds(), job.getUpdateTime().getNanos()).toString());
+    }
+    ObjectNode metadata = metadata(v1, name, "jobs", job.getUid(), job.getGeneration(), job.getCreateTime(), labels);
     metadata.put("resourceVersion", job.getEtag());
     ObjectNode annotations = metadata.putObject("annotations");
     job.getAnnotationsMap().forEach(annotations::put);
@@ -197,8 +203,8 @@ final class RunV1Api {
     job.getTemplate().getAnnotationsMap().forEach(templateAnnotations::put);
     vpcAnnotations(templateAnnotations, job.getTemplate().getTemplate());
     if (job.getTemplate().getLabelsCount() > 0) {
-      ObjectNode labels = templateMetadata.putObject("labels");
-      job.getTemplate().getLabelsMap().forEach(labels::put);
+      ObjectNode templateLabels = templateMetadata.putObject("labels");
+      job.getTemplate().getLabelsMap().forEach(templateLabels::put);
     }
     ObjectNode spec = template.putObject("spec");
     if (job.getTemplate().getParallelism() > 0) {
@@ -506,10 +512,14 @@ final class RunV1Api {
   }
 
   /**
-   * The region label GCP writes on output (gcloud copies the job's labels to the template and sends
-   * both back on a replace): dropped, as long as it names the request's region.
+   * The labels GCP writes on output, the region and the last update time (gcloud copies the job's
+   * labels to the template and sends both back on a replace): dropped, the region as long as it
+   * names the request's region.
    */
   private static boolean isLocation(String where, String key, String value, String region) {
+    if (key.equals(LAST_UPDATED_LABEL)) {
+      return true; // output only, like the location
+    }
     if (!key.equals(LOCATION_LABEL)) {
       return false;
     }

@@ -174,7 +174,7 @@ class GcloudCliTest {
     assertThat(all("run", "jobs", "create", "cli-job", "--image=busybox", region)).contains("Job [cli-job] has successfully been created");
     assertThat(fails("run", "jobs", "create", "cli-job", "--image=busybox", region)).contains("Job [cli-job] already exists.");
     all("run", "jobs", "update", "cli-job", "--set-env-vars=A=1", "--tasks=2", "--max-retries=1", region);
-    assertThat(gcloud("run", "jobs", "describe", "cli-job", region)).containsPattern("Tasks:\\s+2").containsPattern("A\\s+1")
+    assertThat(gcloud("run", "jobs", "describe", "cli-job", region)).containsPattern("Last updated on 20\\d\\d-").containsPattern("Tasks:\\s+2").containsPattern("A\\s+1")
         .containsPattern("Max Retries:\\s+1");
     assertThat(gcp.job("projects/myproject/locations/europe-west2/jobs/cli-job").orElseThrow().getTemplate().getTemplate()
         .getContainers(0).getEnv(0).getValue()).as("the v2 job is the one gcloud changed").isEqualTo("1");
