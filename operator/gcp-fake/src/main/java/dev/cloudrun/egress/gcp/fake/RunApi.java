@@ -38,7 +38,7 @@ import java.util.regex.Pattern;
  */
 public final class RunApi {
   private static final String API = "run";
-  private static final String USER = "fake-gcp@example.com";
+  static final String USER = "fake-gcp@example.com";
   private static final Pattern JOB_ID = Pattern.compile("^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$");
   private static final Set<String> RESERVED_NAMESPACES =
       Set.of("run.googleapis.com", "cloud.googleapis.com", "serving.knative.dev", "autoscaling.knative.dev");
@@ -127,19 +127,25 @@ public final class RunApi {
   // ---- jobs ----
 
   private Message createJob(Routes.Request r) {
-    String id = r.query("jobId");
+    return create(parent(r), r.query("jobId"), r.body(Job.newBuilder()).build(), r.boolQuery("validateOnly"), r.method());
+  }
+
+  /**
+   * jobs.create for {@code parent} ("projects/P/locations/L"), as the v2 API and the v1 view
+   * ({@link RunV1Api}) make it: {@code method} names the call for injected operation failures.
+   */
+  Operation create(String parent, String id, Job spec, boolean validateOnly, String method) {
     if (!JOB_ID.matcher(id).matches()) {
       throw ApiError.invalid("Invalid job ID '" + id + "': use lowercase letters, digits and hyphens, start with a"
           + " letter, do not end with a hyphen, at most 63 characters.");
     }
-    String name = parent(r) + "/jobs/" + id;
+    String name = parent + "/jobs/" + id;
     if (jobs.contains(name)) {
       throw ApiError.alreadyExists("Resource '" + id + "' already exists.");
     }
-    Job spec = r.body(Job.newBuilder()).build();
     // Ledger J4: annotations in the system's namespaces "will be rejected on new resources".
     checkNamespaces("annotation", List.of(spec.getAnnotationsMap(), spec.getTemplate().getAnnotationsMap()));
-    return reconcile(r, withSpec(newJob(name), spec));
+    return reconcile(parent, withSpec(newJob(name), spec), validateOnly, method);
   }
 
   private Message listJobs(Routes.Request r) {
@@ -151,12 +157,17 @@ public final class RunApi {
   private Message updateJob(Routes.Request r) {
     String name = jobName(r);
     Job spec = r.body(Job.newBuilder()).build();
-    Optional<Job> current = jobs.get(name);
-    if (current.isEmpty() && !r.boolQuery("allowMissing")) {
+    if (jobs.get(name).isEmpty() && !r.boolQuery("allowMissing")) {
       throw ApiError.notFound(notFound(r, "JOB", r.path("job")));
     }
+    return update(name, spec, r.boolQuery("validateOnly"), r.method());
+  }
+
+  /** jobs.patch of the job {@code name} (created if missing), for the v2 API and the v1 view's replace. */
+  Operation update(String name, Job spec, boolean validateOnly, String method) {
+    Optional<Job> current = jobs.get(name);
     current.ifPresent(job -> checkEtag(spec.getEtag(), job));
-    return reconcile(r, withSpec(current.orElseGet(() -> newJob(name)), spec));
+    return reconcile(name.substring(0, name.indexOf("/jobs/")), withSpec(current.orElseGet(() -> newJob(name)), spec), validateOnly, method);
   }
 
   private Message deleteJob(Routes.Request r) {
@@ -216,13 +227,13 @@ public final class RunApi {
   }
 
   /** Stores the job; after JOB_MUTATION its Ready condition succeeds (or fails, if injected). */
-  private Message reconcile(Routes.Request r, Job job) {
-    Operation operation = operations.start(parent(r), job);
-    if (r.boolQuery("validateOnly")) {
+  private Operation reconcile(String parent, Job job, boolean validateOnly, String method) {
+    Operation operation = operations.start(parent, job);
+    if (validateOnly) {
       return operations.finish(operation.getName(), job, job);
     }
     putJob(job);
-    Optional<ApiError> failure = faults.takeOperationFailure(API, r.method());
+    Optional<ApiError> failure = faults.takeOperationFailure(API, method);
     sim.after(Latencies.Kind.JOB_MUTATION, () -> {
       Job current = jobs.get(job.getName()).orElse(job);
       if (current.getGeneration() == job.getGeneration() && jobs.contains(job.getName())) {
@@ -514,18 +525,26 @@ public final class RunApi {
   }
 
   private Message cancelExecution(Routes.Request r) {
-    Execution execution = requireExecution(r);
-    cancel(execution.getName());
-    Execution cancelled = executions.get(execution.getName()).orElseThrow();
-    return operations.finish(operations.start(parent(r), cancelled).getName(), cancelled, cancelled);
+    return cancelExecution(requireExecution(r).getName());
+  }
+
+  /** executions.cancel of an existing execution, for the v2 API and the v1 view: its finished operation. */
+  Operation cancelExecution(String name) {
+    cancel(name);
+    Execution cancelled = executions.get(name).orElseThrow();
+    return operations.finish(operations.start(name.substring(0, name.indexOf("/jobs/")), cancelled).getName(), cancelled, cancelled);
   }
 
   private Message deleteExecution(Routes.Request r) {
-    Execution execution = requireExecution(r);
-    cancel(execution.getName());
-    Execution deleted = executions.remove(execution.getName()).orElseThrow();
-    tasks.removeUnder(execution.getName() + "/tasks/");
-    return operations.finish(operations.start(parent(r), deleted).getName(), deleted, deleted);
+    return deleteExecution(requireExecution(r).getName());
+  }
+
+  /** executions.delete of an existing execution (cancelled first), for the v2 API and the v1 view. */
+  Operation deleteExecution(String name) {
+    cancel(name);
+    Execution deleted = executions.remove(name).orElseThrow();
+    tasks.removeUnder(name + "/tasks/");
+    return operations.finish(operations.start(name.substring(0, name.indexOf("/jobs/")), deleted).getName(), deleted, deleted);
   }
 
   /** Stops the tasks still running; a finished execution is left as it is. */

@@ -167,6 +167,64 @@ class GcloudCliTest {
     assertThat(gcloud("scheduler", "jobs", "list", "--location", R)).contains("nightly").contains("0 3 * * * (Etc/UTC)").contains("ENABLED");
   }
 
+  @Test
+  @Order(8)
+  void cloudRunJobsAreCreatedDeployedReplacedUpdatedExecutedAndTheirExecutionsCancelledAndDeleted() throws Exception {
+    String region = "--region=" + R;
+    assertThat(all("run", "jobs", "create", "cli-job", "--image=busybox", region)).contains("Job [cli-job] has successfully been created");
+    assertThat(fails("run", "jobs", "create", "cli-job", "--image=busybox", region)).contains("Job [cli-job] already exists.");
+    all("run", "jobs", "update", "cli-job", "--set-env-vars=A=1", "--tasks=2", "--max-retries=1", region);
+    assertThat(gcloud("run", "jobs", "describe", "cli-job", region)).containsPattern("Last updated on 20\\d\\d-").containsPattern("Tasks:\\s+2").containsPattern("A\\s+1")
+        .containsPattern("Max Retries:\\s+1");
+    assertThat(gcp.job("projects/myproject/locations/europe-west2/jobs/cli-job").orElseThrow().getTemplate().getTemplate()
+        .getContainers(0).getEnv(0).getValue()).as("the v2 job is the one gcloud changed").isEqualTo("1");
+
+    // deploy: create when missing, replace when there
+    all("run", "jobs", "deploy", "cli-job-2", "--image=busybox", region);
+    all("run", "jobs", "deploy", "cli-job-2", "--image=busybox:1.36", region);
+    assertThat(gcloud("run", "jobs", "describe", "cli-job-2", region, "--format=value(spec.template.spec.template.spec.containers[0].image,"
+        + "metadata.generation)")).isEqualTo("busybox:1.36\t2\n");
+
+    // execute --wait: tasks end at once (latencies are zero)
+    assertThat(all("run", "jobs", "execute", "cli-job", region, "--wait")).contains("has successfully completed");
+    String done = gcloud("run", "jobs", "executions", "list", "--job", "cli-job", region, "--format=value(name)").trim();
+    assertThat(gcloud("run", "jobs", "executions", "describe", done, region)).contains("2 tasks completed successfully");
+    String tasks = gcloud("run", "jobs", "executions", "tasks", "list", "--execution", done, region, "--format=value(index,running_state,name)");
+    assertThat(tasks).isEqualTo("0\tSucceeded\t" + done + "-task0\n1\tSucceeded\t" + done + "-task1\n");
+    assertThat(gcloud("run", "jobs", "executions", "tasks", "describe", done + "-task1", region)).contains("Running state: Succeeded");
+
+    // execute without --wait returns once the execution has started; it runs until cancelled
+    gcp.latencies().set(Latencies.Kind.TASK, Duration.ofHours(1));
+    assertThat(all("run", "jobs", "execute", "cli-job", region)).contains("has successfully started running");
+    String running = gcloud("run", "jobs", "executions", "list", "--job", "cli-job", region, "--format=value(name)").lines()
+        .filter(name -> !name.equals(done)).findFirst().orElseThrow();
+    assertThat(gcloud("run", "jobs", "executions", "tasks", "list", "--execution", running, region, "--running", "--format=value(name)"))
+        .hasLineCount(2);
+    assertThat(all("run", "jobs", "executions", "cancel", running, region)).contains("Cancelled execution [" + running + "]");
+    assertThat(gcloud("run", "jobs", "executions", "tasks", "list", "--execution", running, region, "--cancelled", "--format=value(name)"))
+        .hasLineCount(2);
+    assertThat(all("run", "jobs", "executions", "delete", running, region)).contains("Deleted execution [" + running + "]");
+    assertThat(gcloud("run", "jobs", "executions", "list", "--job", "cli-job", region, "--format=value(name)")).isEqualTo(done + "\n");
+    gcp.latencies().set(Latencies.Kind.TASK, Duration.ZERO);
+
+    // replace: a YAML file, created when missing, replaced when there
+    Path yaml = config.resolve("cli-job-3.yaml");
+    String job = "apiVersion: run.googleapis.com/v1\nkind: Job\nmetadata:\n  name: cli-job-3\nspec:\n  template:\n    spec:\n"
+        + "      template:\n        spec:\n          containers:\n          - image: busybox\n            env:\n            - name: A\n"
+        + "              value: 'VALUE'\n          maxRetries: 0\n";
+    Files.writeString(yaml, job.replace("VALUE", "1"));
+    all("run", "jobs", "replace", yaml.toString(), region);
+    Files.writeString(yaml, job.replace("VALUE", "2"));
+    all("run", "jobs", "replace", yaml.toString(), region);
+    assertThat(gcloud("run", "jobs", "describe", "cli-job-3", region, "--format=value(metadata.generation,"
+        + "spec.template.spec.template.spec.containers[0].env[0].value,spec.template.spec.template.spec.maxRetries)")).isEqualTo("2\t2\t0\n");
+
+    all("run", "jobs", "delete", "cli-job", region, "--quiet");
+    all("run", "jobs", "delete", "cli-job-2", region, "--quiet");
+    all("run", "jobs", "delete", "cli-job-3", region, "--quiet");
+    assertThat(gcp.allJobs()).isEmpty();
+  }
+
   // ---- running gcloud ----
 
   /** Runs gcloud with the emulator's configuration; its stdout, after checking that it exited 0 and reported no error. */
@@ -179,7 +237,28 @@ class GcloudCliTest {
     return run(args)[1];
   }
 
+  /** As {@link #gcloud}, but stdout and stderr together (gcloud reports progress and results on stderr). */
+  private String all(String... args) throws IOException, InterruptedException {
+    String[] out = run(args);
+    return plain(out[0] + out[1]);
+  }
+
+  /** Runs gcloud expecting it to fail; what it wrote to stderr. */
+  private String fails(String... args) throws IOException, InterruptedException {
+    String[] out = run(false, args);
+    return plain(out[1]);
+  }
+
+  /** Without the terminal's bold and colour escapes, which gcloud writes around names. */
+  private static String plain(String text) {
+    return text.replaceAll("\u001B\\[[0-9;]*m", "");
+  }
+
   private String[] run(String... args) throws IOException, InterruptedException {
+    return run(true, args);
+  }
+
+  private String[] run(boolean succeeds, String... args) throws IOException, InterruptedException {
     List<String> command = new ArrayList<>(List.of(gcloud));
     command.addAll(List.of(args));
     ProcessBuilder builder = new ProcessBuilder(command);
@@ -192,6 +271,8 @@ class GcloudCliTest {
     env.put("CLOUDSDK_COMPONENT_MANAGER_DISABLE_UPDATE_CHECK", "true");
     env.put("CLOUDSDK_SURVEY_DISABLE_PROMPTS", "true");
     env.put("CLOUDSDK_AUTH_DISABLE_CREDENTIALS", "true");
+    // gcloud run jobs deploy first asks Service Usage whether Cloud Run is enabled, which the emulator does not serve.
+    env.put("CLOUDSDK_CORE_SHOULD_PROMPT_TO_ENABLE_API", "false");
     env.put("CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE", gcp.endpoint() + "/compute/v1/");
     env.put("CLOUDSDK_API_ENDPOINT_OVERRIDES_VPCACCESS", gcp.endpoint() + "/");
     env.put("CLOUDSDK_API_ENDPOINT_OVERRIDES_RUN", gcp.endpoint() + "/");
@@ -208,6 +289,10 @@ class GcloudCliTest {
     }
     String stdout = Files.readString(out, StandardCharsets.UTF_8);
     String stderr = Files.readString(err, StandardCharsets.UTF_8);
+    if (!succeeds) {
+      assertThat(process.exitValue()).as("gcloud %s\nstdout: %s\nstderr: %s", String.join(" ", args), stdout, stderr).isNotZero();
+      return new String[] {stdout, stderr};
+    }
     assertThat(process.exitValue()).as("gcloud %s\nstdout: %s\nstderr: %s", String.join(" ", args), stdout, stderr).isZero();
     assertThat(stderr).as("gcloud %s", String.join(" ", args)).doesNotContain("did not succeed").doesNotContain("ERROR");
     return new String[] {stdout, stderr};

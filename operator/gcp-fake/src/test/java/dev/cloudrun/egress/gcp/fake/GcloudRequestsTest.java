@@ -23,7 +23,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The requests gcloud 528 sends (as its --log-http shows them) for the commands docs/operating.md
- * lists under "The GCP emulator", replayed with java.net.http, and the shape of the answers gcloud
+ * lists under "The GCP emulator" (and for gcloud run jobs create, update, execute and executions
+ * cancel, delete and tasks list), replayed with java.net.http, and the shape of the answers gcloud
  * reads. No gcloud needed; {@link GcloudCliTest} runs the real one where it is installed.
  */
 class GcloudRequestsTest {
@@ -209,6 +210,155 @@ class GcloudRequestsTest {
     assertThat(gcp.job("projects/myproject/locations/us-central1/jobs/other")).isPresent();
   }
 
+  /** gcloud 528's body for {@code gcloud run jobs create my-job --image=busybox --region=europe-west2}. */
+  private static final String CREATE = "{\"apiVersion\": \"run.googleapis.com/v1\", \"kind\": \"Job\", \"metadata\": {\"annotations\": "
+      + "{\"run.googleapis.com/client-name\": \"gcloud\", \"run.googleapis.com/client-version\": \"528.0.0\"}, \"labels\": {}, \"name\": "
+      + "\"my-job\", \"namespace\": \"myproject\"}, \"spec\": {\"template\": {\"metadata\": {\"annotations\": {\"run.googleapis.com/client-name\": "
+      + "\"gcloud\", \"run.googleapis.com/client-version\": \"528.0.0\"}, \"labels\": {\"client.knative.dev/nonce\": \"zup_zib_tef\"}}, \"spec\": "
+      + "{\"template\": {\"spec\": {\"containers\": [{\"image\": \"busybox\", \"name\": \"\"}], \"nodeSelector\": {}}}}}}, \"status\": "
+      + "{\"latestCreatedExecution\": {}}}";
+
+  @Test
+  void cloudRunV1CreatesAJobAnswersItAndRefusesTheSameNameAgain() throws Exception {
+    gcp.latencies().set(Latencies.Kind.JOB_MUTATION, Duration.ofSeconds(3));
+    HttpResponse<String> created = v1("europe-west2", "POST", "/apis/run.googleapis.com/v1/namespaces/myproject/jobs?alt=json", CREATE);
+    HttpResponse<String> again = v1("europe-west2", "POST", "/apis/run.googleapis.com/v1/namespaces/myproject/jobs?alt=json", CREATE);
+
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(200);
+    JsonNode job = JSON.readTree(created.body());
+    assertThat(job.path("kind").asText()).isEqualTo("Job");
+    assertThat(job.path("metadata").path("name").asText()).isEqualTo("my-job");
+    assertThat(job.path("metadata").path("namespace").asText()).isEqualTo("myproject");
+    assertThat(job.path("metadata").path("generation").asLong()).isEqualTo(1);
+    assertThat(job.path("metadata").path("labels").path("cloud.googleapis.com/location").asText()).isEqualTo("europe-west2");
+    assertThat(job.path("metadata").path("annotations").path("run.googleapis.com/client-name").asText()).isEqualTo("gcloud");
+    assertThat(job.path("spec").path("template").path("metadata").path("labels").path("client.knative.dev/nonce").asText()).isEqualTo("zup_zib_tef");
+    assertThat(job.path("status").path("conditions").get(0).path("type").asText()).isEqualTo("Ready");
+    assertThat(job.path("status").path("conditions").get(0).path("status").asText()).as("reconciling").isEqualTo("Unknown");
+    assertThat(again.statusCode()).as("gcloud reads 409 as 'Job [my-job] already exists.'").isEqualTo(409);
+
+    gcp.clock().advance(Duration.ofMinutes(1));
+    JsonNode ready = json(v1("europe-west2", "GET", "/apis/run.googleapis.com/v1/namespaces/myproject/jobs/my-job?alt=json", ""));
+    assertThat(ready.path("status").path("observedGeneration").asLong()).isEqualTo(1);
+    assertThat(ready.path("status").path("conditions").get(0).path("status").asText()).isEqualTo("True");
+    assertThat(gcp.job("projects/myproject/locations/europe-west2/jobs/my-job")).isPresent();
+  }
+
+  @Test
+  void cloudRunV1ReplacesTheWholeJobGuardedByItsResourceVersion() throws Exception {
+    v1("europe-west2", "POST", "/apis/run.googleapis.com/v1/namespaces/myproject/jobs?alt=json", CREATE);
+    gcp.clock().advance(Duration.ofMinutes(1));
+    JsonNode read = json(v1("europe-west2", "GET", "/apis/run.googleapis.com/v1/namespaces/myproject/jobs/my-job?alt=json", ""));
+    // What gcloud run jobs update my-job --set-env-vars=A=1 --tasks=2 --max-retries=1 --task-timeout=5m --labels=team=x
+    // --vpc-connector=... --vpc-egress=all-traffic sends: the job it read, changed, with the output fields it read.
+    String replace = "{\"apiVersion\": \"run.googleapis.com/v1\", \"kind\": \"Job\", \"metadata\": {\"annotations\": {"
+        + "\"run.googleapis.com/client-name\": \"gcloud\", \"run.googleapis.com/client-version\": \"528.0.0\", \"run.googleapis.com/creator\": "
+        + "\"fake-gcp@example.com\", \"run.googleapis.com/lastModifier\": \"fake-gcp@example.com\", \"run.googleapis.com/launch-stage\": \"GA\"}, "
+        + "\"generation\": 1, \"labels\": {\"cloud.googleapis.com/location\": \"europe-west2\", \"team\": \"x\"}, \"name\": \"my-job\", "
+        + "\"namespace\": \"myproject\", \"resourceVersion\": \"" + read.path("metadata").path("resourceVersion").asText() + "\"}, "
+        + "\"spec\": {\"template\": {\"metadata\": {\"annotations\": {\"run.googleapis.com/client-name\": \"gcloud\", "
+        + "\"run.googleapis.com/client-version\": \"528.0.0\", \"run.googleapis.com/vpc-access-connector\": "
+        + "\"projects/net-host-prod/locations/europe-west2/connectors/shared-euw2\", \"run.googleapis.com/vpc-access-egress\": \"all-traffic\"}, "
+        + "\"labels\": {\"client.knative.dev/nonce\": \"wuq_xet_mit\", \"cloud.googleapis.com/location\": \"europe-west2\", \"team\": \"x\"}}, "
+        + "\"spec\": {\"taskCount\": 2, \"template\": {\"spec\": {\"containers\": [{\"env\": [{\"name\": \"A\", \"value\": \"1\"}], "
+        + "\"image\": \"busybox\"}], \"maxRetries\": 1, \"timeoutSeconds\": \"300\"}}}}}, \"status\": {\"conditions\": [{\"status\": \"True\", "
+        + "\"type\": \"Ready\"}], \"observedGeneration\": 1}}";
+
+    HttpResponse<String> replaced = v1("europe-west2", "PUT", "/apis/run.googleapis.com/v1/namespaces/myproject/jobs/my-job?alt=json", replace);
+    HttpResponse<String> stale = v1("europe-west2", "PUT", "/apis/run.googleapis.com/v1/namespaces/myproject/jobs/my-job?alt=json", replace);
+    HttpResponse<String> missing = v1("europe-west2", "PUT", "/apis/run.googleapis.com/v1/namespaces/myproject/jobs/other?alt=json",
+        replace.replace("\"my-job\"", "\"other\""));
+
+    assertThat(replaced.statusCode()).as(replaced.body()).isEqualTo(200);
+    JsonNode job = JSON.readTree(replaced.body());
+    assertThat(job.path("metadata").path("generation").asLong()).isEqualTo(2);
+    assertThat(job.path("metadata").path("labels").path("team").asText()).isEqualTo("x");
+    JsonNode template = job.path("spec").path("template");
+    assertThat(template.path("metadata").path("annotations").path("run.googleapis.com/vpc-access-egress").asText()).isEqualTo("all-traffic");
+    assertThat(template.path("spec").path("taskCount").asInt()).isEqualTo(2);
+    JsonNode task = template.path("spec").path("template").path("spec");
+    assertThat(task.path("containers").get(0).path("env").get(0).path("value").asText()).isEqualTo("1");
+    assertThat(task.path("timeoutSeconds").asText()).isEqualTo("300");
+    assertThat(task.path("maxRetries").asInt()).isEqualTo(1);
+    assertThat(stale.statusCode()).as("the resourceVersion read before the first replace is stale").isEqualTo(409);
+    assertThat(missing.statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void cloudRunV1RunsAJobAndCancelsListsAndDeletesTheExecutionAndItsTasks() throws Exception {
+    gcp.latencies().set(Latencies.Kind.TASK, Duration.ofSeconds(30));
+    post("/v2/projects/myproject/locations/europe-west2/jobs?jobId=my-job",
+        "{\"template\":{\"taskCount\":2,\"template\":{\"containers\":[{\"image\":\"busybox\",\"env\":[{\"name\":\"A\",\"value\":\"0\"}]}]}}}");
+    gcp.clock().advance(Duration.ofSeconds(10));
+
+    // gcloud run jobs execute my-job --region europe-west2 --update-env-vars=X=1 --args=a,b
+    HttpResponse<String> ran = v1("europe-west2", "POST", "/apis/run.googleapis.com/v1/namespaces/myproject/jobs/my-job:run?alt=json",
+        "{\"overrides\": {\"containerOverrides\": [{\"args\": [\"a\", \"b\"], \"clearArgs\": false, \"env\": [{\"name\": \"X\", \"value\": \"1\"}]}]}}");
+
+    assertThat(ran.statusCode()).as(ran.body()).isEqualTo(200);
+    JsonNode execution = JSON.readTree(ran.body());
+    String id = execution.path("metadata").path("name").asText();
+    assertThat(execution.path("kind").asText()).isEqualTo("Execution");
+    assertThat(id).startsWith("my-job-");
+    assertThat(execution.path("metadata").path("namespace").asText()).isEqualTo("myproject");
+    assertThat(execution.path("metadata").path("labels").path("run.googleapis.com/job").asText()).isEqualTo("my-job");
+    assertThat(conditions(execution)).containsEntry("Started", "True").containsEntry("ResourcesAvailable", "True")
+        .containsEntry("Completed", "Unknown");
+    JsonNode container = execution.path("spec").path("template").path("spec").path("containers").get(0);
+    assertThat(container.path("args")).extracting(JsonNode::asText).containsExactly("a", "b");
+    assertThat(container.path("env")).extracting(e -> e.path("name").asText() + "=" + e.path("value").asText()).containsExactly("A=0", "X=1");
+
+    // gcloud run jobs executions tasks list --execution E --running
+    JsonNode running = json(v1("europe-west2", "GET", "/apis/run.googleapis.com/v1/namespaces/myproject/tasks?alt=json&labelSelector="
+        + "run.googleapis.com%2Fexecution+%3D+" + id + "%2Crun.googleapis.com%2FrunningState+in+%28Running%29&limit=100", ""));
+    assertThat(running.path("kind").asText()).isEqualTo("TasksList");
+    assertThat(running.path("items")).extracting(t -> t.path("status").path("index").asInt()).containsExactlyInAnyOrder(0, 1);
+    JsonNode task = running.path("items").get(0);
+    assertThat(task.path("metadata").path("labels").path("run.googleapis.com/execution").asText()).isEqualTo(id);
+    assertThat(task.path("metadata").path("labels").path("run.googleapis.com/runningState").asText()).isEqualTo("Running");
+    assertThat(task.path("status").path("startTime").asText()).isNotEmpty();
+    String taskId = task.path("metadata").path("name").asText();
+    assertThat(json(v1("europe-west2", "GET", "/apis/run.googleapis.com/v1/namespaces/myproject/tasks/" + taskId + "?alt=json", ""))
+        .path("metadata").path("name").asText()).isEqualTo(taskId);
+
+    // gcloud run jobs executions cancel E: POST {} then polls the execution until Completed has reason Cancelled
+    JsonNode cancelled = json(v1("europe-west2", "POST", "/apis/run.googleapis.com/v1/namespaces/myproject/executions/" + id + ":cancel?alt=json", "{}"));
+    assertThat(cancelled.path("status").path("cancelledCount").asInt()).isEqualTo(2);
+    JsonNode completed = condition(cancelled, "Completed");
+    assertThat(completed.path("status").asText()).isEqualTo("False");
+    assertThat(completed.path("reason").asText()).isEqualTo("Cancelled");
+    assertThat(json(v1("europe-west2", "GET", "/apis/run.googleapis.com/v1/namespaces/myproject/tasks?alt=json&labelSelector="
+        + "run.googleapis.com%2Fexecution+%3D+" + id + "%2Crun.googleapis.com%2FrunningState+in+%28Running%29&limit=100", "")).path("items")).isEmpty();
+    assertThat(json(v1("europe-west2", "GET", "/apis/run.googleapis.com/v1/namespaces/myproject/tasks?alt=json&labelSelector="
+        + "run.googleapis.com%2Fexecution+%3D+" + id + "%2Crun.googleapis.com%2FrunningState+in+%28Cancelled%29&limit=100", "")).path("items")).hasSize(2);
+
+    // gcloud run jobs executions delete E: DELETE, then GET until 404
+    JsonNode deleted = json(v1("europe-west2", "DELETE", "/apis/run.googleapis.com/v1/namespaces/myproject/executions/" + id + "?alt=json", ""));
+    assertThat(deleted.path("kind").asText()).isEqualTo("Status");
+    assertThat(deleted.path("status").asText()).isEqualTo("Success");
+    assertThat(v1("europe-west2", "GET", "/apis/run.googleapis.com/v1/namespaces/myproject/executions/" + id + "?alt=json", "").statusCode()).isEqualTo(404);
+    assertThat(v1("europe-west2", "GET", "/apis/run.googleapis.com/v1/namespaces/myproject/tasks/" + taskId + "?alt=json", "").statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void aV1RunOfAFinishedExecutionEndsWithCompletedTrueAndSucceededTasks() throws Exception {
+    gcp.latencies().set(Latencies.Kind.TASK, Duration.ofSeconds(30));
+    post("/v2/projects/myproject/locations/europe-west2/jobs?jobId=my-job", "{\"template\":{\"template\":{\"containers\":[{\"image\":\"busybox\"}]}}}");
+    gcp.clock().advance(Duration.ofSeconds(10));
+    String id = json(v1("europe-west2", "POST", "/apis/run.googleapis.com/v1/namespaces/myproject/jobs/my-job:run?alt=json", "{\"overrides\": {}}"))
+        .path("metadata").path("name").asText();
+    gcp.clock().advance(Duration.ofMinutes(5));
+
+    JsonNode done = json(v1("europe-west2", "GET", "/apis/run.googleapis.com/v1/namespaces/myproject/executions/" + id + "?alt=json", ""));
+    JsonNode tasks = json(v1("europe-west2", "GET", "/apis/run.googleapis.com/v1/namespaces/myproject/tasks?alt=json&labelSelector="
+        + "run.googleapis.com%2Fexecution+%3D+" + id + "&limit=100", ""));
+
+    assertThat(conditions(done)).containsEntry("Completed", "True");
+    assertThat(done.path("status").path("succeededCount").asInt()).isEqualTo(1);
+    assertThat(tasks.path("items").get(0).path("metadata").path("labels").path("run.googleapis.com/runningState").asText()).isEqualTo("Succeeded");
+    assertThat(tasks.path("items").get(0).path("status").path("lastAttemptResult").path("exitCode").asInt()).isZero();
+  }
+
   // ---- helpers ----
 
   private void firewall(String name) {
@@ -254,12 +404,37 @@ class GcloudRequestsTest {
 
   /** A Cloud Run v1 call as gcloud makes it: to REGION-HOST, through the emulator as its HTTP proxy. */
   private JsonNode v1(String region, String method, String path) throws Exception {
+    return json(v1(region, method, path, ""));
+  }
+
+  private HttpResponse<String> v1(String region, String method, String path, String body) throws Exception {
     HttpClient proxied = HttpClient.newBuilder()
         .proxy(ProxySelector.of(new InetSocketAddress("127.0.0.1", URI.create(gcp.endpoint()).getPort()))).build();
-    HttpResponse<String> response = proxied.send(HttpRequest.newBuilder(URI.create("http://" + region + "-run.googleapis.com" + path))
-        .method(method, HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+    return proxied.send(HttpRequest.newBuilder(URI.create("http://" + region + "-run.googleapis.com" + path))
+        .header("Content-Type", "application/json")
+        .method(method, body.isEmpty() ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static JsonNode json(HttpResponse<String> response) throws Exception {
     assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
     return JSON.readTree(response.body());
+  }
+
+  /** A v1 object's conditions, type to status. */
+  private static java.util.Map<String, String> conditions(JsonNode object) {
+    java.util.Map<String, String> conditions = new java.util.LinkedHashMap<>();
+    object.path("status").path("conditions").forEach(c -> conditions.put(c.path("type").asText(), c.path("status").asText()));
+    return conditions;
+  }
+
+  private static JsonNode condition(JsonNode object, String type) {
+    for (JsonNode c : object.path("status").path("conditions")) {
+      if (c.path("type").asText().equals(type)) {
+        return c;
+      }
+    }
+    throw new AssertionError("no condition " + type + " in " + object);
   }
 
   private void post(String path, String body) throws Exception {
