@@ -1,9 +1,9 @@
 package dev.cloudrun.egress.reconciler;
 
 import com.google.cloud.vpcaccess.v1.Connector;
+import com.google.cloud.vpcaccess.v1.Connector.Subnet;
 import com.google.cloud.vpcaccess.v1.CreateConnectorRequest;
 import com.google.cloud.vpcaccess.v1.DeleteConnectorRequest;
-import com.google.cloud.vpcaccess.v1.Connector.Subnet;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.ConnectorStatus;
 import dev.cloudrun.egress.api.v1alpha1.ConnectorSpec;
 import dev.cloudrun.egress.gcp.Operations;

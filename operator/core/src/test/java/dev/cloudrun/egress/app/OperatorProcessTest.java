@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJob;
 import dev.cloudrun.egress.gcp.fake.FakeClock;
-import dev.cloudrun.egress.gcp.fake.SeedWorld;
 import dev.cloudrun.egress.gcp.fake.FakeGcp;
+import dev.cloudrun.egress.gcp.fake.SeedWorld;
 import dev.cloudrun.egress.reconciler.CloudRunEgressJobReconciler;
 import dev.cloudrun.egress.testing.Crds;
 import dev.cloudrun.egress.testing.Manifests;

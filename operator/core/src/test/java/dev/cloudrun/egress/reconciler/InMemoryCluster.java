@@ -1,9 +1,9 @@
 package dev.cloudrun.egress.reconciler;
 
-import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJob;
-import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.util.TokenBuffer;
+import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJob;
+import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;

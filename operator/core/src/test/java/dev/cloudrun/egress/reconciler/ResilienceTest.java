@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.cloud.vpcaccess.v1.Connector;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJob;
-import dev.cloudrun.egress.api.v1alpha1.DiagnosisSpec;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.OperationStatus;
+import dev.cloudrun.egress.api.v1alpha1.DiagnosisSpec;
 import java.time.Duration;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;

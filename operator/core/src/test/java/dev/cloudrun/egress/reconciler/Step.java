@@ -1,7 +1,7 @@
 package dev.cloudrun.egress.reconciler;
 
-import com.google.cloud.compute.v1.Firewall;
 import com.google.cloud.compute.v1.Denied;
+import com.google.cloud.compute.v1.Firewall;
 import com.google.cloud.compute.v1.Router;
 import com.google.cloud.compute.v1.RouterBgpPeer;
 import com.google.cloud.compute.v1.RouterInterface;

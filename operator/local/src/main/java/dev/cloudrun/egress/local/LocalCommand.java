@@ -1,7 +1,7 @@
 package dev.cloudrun.egress.local;
 
-import dev.cloudrun.egress.app.Expectation;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJob;
+import dev.cloudrun.egress.app.Expectation;
 import dev.cloudrun.egress.app.GoDuration;
 import dev.cloudrun.egress.app.Logging;
 import dev.cloudrun.egress.app.OperatorFactory;
@@ -10,9 +10,9 @@ import dev.cloudrun.egress.app.ReconcileOptions;
 import dev.cloudrun.egress.gcp.GcpClients;
 import dev.cloudrun.egress.gcp.fake.EmulatorCommand;
 import dev.cloudrun.egress.gcp.fake.FakeClock;
+import dev.cloudrun.egress.gcp.fake.FakeGcp;
 import dev.cloudrun.egress.gcp.fake.SeedWorld;
 import dev.cloudrun.egress.validation.CrdCatalog;
-import dev.cloudrun.egress.gcp.fake.FakeGcp;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;

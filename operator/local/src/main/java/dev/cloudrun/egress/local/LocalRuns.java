@@ -1,7 +1,5 @@
 package dev.cloudrun.egress.local;
 
-import dev.cloudrun.egress.app.GoDuration;
-import dev.cloudrun.egress.app.Expectation;
 import com.google.cloud.scheduler.v1.Job;
 import com.google.protobuf.util.Timestamps;
 import com.google.rpc.Code;
@@ -9,6 +7,8 @@ import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJob;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.Run;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.RunsStatus;
 import dev.cloudrun.egress.api.v1alpha1.ExecutionSpec;
+import dev.cloudrun.egress.app.Expectation;
+import dev.cloudrun.egress.app.GoDuration;
 import dev.cloudrun.egress.gcp.fake.FakeGcp;
 import dev.cloudrun.egress.gcp.fake.SchedulerApi;
 import dev.cloudrun.egress.reconciler.ReconcileTriggers;

@@ -1,10 +1,10 @@
 package dev.cloudrun.egress.local;
 
-import dev.cloudrun.egress.app.GoDuration;
-import dev.cloudrun.egress.app.Expectation;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJob;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.OperationStatus;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.RunsStatus;
+import dev.cloudrun.egress.app.Expectation;
+import dev.cloudrun.egress.app.GoDuration;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.PrintWriter;
 import java.time.Duration;

@@ -10,7 +10,6 @@ import dev.cloudrun.egress.testing.DocumentedCommands;
 import dev.cloudrun.egress.testing.DocumentedCommands.Command;
 import java.io.File;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,9 +45,7 @@ class DocumentedGcloudTest {
   static void theEmulatorWithTheExamplesWorld() throws IOException {
     assumeTrue(Stream.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)).anyMatch(d -> Files.isExecutable(Path.of(d, "gcloud"))),
         "gcloud is not on the PATH");
-    try (ServerSocket free = new ServerSocket(0)) {
-      port = String.valueOf(free.getLocalPort());
-    }
+    port = String.valueOf(Jvm.freePort());
     // The wall clock: gcloud polls operations with real sleeps.
     emulator = FakeGcp.builder().clock(FakeClock.scaled(60)).port(Integer.parseInt(port)).start();
     SeedWorld.examples(emulator);

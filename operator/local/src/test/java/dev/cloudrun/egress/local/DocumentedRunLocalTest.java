@@ -2,21 +2,19 @@ package dev.cloudrun.egress.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cloudrun.egress.build.DocumentedCommandsTest;
 import dev.cloudrun.egress.testing.DocumentedCommands;
 import dev.cloudrun.egress.testing.DocumentedCommands.Command;
 import dev.cloudrun.egress.testing.Manifests;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -83,58 +81,31 @@ class DocumentedRunLocalTest {
     args.replaceAll(arg -> arg.startsWith("~/") ? home.resolve(arg.substring(2)).toString() : arg); // the shell expands ~
     if (!args.isEmpty() && args.get(0).equals("emulator")) {
       // The documented port may be taken on a shared machine: the same command on a free one.
-      String port = String.valueOf(freePort());
+      String port = String.valueOf(Jvm.freePort());
       assertThat(args).as("the documented emulator command names its port").contains("--port");
       args.set(args.indexOf("--port") + 1, port);
-      Process process = java(args, workingDir);
+      Jvm emulator = localMode(args, workingDir);
       // It serves until stopped: it must say where, as the docs show.
-      String first = CompletableFuture.supplyAsync(() -> firstLine(process)).get(60, TimeUnit.SECONDS);
-      process.destroy();
+      String first = emulator.firstLine("");
+      emulator.process().destroy();
       assertThat(first).isEqualTo("GCP emulator listening on http://127.0.0.1:" + port);
       return;
     }
     boolean refusal = !command.shown().isEmpty();
-    Process process = java(args, refusal ? refusedDir : workingDir);
-    CompletableFuture<String> output = CompletableFuture.supplyAsync(() -> all(process));
-    assertThat(process.waitFor(3, TimeUnit.MINUTES)).as("%s ends", command).isTrue();
+    Jvm run = localMode(args, refusal ? refusedDir : workingDir);
+    CompletableFuture<String> output = run.output();
+    assertThat(run.process().waitFor(3, TimeUnit.MINUTES)).as("%s ends", command).isTrue();
     if (refusal) {
       // A block that shows the output shows local mode's refusal: exit 2, and every line shown ("..." elides).
-      assertThat(process.exitValue()).as("%s exits 2; it printed:%n%s", command, output.get()).isEqualTo(2);
+      assertThat(run.process().exitValue()).as("%s exits 2; it printed:%n%s", command, output.get()).isEqualTo(2);
       assertThat(output.get()).contains(command.shown().stream().filter(l -> !l.strip().equals("...")).toList());
       return;
     }
-    assertThat(process.exitValue()).as("%s exits 0; it printed:%n%s", command, output.get()).isZero();
+    assertThat(run.process().exitValue()).as("%s exits 0; it printed:%n%s", command, output.get()).isZero();
   }
 
-  /** java -cp (this test's classpath, which holds local mode's) LocalCommand ARGS, as ./run-local execs it. */
-  private static Process java(List<String> args, Path directory) throws IOException {
-    List<String> line = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"), LocalCommand.class.getName()));
-    line.addAll(args);
-    ProcessBuilder builder = new ProcessBuilder(line).directory(directory.toFile()).redirectErrorStream(true);
-    builder.environment().put("HOME", home.toString());
-    return builder.start();
-  }
-
-  private static int freePort() throws IOException {
-    try (var socket = new java.net.ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
-  }
-
-  private static String firstLine(Process process) {
-    try {
-      return new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8)).readLine();
-    } catch (IOException e) {
-      return "unreadable: " + e;
-    }
-  }
-
-  private static String all(Process process) {
-    try {
-      return new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      return "unreadable: " + e;
-    }
+  /** LocalCommand ARGS in a JVM of its own, from {@code directory}, as ./run-local execs it. */
+  private static Jvm localMode(List<String> args, Path directory) {
+    return Jvm.start(LocalCommand.class, args, directory, Map.of("HOME", home.toString()), true);
   }
 }

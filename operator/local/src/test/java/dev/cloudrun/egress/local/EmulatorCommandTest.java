@@ -1,27 +1,24 @@
 package dev.cloudrun.egress.local;
 
-import dev.cloudrun.egress.app.Expectation;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.cloud.vpcaccess.v1.Connector;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJob;
-import dev.cloudrun.egress.gcp.GcpClients;
+import dev.cloudrun.egress.app.Expectation;
 import dev.cloudrun.egress.app.Main;
+import dev.cloudrun.egress.gcp.GcpClients;
 import dev.cloudrun.egress.gcp.fake.EmulatorCommand;
 import dev.cloudrun.egress.testing.Manifests;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.kubernetes.client.utils.Serialization;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.AfterEach;
@@ -52,8 +49,8 @@ class EmulatorCommandTest {
 
   @Test
   void theOperatorReconcilesAgainstTheEmulatorAndAnotherOperatorFindsItsWorkThere() throws Exception {
-    Process emulator = java(EmulatorCommand.class, List.of("--port", "0", "--speed", "300"), List.of());
-    String endpoint = firstLine(emulator).replaceFirst("^GCP emulator listening on ", "");
+    Jvm emulator = java(EmulatorCommand.class, List.of("--port", "0", "--speed", "300"), List.of());
+    String endpoint = emulator.firstLine("GCP emulator listening on ").replaceFirst("^GCP emulator listening on ", "");
     assertThat(endpoint).matches("http://127\\.0\\.0\\.1:\\d+");
 
     kubernetes = LocalCommandTest.crudServer();
@@ -64,7 +61,7 @@ class EmulatorCommandTest {
     List<String> operatorArgs = List.of("operator", "--gcp-endpoint", endpoint, "--leader-election=false", "--metrics-port", "0");
     List<String> env = List.of("KUBECONFIG=" + kubeconfig);
 
-    Process first = java(Main.class, operatorArgs, env);
+    Process first = java(Main.class, operatorArgs, env).process();
     CloudRunEgressJob cr = client.resource(Serialization.unmarshal(
         Files.readString(Manifests.projectRoot().resolve("examples/02-private-ranges-only.yaml")), CloudRunEgressJob.class)).create();
     awaitReady(cr);
@@ -83,42 +80,13 @@ class EmulatorCommandTest {
     assertThat(connectors(endpoint)).as("found in the emulator, not made again").isEqualTo(connectors);
   }
 
-  /** A JVM running {@code main} with the test's own classpath (the operator's, the fake's and their dependencies). */
-  private Process java(Class<?> main, List<String> args, List<String> env) throws IOException {
-    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"), main.getName()));
-    command.addAll(args);
-    ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD);
-    if (main != EmulatorCommand.class) {
-      builder.redirectOutput(ProcessBuilder.Redirect.DISCARD); // the operator's log: nobody reads it here, and a full pipe would block it
-    }
-    env.forEach(e -> builder.environment().put(e.substring(0, e.indexOf('=')), e.substring(e.indexOf('=') + 1)));
-    Process process = builder.start();
-    processes.add(process);
-    return process;
-  }
-
-  /** The emulator's first line of output, which names its endpoint. */
-  private static String firstLine(Process process) throws Exception {
-    BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-    String line = CompletableFuture.supplyAsync(() -> {
-      try {
-        String read;
-        while ((read = out.readLine()) != null) {
-          if (read.startsWith("GCP emulator listening on ")) {
-            return read;
-          }
-        }
-        return "exited: " + process.isAlive();
-      } catch (IOException e) {
-        return "unreadable: " + e;
-      }
-    }).get(60, TimeUnit.SECONDS);
-    // The rest of its output is drained so that the emulator never blocks on a full pipe.
-    Thread drain = new Thread(() -> out.lines().forEach(l -> { }), "emulator-output");
-    drain.setDaemon(true);
-    drain.start();
-    return line;
+  /** {@code main} in a JVM of its own, stopped after the test; the emulator's output is read, the operator's discarded. */
+  private Jvm java(Class<?> main, List<String> args, List<String> env) {
+    Map<String, String> environment = new HashMap<>();
+    env.forEach(e -> environment.put(e.substring(0, e.indexOf('=')), e.substring(e.indexOf('=') + 1)));
+    Jvm jvm = Jvm.start(main, args, null, environment, main == EmulatorCommand.class);
+    processes.add(jvm.process());
+    return jvm;
   }
 
   private static List<String> connectors(String endpoint) {

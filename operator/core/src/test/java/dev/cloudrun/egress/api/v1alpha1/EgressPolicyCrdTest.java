@@ -3,15 +3,14 @@ package dev.cloudrun.egress.api.v1alpha1;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.cloudrun.egress.testing.Crds;
 import dev.cloudrun.egress.testing.CrdCorpus;
 import dev.cloudrun.egress.testing.CrdCorpus.Case;
+import dev.cloudrun.egress.testing.Crds;
 import dev.cloudrun.egress.testing.Manifests;
 import dev.cloudrun.egress.testing.Schemas;
 import dev.cloudrun.egress.validation.CrdValidator;
 import dev.cloudrun.egress.validation.KubernetesCel;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -1,5 +1,6 @@
 package dev.cloudrun.egress.gcp.fake;
 
+import com.google.api.LaunchStage;
 import com.google.cloud.run.v2.Condition;
 import com.google.cloud.run.v2.Container;
 import com.google.cloud.run.v2.EnvVar;
@@ -15,7 +16,6 @@ import com.google.cloud.run.v2.Task;
 import com.google.cloud.run.v2.TaskAttemptResult;
 import com.google.cloud.run.v2.TaskTemplate;
 import com.google.cloud.run.v2.VpcAccess;
-import com.google.api.LaunchStage;
 import com.google.longrunning.Operation;
 import com.google.protobuf.Message;
 import com.google.rpc.Code;
