@@ -2,6 +2,8 @@ package dev.cloudrun.egress.gcp.fake;
 
 import java.io.UncheckedIOException;
 import java.net.BindException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -22,6 +24,11 @@ public final class EmulatorCommand implements Callable<Integer> {
   @Option(names = "--port", paramLabel = "PORT", defaultValue = "${env:CREJ_EMULATOR_PORT:-8085}",
       description = "Port to listen on; 0 picks a free one. Env CREJ_EMULATOR_PORT. Default: ${DEFAULT-VALUE}.")
   int port;
+
+  @Option(names = "--address", paramLabel = "ADDRESS", defaultValue = "${env:CREJ_EMULATOR_ADDRESS:-127.0.0.1}",
+      description = "Address to listen on: 127.0.0.1 serves this machine only; 0.0.0.0 (every address) lets an operator elsewhere,"
+          + " such as a pod of a local cluster, reach it at this machine's address. Env CREJ_EMULATOR_ADDRESS. Default: ${DEFAULT-VALUE}.")
+  String address;
 
   @Option(names = "--speed", paramLabel = "X", defaultValue = "1",
       description = "How many times faster than the wall clock the emulator's clock runs (operations, tasks, schedules). Default: ${DEFAULT-VALUE}.")
@@ -51,10 +58,13 @@ public final class EmulatorCommand implements Callable<Integer> {
     }
     FakeGcp gcp;
     try {
-      gcp = FakeGcp.builder().clock(FakeClock.scaled(speed)).port(port).start();
+      gcp = FakeGcp.builder().clock(FakeClock.scaled(speed)).address(InetAddress.getByName(address)).port(port).start();
+    } catch (UnknownHostException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--address " + address + " is not an address of this machine: use 127.0.0.1 or 0.0.0.0.");
     } catch (UncheckedIOException e) {
       if (e.getCause() instanceof BindException) {
-        throw new CommandLine.ParameterException(spec.commandLine(), "Port " + port + " is taken: choose another with --port, or 0 for any free one.");
+        throw new CommandLine.ParameterException(spec.commandLine(), "Port " + port + " on " + address + " is taken, or the address is not"
+            + " this machine's: choose another with --port (0 for any free one) or --address.");
       }
       throw e;
     }
@@ -89,6 +99,9 @@ public final class EmulatorCommand implements Callable<Integer> {
     // The first line is what scripts wait for: the endpoint to give the operator.
     System.out.println("GCP emulator listening on " + gcp.endpoint());
     System.out.println("  operator: --gcp-endpoint " + gcp.endpoint() + "   (or CREJ_GCP_ENDPOINT=" + gcp.endpoint() + ")");
+    if (gcp.listensEverywhere()) {
+      System.out.println("  listening on every address: from another machine or a cluster's pods, use this machine's address instead of 127.0.0.1");
+    }
     System.out.flush();
     new CountDownLatch(1).await(); // until the process is stopped
     return 0;

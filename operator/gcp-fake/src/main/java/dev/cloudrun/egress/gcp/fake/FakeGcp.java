@@ -12,6 +12,7 @@ import com.google.cloud.run.v2.Execution;
 import com.google.cloud.run.v2.Job;
 import com.google.cloud.run.v2.Task;
 import com.google.cloud.vpcaccess.v1.Connector;
+import java.net.InetAddress;
 import java.util.List;
 import java.util.Optional;
 
@@ -38,6 +39,7 @@ public final class FakeGcp implements GcpState, AutoCloseable {
   private final VpcAccessApi vpcAccess;
   private final SchedulerApi scheduler;
   private final HttpFront front;
+  private final InetAddress address;
 
   private FakeGcp(Builder builder) {
     clock = builder.clock;
@@ -53,7 +55,8 @@ public final class FakeGcp implements GcpState, AutoCloseable {
     vpcAccess.register(routes);
     scheduler.register(routes);
     new RunV1Api(run).register(routes);
-    front = new HttpFront(routes, simulation, faults, calls, builder.port);
+    address = builder.address;
+    front = new HttpFront(routes, simulation, faults, calls, address, builder.port);
   }
 
   /** A fake with a manual clock on an ephemeral port. */
@@ -69,6 +72,7 @@ public final class FakeGcp implements GcpState, AutoCloseable {
     private FakeClock clock = FakeClock.manual();
     private long seed = 42;
     private int port;
+    private InetAddress address = InetAddress.getLoopbackAddress();
 
     private Builder() {}
 
@@ -90,14 +94,29 @@ public final class FakeGcp implements GcpState, AutoCloseable {
       return this;
     }
 
+    /**
+     * The address to listen on: loopback (the default) serves this machine only; another one, or
+     * 0.0.0.0 for all, lets an operator elsewhere (a pod of a local cluster) reach the fake.
+     */
+    public Builder address(InetAddress address) {
+      this.address = address;
+      return this;
+    }
+
     public FakeGcp start() {
       return new FakeGcp(this);
     }
   }
 
-  /** "http://127.0.0.1:PORT", to give to a client as its endpoint. */
+  /** "http://ADDRESS:PORT", to give to a client as its endpoint; 127.0.0.1 when the fake listens on every address. */
   public String endpoint() {
-    return "http://127.0.0.1:" + front.port();
+    String host = address.isAnyLocalAddress() ? "127.0.0.1" : address.getHostAddress();
+    return "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + front.port();
+  }
+
+  /** Whether it listens on every address of the machine, not only the one {@link #endpoint()} names. */
+  public boolean listensEverywhere() {
+    return address.isAnyLocalAddress();
   }
 
   /**

@@ -27,7 +27,7 @@ final class HttpFront implements AutoCloseable {
   private final HttpServer server;
   private final ExecutorService executor;
 
-  HttpFront(Routes routes, Simulation simulation, Faults faults, Calls calls, int port) {
+  HttpFront(Routes routes, Simulation simulation, Faults faults, Calls calls, InetAddress address, int port) {
     this.routes = routes;
     this.simulation = simulation;
     this.faults = faults;
@@ -36,7 +36,7 @@ final class HttpFront implements AutoCloseable {
     // waits ~40 ms for a delayed ACK. Read once, when the first server is created.
     System.setProperty("sun.net.httpserver.nodelay", "true");
     try {
-      server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 128);
+      server = HttpServer.create(new InetSocketAddress(address, port), 128);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -6,6 +6,9 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -32,7 +35,7 @@ class EmulatorOptionsTest {
   void aTakenPortIsNamedWithTheWayOut() throws Exception {
     try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       assertThat(refusal("--port", String.valueOf(taken.getLocalPort()), "--seed", "none"))
-          .contains("Port " + taken.getLocalPort() + " is taken: choose another with --port, or 0 for any free one.");
+          .contains("Port " + taken.getLocalPort() + " on 127.0.0.1 is taken, or the address is not this machine's: choose another with --port (0 for any free one) or --address.");
     }
   }
 
@@ -51,18 +54,31 @@ class EmulatorOptionsTest {
         firewalls: [{project: p, name: allow-https, network: vpc, allowed: [{IPProtocol: tcp, ports: ["443"]}]}]
         """);
     Process emulator = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"), EmulatorCommand.class.getName(), "--port", "0", "--seed", world.toString())
+        "-cp", System.getProperty("java.class.path"), EmulatorCommand.class.getName(), "--port", "0", "--seed", world.toString(),
+        "--address", "0.0.0.0")
         .redirectErrorStream(true).start();
     try {
-      String first = new BufferedReader(new InputStreamReader(emulator.getInputStream(), StandardCharsets.UTF_8)).readLine();
+      BufferedReader out = new BufferedReader(new InputStreamReader(emulator.getInputStream(), StandardCharsets.UTF_8));
+      String first = out.readLine();
       assertThat(first).startsWith("GCP emulator listening on http://127.0.0.1:");
-      String endpoint = first.substring("GCP emulator listening on ".length());
+      out.readLine();
+      assertThat(out.readLine()).contains("listening on every address");
+      // Reached at an address of this machine other than loopback, where there is one (as a pod would reach it).
+      String host = NetworkInterface.networkInterfaces().flatMap(NetworkInterface::inetAddresses)
+          .filter(a -> a instanceof Inet4Address && !a.isLoopbackAddress()).map(InetAddress::getHostAddress).findFirst().orElse("127.0.0.1");
+      String endpoint = first.substring("GCP emulator listening on ".length()).replace("127.0.0.1", host);
       HttpResponse<String> rules = HttpClient.newHttpClient().send(
           HttpRequest.newBuilder(URI.create(endpoint + "/compute/v1/projects/p/global/firewalls")).build(), HttpResponse.BodyHandlers.ofString());
       assertThat(rules.body()).contains("\"allow-https\"", "\"443\"");
     } finally {
       emulator.destroy();
     }
+  }
+
+  @Test
+  void anAddressNotOfThisMachineIsRefused() {
+    assertThat(refusal("--port", "0", "--seed", "none", "--address", "no-such-host.invalid"))
+        .contains("--address no-such-host.invalid is not an address of this machine: use 127.0.0.1 or 0.0.0.0.");
   }
 
   @Test
