@@ -408,6 +408,11 @@ class GcloudRequestsTest {
   }
 
   private HttpResponse<String> v1(String region, String method, String path, String body) throws Exception {
+    return viaRegionalHost(gcp, region, method, path, body);
+  }
+
+  /** A Cloud Run v1 call to REGION-run.googleapis.com, through the fake as the HTTP proxy (as gcloud calls it). */
+  static HttpResponse<String> viaRegionalHost(FakeGcp gcp, String region, String method, String path, String body) throws Exception {
     HttpClient proxied = HttpClient.newBuilder()
         .proxy(ProxySelector.of(new InetSocketAddress("127.0.0.1", URI.create(gcp.endpoint()).getPort()))).build();
     return proxied.send(HttpRequest.newBuilder(URI.create("http://" + region + "-run.googleapis.com" + path))
@@ -416,7 +421,7 @@ class GcloudRequestsTest {
         HttpResponse.BodyHandlers.ofString());
   }
 
-  private static JsonNode json(HttpResponse<String> response) throws Exception {
+  static JsonNode json(HttpResponse<String> response) throws Exception {
     assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
     return JSON.readTree(response.body());
   }

@@ -16,8 +16,6 @@ import com.google.cloud.run.v2.JobsClient;
 import com.google.cloud.run.v2.JobsSettings;
 import com.google.cloud.run.v2.TaskTemplate;
 import com.google.cloud.run.v2.VpcAccess;
-import java.net.InetSocketAddress;
-import java.net.ProxySelector;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -173,18 +171,11 @@ class RunV1ApiTest {
     assertThat(v1("GET", "/apis/run.googleapis.com/v1/namespaces/myproject/tasks/missing", "").statusCode()).isEqualTo(404);
   }
 
-  /** A v1 call to europe-west2's regional host, through the fake as the HTTP proxy (as gcloud calls it). */
   private HttpResponse<String> v1(String method, String path, String body) throws Exception {
-    HttpClient proxied = HttpClient.newBuilder()
-        .proxy(ProxySelector.of(new InetSocketAddress("127.0.0.1", URI.create(gcp.endpoint()).getPort()))).build();
-    return proxied.send(HttpRequest.newBuilder(URI.create("http://europe-west2-run.googleapis.com" + path))
-        .header("Content-Type", "application/json")
-        .method(method, body.isEmpty() ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body)).build(),
-        HttpResponse.BodyHandlers.ofString());
+    return GcloudRequestsTest.viaRegionalHost(gcp, "europe-west2", method, path, body);
   }
 
   private static JsonNode json(HttpResponse<String> response) throws Exception {
-    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-    return JSON.readTree(response.body());
+    return GcloudRequestsTest.json(response);
   }
 }
