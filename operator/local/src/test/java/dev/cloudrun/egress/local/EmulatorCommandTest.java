@@ -12,6 +12,7 @@ import dev.cloudrun.egress.testing.Manifests;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,8 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The fake as an emulator: the emulator and `Main operator --gcp-endpoint` run as two JVMs of
- * their own, as a user runs them. What the operator made lives in the emulator: an operator started
- * again finds it there and makes nothing twice.
+ * their own, as a user runs them, over every example. What the operator made lives in the emulator:
+ * an operator started again finds it there and makes nothing twice.
  */
 class EmulatorCommandTest {
   private final List<Process> processes = new ArrayList<>();
@@ -62,21 +63,27 @@ class EmulatorCommandTest {
     List<String> env = List.of("KUBECONFIG=" + kubeconfig);
 
     Process first = java(Main.class, operatorArgs, env).process();
-    CloudRunEgressJob cr = client.resource(Serialization.unmarshal(
-        Files.readString(Manifests.projectRoot().resolve("examples/02-private-ranges-only.yaml")), CloudRunEgressJob.class)).create();
-    awaitReady(cr);
+    List<CloudRunEgressJob> examples = examples().stream().map(cr -> client.resource(cr).create()).toList();
+    assertThat(examples).as("the examples' CloudRunEgressJobs").hasSizeGreaterThanOrEqualTo(9);
+    for (CloudRunEgressJob cr : examples) {
+      awaitExpected(cr);
+    }
     List<String> connectors = connectors(endpoint);
     assertThat(connectors).isNotEmpty();
     first.destroy();
     assertThat(first.waitFor(20, TimeUnit.SECONDS)).as("the operator stops on SIGTERM").isTrue();
 
     java(Main.class, operatorArgs, env);
-    // kubectl annotate: a merge patch, which no status write of the new process can make conflict.
-    client.resources(CloudRunEgressJob.class).inNamespace(cr.getMetadata().getNamespace()).withName(cr.getMetadata().getName())
-        .patch(io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
-            "{\"metadata\":{\"annotations\":{\"egress.cloudrun.dev/reconcile-requested-at\":\"after-restart\"}}}");
+    for (CloudRunEgressJob cr : examples) {
+      // kubectl annotate: a merge patch, which no status write of the new process can make conflict.
+      client.resources(CloudRunEgressJob.class).inNamespace(cr.getMetadata().getNamespace()).withName(cr.getMetadata().getName())
+          .patch(io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+              "{\"metadata\":{\"annotations\":{\"egress.cloudrun.dev/reconcile-requested-at\":\"after-restart\"}}}");
+    }
     Thread.sleep(3000); // passes of the new process, which lists the emulator afresh
-    awaitReady(cr);
+    for (CloudRunEgressJob cr : examples) {
+      awaitExpected(cr);
+    }
     assertThat(connectors(endpoint)).as("found in the emulator, not made again").isEqualTo(connectors);
   }
 
@@ -96,7 +103,19 @@ class EmulatorCommandTest {
     }
   }
 
-  private void awaitReady(CloudRunEgressJob cr) throws InterruptedException {
+  /** Every CloudRunEgressJob of examples/, as kubectl apply -f examples/ would send them. */
+  private static List<CloudRunEgressJob> examples() throws IOException {
+    try (var files = Files.list(Manifests.projectRoot().resolve("examples"))) {
+      return files.filter(f -> f.toString().endsWith(".yaml")).sorted()
+          .flatMap(f -> Manifests.readAll(f).stream())
+          .filter(document -> document.path("kind").asText().equals("CloudRunEgressJob"))
+          .map(document -> Serialization.unmarshal(document.toString(), CloudRunEgressJob.class))
+          .toList();
+    }
+  }
+
+  /** Ready, or the reason its annotation expects (Expectation), within two minutes. */
+  private void awaitExpected(CloudRunEgressJob cr) throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
     while (System.nanoTime() < deadline) {
       CloudRunEgressJob current = client.resource(cr).get();
@@ -105,6 +124,6 @@ class EmulatorCommandTest {
       }
       Thread.sleep(100);
     }
-    throw new AssertionError("not Ready: " + Serialization.asYaml(client.resource(cr).get().getStatus()));
+    throw new AssertionError(cr.getMetadata().getName() + " is not as its example expects: " + Serialization.asYaml(client.resource(cr).get().getStatus()));
   }
 }
