@@ -14,6 +14,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import java.io.File;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -75,6 +76,31 @@ class OperatorOnRealApiServerIT {
     }
   }
 
+  /**
+   * The Dockerfile's ENTRYPOINT, on what the build puts into the image's /app/lib (the operator's jar
+   * and target/lib, built by package before Failsafe runs): so the replicas prove the image's
+   * classpath is enough to run the operator. This JVM's java, and a heap cap for a test machine.
+   */
+  static List<String> imageEntrypoint() throws IOException {
+    Path jar = Path.of(System.getProperty("imageJar", "target/none.jar"));
+    Path lib = Path.of(System.getProperty("imageLib", "target/lib"));
+    assertThat(jar).as("the image's jar (mvn package runs before the *IT tests)").exists();
+    assertThat(lib).as("the image's runtime classpath").isDirectory();
+    Matcher entrypoint = Pattern.compile("(?m)^ENTRYPOINT (\\[.*?\\])\\s*$", Pattern.DOTALL)
+        .matcher(Files.readString(Manifests.projectRoot().resolve("Dockerfile")).replace("\\\n", " "));
+    assertThat(entrypoint.find()).as("the Dockerfile's ENTRYPOINT, in exec form").isTrue();
+    List<String> command = new ArrayList<>();
+    for (var word : Manifests.YAML.readTree(entrypoint.group(1))) {
+      command.add(word.asText());
+    }
+    assertThat(command.get(0)).isEqualTo("java");
+    command.set(0, ProcessHandle.current().info().command().orElse("java"));
+    command.add(1, "-Xmx256m");
+    command.replaceAll(word -> word.equals("/app/lib/*") ? jar + File.pathSeparator + lib.resolve("*") : word);
+    assertThat(command).as("the image's classpath was found and replaced").contains(jar + File.pathSeparator + lib.resolve("*"));
+    return command;
+  }
+
   /** One replica JVM as the Deployment runs it: the image's command with the chart's settings. */
   record Replica(String identity, Process process, int metricsPort, Path log) {
     void kill() throws InterruptedException {
@@ -89,12 +115,11 @@ class OperatorOnRealApiServerIT {
   private static Replica start(String identity) throws IOException {
     int metricsPort = RealApiServer.freePort();
     Path log = logs.resolve(identity + ".log");
-    String java = ProcessHandle.current().info().command().orElse("java");
-    ProcessBuilder builder = new ProcessBuilder(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-        // Only this test's namespace: other test classes share the server and leave resources behind.
-        Main.class.getName(), "operator", "--namespaces", NAMESPACE, "--gcp-endpoint", gcp.endpoint(), "--metrics-port", String.valueOf(metricsPort),
-        "--resync-interval", RESYNC.toSeconds() + "s")
-        .redirectErrorStream(true).redirectOutput(log.toFile());
+    List<String> command = new ArrayList<>(imageEntrypoint());
+    // Only this test's namespace: other test classes share the server and leave resources behind.
+    command.addAll(List.of("--namespaces", NAMESPACE, "--gcp-endpoint", gcp.endpoint(), "--metrics-port", String.valueOf(metricsPort),
+        "--resync-interval", RESYNC.toSeconds() + "s"));
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
     // What the chart's Deployment sets: the pod's name (the lease identity), its namespace, the kubeconfig of its service account.
     Map<String, String> env = builder.environment();
     env.put("HOSTNAME", identity);
