@@ -62,19 +62,25 @@ final class ApiError extends RuntimeException {
     };
   }
 
-  /** Compute operations carry this in {@code httpErrorMessage}. */
+  /** Compute operations carry this in {@code httpErrorMessage}: the reason phrase in capitals. */
   String reasonPhrase() {
-    return switch (httpStatus) {
-      case 400 -> "BAD REQUEST";
-      case 401 -> "UNAUTHORIZED";
-      case 403 -> "FORBIDDEN";
-      case 404 -> "NOT FOUND";
-      case 409 -> "CONFLICT";
-      case 412 -> "PRECONDITION FAILED";
-      case 429 -> "TOO MANY REQUESTS";
-      case 503 -> "SERVICE UNAVAILABLE";
-      case 504 -> "GATEWAY TIMEOUT";
-      default -> "INTERNAL SERVER ERROR";
+    return reasonPhrase(httpStatus).toUpperCase(java.util.Locale.ROOT);
+  }
+
+  /** The HTTP reason phrase of a status the fake answers with. */
+  static String reasonPhrase(int status) {
+    return switch (status) {
+      case 200 -> "OK";
+      case 400 -> "Bad Request";
+      case 401 -> "Unauthorized";
+      case 403 -> "Forbidden";
+      case 404 -> "Not Found";
+      case 409 -> "Conflict";
+      case 412 -> "Precondition Failed";
+      case 429 -> "Too Many Requests";
+      case 503 -> "Service Unavailable";
+      case 504 -> "Gateway Timeout";
+      default -> "Internal Server Error";
     };
   }
 

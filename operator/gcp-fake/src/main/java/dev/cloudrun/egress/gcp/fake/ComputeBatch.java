@@ -51,7 +51,7 @@ final class ComputeBatch {
         out.append("Content-ID: ").append(responseId(part.contentId())).append("\r\n");
       }
       out.append("\r\n")
-          .append("HTTP/1.1 ").append(answer.status()).append(' ').append(reasonPhrase(answer.status())).append("\r\n")
+          .append("HTTP/1.1 ").append(answer.status()).append(' ').append(ApiError.reasonPhrase(answer.status())).append("\r\n")
           .append("Content-Type: ").append(answer.contentType()).append("\r\n")
           .append("Content-Length: ").append(answer.body().getBytes(StandardCharsets.UTF_8).length).append("\r\n")
           .append("\r\n")
@@ -141,21 +141,5 @@ final class ComputeBatch {
       return text.substring(0, text.length() - 2);
     }
     return text.endsWith("\n") ? text.substring(0, text.length() - 1) : text;
-  }
-
-  private static String reasonPhrase(int status) {
-    return switch (status) {
-      case 200 -> "OK";
-      case 400 -> "Bad Request";
-      case 401 -> "Unauthorized";
-      case 403 -> "Forbidden";
-      case 404 -> "Not Found";
-      case 409 -> "Conflict";
-      case 412 -> "Precondition Failed";
-      case 429 -> "Too Many Requests";
-      case 503 -> "Service Unavailable";
-      case 504 -> "Gateway Timeout";
-      default -> "Internal Server Error";
-    };
   }
 }

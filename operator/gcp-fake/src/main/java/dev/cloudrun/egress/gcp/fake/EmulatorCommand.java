@@ -4,7 +4,6 @@ import java.io.UncheckedIOException;
 import java.net.BindException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -72,13 +71,7 @@ public final class EmulatorCommand implements Callable<Integer> {
       switch (seed) {
         case "none" -> { }
         case "examples" -> SeedWorld.examples(gcp);
-        default -> {
-          Path file = Path.of(seed);
-          if (!Files.isRegularFile(file)) {
-            throw new SeedWorld.SeedException("--seed " + seed + ": no such file; give examples, none, or a YAML file.");
-          }
-          gcp.seed(file);
-        }
+        default -> SeedWorld.apply(gcp, Path.of(seed));
       }
     } catch (SeedWorld.SeedException e) {
       gcp.close();

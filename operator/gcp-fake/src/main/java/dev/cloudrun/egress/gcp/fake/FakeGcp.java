@@ -137,16 +137,6 @@ public final class FakeGcp implements GcpState, AutoCloseable {
     return settings.setEndpoint(endpoint()).setCredentialsProvider(NoCredentialsProvider.create());
   }
 
-  /**
-   * Puts a world described in YAML into the fake ({@link SeedWorld}: networks, subnetworks, DNS
-   * names for the egress probe, then connectors, routers, firewalls, addresses, Cloud Run and
-   * Scheduler jobs through the REST surface) and moves the clock on until their operations are done.
-   * One line per object made.
-   */
-  public List<String> seed(java.nio.file.Path yaml) {
-    return SeedWorld.apply(this, yaml);
-  }
-
   /** The HTTP side, for calls made in process as they would arrive over the wire ({@link SeedWorld}). */
   HttpFront front() {
     return front;

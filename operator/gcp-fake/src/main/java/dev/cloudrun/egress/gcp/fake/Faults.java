@@ -20,7 +20,7 @@ public final class Faults {
   private final Map<String, Deque<Integer>> nextCalls = new HashMap<>();
   private final Map<String, Deque<ApiError>> nextOperations = new HashMap<>();
   private final Map<String, Duration> delays = new HashMap<>();
-  private final Map<String, Integer> lostAnswers = new HashMap<>();
+  private final Map<String, Deque<Boolean>> lostAnswers = new HashMap<>();
 
   Faults(long seed) {
     this.random = new Random(seed);
@@ -59,18 +59,16 @@ public final class Faults {
    * back: the caller sees a 503, as after a timeout, though GCP did what was asked.
    */
   public synchronized Faults loseNextAnswers(String api, String method, int times) {
-    lostAnswers.merge(key(api, method), times, Integer::sum);
+    Deque<Boolean> queue = lostAnswers.computeIfAbsent(key(api, method), k -> new ArrayDeque<>());
+    for (int i = 0; i < times; i++) {
+      queue.add(true);
+    }
     return this;
   }
 
   /** Whether this call's answer is lost (see {@link #loseNextAnswers}). */
   synchronized boolean answerLost(String api, String method) {
-    Integer left = lostAnswers.get(key(api, method));
-    if (left == null || left <= 0) {
-      return false;
-    }
-    lostAnswers.put(key(api, method), left - 1);
-    return true;
+    return poll(lostAnswers, api, method) != null;
   }
 
   /** A real (wall-clock) delay before every call of the method is answered: a latency spike. */

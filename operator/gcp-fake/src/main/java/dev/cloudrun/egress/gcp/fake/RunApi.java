@@ -18,10 +18,13 @@ import com.google.cloud.run.v2.TaskTemplate;
 import com.google.cloud.run.v2.VpcAccess;
 import com.google.longrunning.Operation;
 import com.google.protobuf.Message;
+import com.google.protobuf.util.Timestamps;
 import com.google.rpc.Code;
 import com.google.rpc.Status;
 import io.fabric8.kubernetes.api.model.Quantity;
 import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -252,12 +255,17 @@ public final class RunApi {
     return operations.get(operation.getName());
   }
 
+  /** A label or annotation key in a namespace the system keeps for itself (run.googleapis.com/...). */
+  static boolean inReservedNamespace(String key) {
+    int slash = key.indexOf('/');
+    return slash > 0 && RESERVED_NAMESPACES.contains(key.substring(0, slash));
+  }
+
   private static void checkNamespaces(String what, List<Map<String, String>> maps) {
     for (Map<String, String> map : maps) {
       for (String key : map.keySet()) {
-        int slash = key.indexOf('/');
-        if (slash > 0 && RESERVED_NAMESPACES.contains(key.substring(0, slash))) {
-          throw ApiError.invalid("Invalid " + what + " key '" + key + "': the namespace '" + key.substring(0, slash)
+        if (inReservedNamespace(key)) {
+          throw ApiError.invalid("Invalid " + what + " key '" + key + "': the namespace '" + key.substring(0, key.indexOf('/'))
               + "' is reserved for the system.");
         }
       }
@@ -518,10 +526,21 @@ public final class RunApi {
             .setCompletionTime(now).setCompletionStatus(status)).build()));
   }
 
+  /** "Results are sorted by creation time, descending" (ledger J15): newest first; the page token is the offset. */
   private Message listExecutions(Routes.Request r) {
     requireJob(r);
-    var page = executions.page(jobName(r) + "/executions/", r.intQuery("pageSize"), r.query("pageToken"), DEFAULT_PAGE_SIZE);
-    return ListExecutionsResponse.newBuilder().addAllExecutions(page.items()).setNextPageToken(page.nextPageToken()).build();
+    List<Execution> newestFirst = new ArrayList<>(executions.under(jobName(r) + "/executions/"));
+    newestFirst.sort(Comparator.comparing((Execution e) -> Timestamps.toNanos(e.getCreateTime())).reversed().thenComparing(Execution::getName));
+    int size = r.intQuery("pageSize") > 0 ? r.intQuery("pageSize") : DEFAULT_PAGE_SIZE;
+    int from;
+    try {
+      from = r.query("pageToken").isEmpty() ? 0 : Integer.parseInt(r.query("pageToken"));
+    } catch (NumberFormatException e) {
+      throw ApiError.invalid("Invalid page token: " + r.query("pageToken"));
+    }
+    int to = Math.min(newestFirst.size(), from + size);
+    ListExecutionsResponse.Builder list = ListExecutionsResponse.newBuilder().addAllExecutions(newestFirst.subList(Math.min(from, to), to));
+    return (to < newestFirst.size() ? list.setNextPageToken(String.valueOf(to)) : list).build();
   }
 
   private Message cancelExecution(Routes.Request r) {

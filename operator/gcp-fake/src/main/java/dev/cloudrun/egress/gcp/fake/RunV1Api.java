@@ -54,8 +54,6 @@ final class RunV1Api {
   private static final String LAST_UPDATED_LABEL = RUN_GROUP + "lastUpdatedTime";
   /** Annotations GCP writes on output (the fake among them); sent back by a read-modify-replace, they are ignored. */
   private static final Set<String> OUTPUT_ANNOTATIONS = Set.of(RUN_GROUP + "creator", RUN_GROUP + "lastModifier", RUN_GROUP + "operation-id");
-  private static final Set<String> SYSTEM_NAMESPACES =
-      Set.of("run.googleapis.com", "cloud.googleapis.com", "serving.knative.dev", "autoscaling.knative.dev");
 
   private final RunApi run;
 
@@ -130,8 +128,8 @@ final class RunV1Api {
       throw ApiError.invalid("metadata.name: Required field is not set.");
     }
     String parent = "projects/" + r.path("namespace") + "/locations/" + region;
-    Operation operation = run.create(parent, id, v2Job(body, r), false, r.method());
-    return job(run.job(parent + "/jobs/" + id).orElseGet(() -> unpackJob(operation)));
+    run.create(parent, id, v2Job(body, r), false, r.method());
+    return job(run.job(parent + "/jobs/" + id).orElseThrow()); // stored before create answers
   }
 
   /** namespaces.jobs.replaceJob: the whole spec, labels and annotations; metadata.resourceVersion guards as v2's etag. */
@@ -553,8 +551,7 @@ final class RunV1Api {
 
   /** A key in a system namespace that is not one of the annotations the fake maps is refused (UNSOURCED: what v1 does). */
   private static String userKey(String where, String key) {
-    int slash = key.indexOf('/');
-    if (slash > 0 && SYSTEM_NAMESPACES.contains(key.substring(0, slash))) {
+    if (RunApi.inReservedNamespace(key)) {
       throw ApiError.invalid(where + ": the fake does not serve the annotation '" + key + "' (docs/gcp-fidelity.md, row C5).");
     }
     return key;
@@ -571,14 +568,6 @@ final class RunV1Api {
   private static Execution unpack(Operation operation) {
     try {
       return operation.getMetadata().unpack(Execution.class);
-    } catch (InvalidProtocolBufferException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private static Job unpackJob(Operation operation) {
-    try {
-      return operation.getMetadata().unpack(Job.class);
     } catch (InvalidProtocolBufferException e) {
       throw new IllegalStateException(e);
     }

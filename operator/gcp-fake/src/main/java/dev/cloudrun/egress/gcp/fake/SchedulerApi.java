@@ -34,8 +34,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.BiPredicate;
-import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -74,8 +72,6 @@ public final class SchedulerApi {
   private static final FieldMaskUtil.MergeOptions REPLACE = new FieldMaskUtil.MergeOptions()
       .setReplaceMessageFields(true).setReplaceRepeatedFields(true).setReplacePrimitiveFields(true);
   private static final CronParser CRON = new CronParser(CronDefinitionBuilder.instanceDefinitionFor(CronType.UNIX));
-  private static final BiPredicate<String, String> ANY_SERVICE_ACCOUNT =
-      (email, runJob) -> email.endsWith(".iam.gserviceaccount.com");
 
   /** One attempt to deliver a job: when, what came back (code 0 is a success), and whether {@code :run} forced it. */
   public record Attempt(Instant at, Status status, boolean forced) {}
@@ -92,7 +88,6 @@ public final class SchedulerApi {
   private final Map<String, ExecutionTime> executionTimes = new HashMap<>();
   private long timers;
   private final Set<String> grants = ConcurrentHashMap.newKeySet();
-  private volatile BiPredicate<String, String> invokers = ANY_SERVICE_ACCOUNT;
 
   SchedulerApi(Simulation sim, Faults faults, RunApi run) {
     this.sim = sim;
@@ -116,16 +111,10 @@ public final class SchedulerApi {
   // ---- who may run which Cloud Run job (roles/run.invoker) ----
 
   /**
-   * Decides whether a service account may run a Cloud Run job, given its email and the job's name
-   * ("projects/p/locations/l/jobs/j"). A firing whose token's account is refused ends with
-   * PERMISSION_DENIED, as without roles/run.invoker. By default any "*.iam.gserviceaccount.com" may.
+   * Grants the account every Cloud Run job. A firing whose token's account may not run the job ends
+   * with PERMISSION_DENIED, as without roles/run.invoker. Before any grant every
+   * "*.iam.gserviceaccount.com" may; the first grant replaces that, so only granted accounts may.
    */
-  public SchedulerApi invokers(BiPredicate<String, String> mayRun) {
-    this.invokers = mayRun;
-    return this;
-  }
-
-  /** Grants the account every Cloud Run job; the first grant replaces the default, so only granted accounts may run jobs. */
   public SchedulerApi allowInvoker(String serviceAccountEmail) {
     return allowInvoker(serviceAccountEmail, "*");
   }
@@ -133,14 +122,17 @@ public final class SchedulerApi {
   /** Grants the account one Cloud Run job ("projects/p/locations/l/jobs/j"); see {@link #allowInvoker(String)}. */
   public SchedulerApi allowInvoker(String serviceAccountEmail, String runJob) {
     grants.add(serviceAccountEmail + " " + runJob);
-    invokers = (email, job) -> grants.contains(email + " *") || grants.contains(email + " " + job);
     return this;
   }
 
+  private boolean mayRun(String email, String runJob) {
+    return grants.isEmpty() ? email.endsWith(".iam.gserviceaccount.com") : grants.contains(email + " *") || grants.contains(email + " " + runJob);
+  }
+
   /**
-   * True stops every firing, as if Cloud Scheduler's clock stood still (jobs keep their
-   * scheduleTime): for tests about something else that run through many hours of the fake's clock,
-   * whose scheduled runs would be noise.
+   * True skips every firing, as if each job were paused at each of its times; its next time stays
+   * armed, so it fires again once released: for tests about something else that run through many
+   * hours of the fake's clock, whose scheduled runs would be noise.
    */
   public SchedulerApi holdFirings(boolean hold) {
     this.held = hold;
@@ -148,16 +140,6 @@ public final class SchedulerApi {
   }
 
   // ---- out-of-band access ----
-
-  /** Changes a job as another tool would; an ENABLED job is then scheduled afresh, any other is not scheduled. */
-  public Job edit(String name, UnaryOperator<Job> change) {
-    return sim.locked(() -> rearm(change.apply(jobs.existing(name))));
-  }
-
-  /** Removes a job at once; a firing already scheduled does not happen. */
-  public void delete(String name) {
-    sim.locked(() -> remove(name));
-  }
 
   /** Every attempt to deliver the job since it was created, oldest first. */
   public List<Attempt> attempts(String name) {
@@ -277,7 +259,11 @@ public final class SchedulerApi {
    * cron time follows.
    */
   private void fire(String name, long timer, Instant at, int retries) {
-    if (held || !Long.valueOf(timer).equals(armed.get(name))) {
+    if (!Long.valueOf(timer).equals(armed.get(name))) {
+      return;
+    }
+    if (held) {
+      jobs.get(name).ifPresent(this::rearm); // skipped; armed at its next time
       return;
     }
     armed.remove(name);
@@ -339,7 +325,7 @@ public final class SchedulerApi {
           + (target.hasOidcToken() ? "an OIDC token." : "no credentials."));
     }
     String email = target.getOauthToken().getServiceAccountEmail();
-    if (!invokers.test(email, runJob.group(1))) {
+    if (!mayRun(email, runJob.group(1))) {
       return status(Code.PERMISSION_DENIED, "Permission 'run.jobs.run' denied to " + email + " on " + runJob.group(1) + ".");
     }
     try {

@@ -98,7 +98,7 @@ public final class SeedWorld {
     try (InputStream in = Files.newInputStream(file)) {
       return apply(gcp, in, file.toString());
     } catch (IOException e) {
-      throw new UncheckedIOException(e);
+      throw new SeedException(file + (e instanceof java.nio.file.NoSuchFileException ? ": no such file." : ": cannot be read: " + e.getMessage()));
     }
   }
 

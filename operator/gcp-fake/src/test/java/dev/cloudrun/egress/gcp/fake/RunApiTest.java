@@ -18,6 +18,7 @@ import com.google.cloud.run.v2.ExecutionsSettings;
 import com.google.cloud.run.v2.Job;
 import com.google.cloud.run.v2.JobsClient;
 import com.google.cloud.run.v2.JobsSettings;
+import com.google.cloud.run.v2.ListExecutionsRequest;
 import com.google.cloud.run.v2.ListJobsRequest;
 import com.google.cloud.run.v2.RunJobRequest;
 import com.google.cloud.run.v2.Task;
@@ -29,6 +30,7 @@ import com.google.cloud.run.v2.VpcAccess;
 import com.google.cloud.vpcaccess.v1.Connector;
 import com.google.longrunning.Operation;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.AfterEach;
@@ -397,6 +399,20 @@ class RunApiTest {
     assertThat(container.getArgsList()).containsExactly("--dry-run");
     assertThat(container.getEnvList()).extracting(e -> e.getName() + "=" + e.getValue()).containsExactly("env=pdev", "version=18");
     assertThat(jobs.getJob(JOB).getTemplate().getTaskCount()).isEqualTo(1);
+  }
+
+  @Test
+  void executionsAreListedNewestFirstPageByPage() throws Exception {
+    readyJob(job());
+    List<String> started = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      started.add(0, jobs.runJobCallable().call(RunJobRequest.newBuilder().setName(JOB).build()).getMetadata().unpack(Execution.class).getName());
+      gcp.clock().advance(Duration.ofSeconds(1));
+    }
+    var firstPage = executions.listExecutions(ListExecutionsRequest.newBuilder().setParent(JOB).setPageSize(2).build()).getPage();
+    assertThat(firstPage.getValues()).extracting(Execution::getName).containsExactlyElementsOf(started.subList(0, 2));
+    assertThat(executions.listExecutions(ListExecutionsRequest.newBuilder().setParent(JOB).setPageSize(2).build()).iterateAll())
+        .extracting(Execution::getName).containsExactlyElementsOf(started);
   }
 
   @Test
