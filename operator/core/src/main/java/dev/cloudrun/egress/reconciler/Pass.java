@@ -318,14 +318,13 @@ final class Pass {
     }
   }
 
-  /** Which API a part's operations belong to (Run and Serverless VPC Access operation names look alike). */
+  /**
+   * Which API a part's operations belong to (Run and Serverless VPC Access operation names look
+   * alike), as the part's ObjectKind says; Compute for a part with no kind of its own.
+   */
   private static Operations.Api api(String part) {
-    return switch (part) {
-      case ConnectorPart.PART -> Operations.Api.VPC_ACCESS;
-      case CloudRunJobPart.PART, ProbeJobPart.PART -> Operations.Api.RUN;
-      case SchedulePart.PART -> Operations.Api.SCHEDULER;
-      default -> Operations.Api.COMPUTE;
-    };
+    return java.util.Arrays.stream(Ledger.Kind.values()).map(ObjectKind::of).filter(kind -> kind.part.equals(part))
+        .map(kind -> kind.api).findFirst().orElse(Operations.Api.COMPUTE);
   }
 
   /**

@@ -26,7 +26,7 @@ public class ReconcileTriggers implements OnUpdateFilter<CloudRunEgressJob> {
         || !Objects.equals(annotation(updated, RUN_REQUESTED), annotation(old, RUN_REQUESTED));
   }
 
-  static String annotation(CloudRunEgressJob cr, String key) {
+  public static String annotation(CloudRunEgressJob cr, String key) {
     return cr.getMetadata().getAnnotations() == null ? null : cr.getMetadata().getAnnotations().get(key);
   }
 }

@@ -17,6 +17,7 @@ import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.RunRequest;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.RunsStatus;
 import dev.cloudrun.egress.api.v1alpha1.ExecutionSpec;
 import dev.cloudrun.egress.gcp.GcpErrors;
+import dev.cloudrun.egress.gcp.ResourceNames;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -40,14 +41,17 @@ import java.util.UUID;
  * asked for or running, or the job's latest execution is not the one status knows: at rest a pass
  * makes no call for runs.
  */
-final class RunPart {
+public final class RunPart {
   static final String PART = "run";
   /** The variable each execution the operator starts carries, holding its run's id. */
   static final String MARKER = "EGRESS_OPERATOR_RUN";
-  static final String RUN_TOKEN = "RunToken";
-  static final String ANNOTATION = "Annotation";
-  static final String SCHEDULE = "Schedule";
-  static final String MANUAL = "Manual";
+  /** Executions read per look: the newest page. */
+  static final int EXECUTIONS_READ = 50;
+  // status.execution's triggers: who asked for a run.
+  public static final String RUN_TOKEN = "RunToken";
+  public static final String ANNOTATION = "Annotation";
+  public static final String SCHEDULE = "Schedule";
+  public static final String MANUAL = "Manual";
   private static final int MAX_FAILED_TASKS = 10;
   /**
    * How long after a jobs.run call that got no answer its execution may still be missing from the
@@ -275,12 +279,17 @@ final class RunPart {
   }
   // ---- observing executions ----
 
-  /** Every execution of the job, newest first: one list, every page of it (100 executions a page). */
+  /**
+   * The job's newest executions, newest first: one page of one list call. Everything the part reads
+   * is there: the history's newest {@link RunsStatus#MAX_HISTORY}, the running ones and one carrying a
+   * run id just asked for (both new). A job that ran more often than a page holds keeps the last
+   * success status already knows. Not every page: a job run every minute has thousands.
+   */
   private static List<Execution> executions(Pass pass, String jobName) {
     List<Execution> executions = new ArrayList<>();
     try {
-      pass.services.gcp().executions.listExecutions(ListExecutionsRequest.newBuilder().setParent(jobName).setPageSize(100).build())
-          .iterateAll().forEach(executions::add);
+      pass.services.gcp().executions.listExecutions(ListExecutionsRequest.newBuilder().setParent(jobName).setPageSize(EXECUTIONS_READ).build())
+          .getPage().getValues().forEach(executions::add);
     } catch (RuntimeException e) {
       if (!GcpErrors.isNotFound(e)) {
         throw e;
@@ -456,13 +465,14 @@ final class RunPart {
     return execution.getConditionsList().stream().filter(c -> c.getType().equals("Completed")).findFirst();
   }
 
-  /** The run id an execution the operator started carries, or null. */
-  static String marker(Execution execution) {
+  /** The run id an execution the operator started carries ("t-…" for a token, "a-…" for the annotation), or null. */
+  public static String marker(Execution execution) {
     return execution.getTemplate().getContainersList().stream().flatMap(c -> c.getEnvList().stream())
         .filter(e -> e.getName().equals(MARKER)).map(EnvVar::getValue).findFirst().orElse(null);
   }
 
-  private static boolean isActive(Run run) {
+  /** Pending or running: its end is still to be seen. */
+  public static boolean isActive(Run run) {
     return run != null && (run.getPhase().equals("Pending") || run.getPhase().equals("Running"));
   }
 
@@ -480,7 +490,8 @@ final class RunPart {
       return true;
     }
     String latest = job.getLatestCreatedExecution().getName();
-    boolean same = last.getName().equals(latest) || last.getName().endsWith("/executions/" + latest);
+    // The job's reference may give the execution's short name or its full one.
+    boolean same = ResourceNames.id(last.getName()).equals(ResourceNames.id(latest));
     return !same && (last.getStartTime() == null
         || Timestamps.toMillis(job.getLatestCreatedExecution().getCreateTime()) > java.time.Instant.parse(last.getStartTime()).toEpochMilli());
   }

@@ -11,6 +11,8 @@ import dev.cloudrun.egress.gcp.fake.FakeGcp;
 import dev.cloudrun.egress.gcp.fake.SeedWorld;
 import dev.cloudrun.egress.reconciler.CloudRunEgressJobReconciler;
 import dev.cloudrun.egress.reconciler.ReconcileTriggers;
+import dev.cloudrun.egress.reconciler.RunPart;
+import dev.cloudrun.egress.reconciler.Targets;
 import dev.cloudrun.egress.testing.Crds;
 import dev.cloudrun.egress.testing.DocumentedCommands;
 import dev.cloudrun.egress.testing.DocumentedCommands.Command;
@@ -336,6 +338,10 @@ class DocumentedKubectlIT {
             && cr.getStatus().getExecution().getLast() != null && "Annotation".equals(cr.getStatus().getExecution().getLast().getTrigger()),
         2, TimeUnit.MINUTES);
     System.out.println("status.execution after the annotation: " + Serialization.asJson(ran.getStatus().getExecution()));
+    // One run for the one annotation value: the executions the operator started for annotations.
+    List<String> annotationRuns = gcp.executionsOf(Targets.of(ran).jobPath()).stream()
+        .map(RunPart::marker).filter(id -> id != null && id.startsWith("a-")).toList();
+    assertThat(annotationRuns).as("executions started for the annotation").hasSize(1);
   }
 
   /** `kubectl get crej NAME -o jsonpath='{.status.execution.last}'`: the run asked for above, as JSON, once recorded. */

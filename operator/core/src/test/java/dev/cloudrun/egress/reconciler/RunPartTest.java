@@ -50,10 +50,11 @@ class RunPartTest {
   /** The bar: one token change, one run, across 50 histories of random restarts, crashes and lost status writes. */
   @Test
   void oneRunPerTokenChangeAcrossRandomRestartsAndLostStatusWrites() {
-    int tokenChanges = 0;
+    Stats stats = new Stats();
+    long lostWrites = 0;
     for (long seed = 1; seed <= 50; seed++) {
       Random random = new Random(seed);
-      try (World world = World.start(seed, new Stats())) {
+      try (World world = World.start(seed, stats)) {
         world.run(new Step.Create("01-seed-github-static-ip.yaml", 0, "my-agent"));
         int asked = 0;
         for (int step = 0; step < 6; step++) {
@@ -66,11 +67,13 @@ class RunPartTest {
           world.run(new Step.Edit(KEY, Step.EditKind.CHANGE_RUN_TOKEN, random.nextInt(100)));
           asked++;
         }
-        tokenChanges += asked;
         assertThat(started(world, RunPart.RUN_TOKEN)).as("seed %d", seed).hasSize(asked);
+        lostWrites += world.lostWrites();
       }
     }
-    assertThat(tokenChanges).isEqualTo(300);
+    // The faults the histories name did happen: crashes between a GCP call and the status write, and lost writes.
+    assertThat(stats.crashes).as("crashes at a status write").isPositive();
+    assertThat(lostWrites).as("status writes lost to another writer").isPositive();
   }
 
   /** jobs.run did its work but its answer was lost (a timeout): the retry finds the execution by its id. */

@@ -21,6 +21,7 @@ import dev.cloudrun.egress.api.v1alpha1.ExecutionSpec;
 import dev.cloudrun.egress.api.v1alpha1.NatSpec;
 import dev.cloudrun.egress.gcp.GcpClients;
 import dev.cloudrun.egress.gcp.GcpErrors;
+import dev.cloudrun.egress.gcp.ResourceNames;
 import dev.cloudrun.egress.reconciler.Targets;
 import io.fabric8.kubernetes.api.model.Condition;
 import java.io.PrintWriter;
@@ -137,7 +138,7 @@ final class LocalReport {
     if (!runs.getHistory().isEmpty()) {
       List<List<String>> rows = new ArrayList<>();
       rows.add(List.of("EXECUTION", "TRIGGER", "PHASE", "TASKS", "STARTED", "COMPLETED"));
-      runs.getHistory().forEach(run -> rows.add(List.of(last(run.getName()), run.getTrigger(), run.getPhase(), tasks(run),
+      runs.getHistory().forEach(run -> rows.add(List.of(ResourceNames.id(run.getName()), run.getTrigger(), run.getPhase(), tasks(run),
           time(run.getStartTime()), time(run.getCompletionTime()))));
       List<String> lines = aligned(rows, "    ");
       out.println(lines.get(0));
@@ -158,7 +159,7 @@ final class LocalReport {
     ScheduleStatus schedule = runs.getSchedule();
     if (schedule != null) {
       ZoneId zone = zone(cr);
-      out.println("    schedule " + last(schedule.getName()) + ": " + Objects.requireNonNullElse(schedule.getState(), "not created yet")
+      out.println("    schedule " + ResourceNames.id(schedule.getName()) + ": " + Objects.requireNonNullElse(schedule.getState(), "not created yet")
           + (schedule.getNextRunTime() == null ? "" : ", next run " + time(schedule.getNextRunTime(), zone))
           + (schedule.getLastAttemptTime() == null ? ", never fired"
               : ", last attempt " + time(schedule.getLastAttemptTime(), zone) + ": " + schedule.getLastAttemptStatus()));
@@ -264,11 +265,11 @@ final class LocalReport {
   }
 
   private static String router(Router r) {
-    StringBuilder text = new StringBuilder("network " + last(r.getNetwork()));
+    StringBuilder text = new StringBuilder("network " + ResourceNames.id(r.getNetwork()));
     r.getNatsList().forEach(nat -> text.append("\nNAT ").append(nat.getName()).append(": ").append(nat.getNatIpAllocateOption())
-        .append(nat.getNatIpsCount() == 0 ? "" : " " + nat.getNatIpsList().stream().map(LocalReport::last).toList())
+        .append(nat.getNatIpsCount() == 0 ? "" : " " + nat.getNatIpsList().stream().map(ResourceNames::id).toList())
         .append(", translates ").append(nat.getSourceSubnetworkIpRangesToNat())
-        .append(nat.getSubnetworksCount() == 0 ? "" : " " + nat.getSubnetworksList().stream().map(s -> last(s.getName())).toList()));
+        .append(nat.getSubnetworksCount() == 0 ? "" : " " + nat.getSubnetworksList().stream().map(s -> ResourceNames.id(s.getName())).toList()));
     return text.toString();
   }
 
@@ -287,7 +288,7 @@ final class LocalReport {
     VpcAccess vpc = task.getVpcAccess();
     String egress = !vpc.getConnector().isEmpty() ? "connector " + vpc.getConnector() + ", egress " + vpc.getEgress()
         : vpc.getNetworkInterfacesCount() > 0 ? "Direct VPC " + vpc.getNetworkInterfacesList().stream()
-            .map(n -> last(n.getSubnetwork()) + " tags " + n.getTagsList()).toList() + ", egress " + vpc.getEgress()
+            .map(n -> ResourceNames.id(n.getSubnetwork()) + " tags " + n.getTagsList()).toList() + ", egress " + vpc.getEgress()
         : "none (no VPC egress)";
     return "image " + container.getImage()
         + "\nvpcAccess " + egress
@@ -330,7 +331,4 @@ final class LocalReport {
     return seconds < 120 ? seconds + "s" : seconds < 7200 ? seconds / 60 + "m" : seconds < 172800 ? seconds / 3600 + "h" : seconds / 86400 + "d";
   }
 
-  static String last(String path) {
-    return path.substring(path.lastIndexOf('/') + 1);
-  }
 }

@@ -9,9 +9,11 @@ import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.RunsStatus;
 import dev.cloudrun.egress.api.v1alpha1.ExecutionSpec;
 import dev.cloudrun.egress.app.Expectation;
 import dev.cloudrun.egress.app.GoDuration;
+import dev.cloudrun.egress.gcp.ResourceNames;
 import dev.cloudrun.egress.gcp.fake.FakeGcp;
 import dev.cloudrun.egress.gcp.fake.SchedulerApi;
 import dev.cloudrun.egress.reconciler.ReconcileTriggers;
+import dev.cloudrun.egress.reconciler.RunPart;
 import dev.cloudrun.egress.reconciler.Targets;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
@@ -59,7 +61,7 @@ final class LocalRuns {
   /** Whether it asks the operator for a run: a runToken, or a run-requested-at annotation. */
   static boolean asksForRuns(CloudRunEgressJob cr) {
     ExecutionSpec execution = cr.getSpec().getExecution();
-    return execution != null && execution.getRunToken() != null || runRequested(cr) != null;
+    return execution != null && execution.getRunToken() != null || ReconcileTriggers.annotation(cr, ReconcileTriggers.RUN_REQUESTED) != null;
   }
 
   static boolean hasSchedule(CloudRunEgressJob cr) {
@@ -80,9 +82,9 @@ final class LocalRuns {
       return false;
     }
     String token = cr.getSpec().getExecution() == null ? null : cr.getSpec().getExecution().getRunToken();
-    String annotation = runRequested(cr);
+    String annotation = ReconcileTriggers.annotation(cr, ReconcileTriggers.RUN_REQUESTED);
     return (token == null || token.equals(runs.getRunToken())) && (annotation == null || annotation.equals(runs.getRunRequest()))
-        && runs.getHistory().stream().noneMatch(LocalRuns::active);
+        && runs.getHistory().stream().noneMatch(RunPart::isActive);
   }
 
   /** Waits (within the run's one timeout) until every run asked for has ended; returns the resources as last read. */
@@ -167,7 +169,7 @@ final class LocalRuns {
     out.flush();
     // A firing whose :run call failed started nothing: there is no run to wait for.
     return progress.await(cr -> !fired.containsKey(key(cr)) || !ok(fired.get(key(cr)))
-        || scheduledRun(cr, fired.get(key(cr)).at()).filter(run -> !active(run)).isPresent(), timeout);
+        || scheduledRun(cr, fired.get(key(cr)).at()).filter(run -> !RunPart.isActive(run)).isPresent(), timeout);
   }
 
   /**
@@ -183,7 +185,7 @@ final class LocalRuns {
         String asked = describeAsked(cr);
         RunsStatus runs = cr.getStatus() == null ? null : cr.getStatus().getExecution();
         Optional<Run> run = runs == null ? Optional.empty() : runs.getHistory().stream()
-            .filter(r -> r.getTrigger().equals("RunToken") || r.getTrigger().equals("Annotation")).findFirst();
+            .filter(r -> r.getTrigger().equals(RunPart.RUN_TOKEN) || r.getTrigger().equals(RunPart.ANNOTATION)).findFirst();
         if (askedRunsEnded(cr) && run.isPresent()) {
           out.printf("OK    %s ran for %s: %s%n", name, asked, outcome(run.get()));
         } else {
@@ -191,13 +193,13 @@ final class LocalRuns {
           out.printf("FAIL  %s should have run for %s and reported how it ended, but %s%n", name, asked,
               runs == null ? "status.execution is empty" : runs.getRequest() != null
                   ? "the run is still asked for" + (runs.getRequest().getWaiting() == null ? "" : ": " + runs.getRequest().getWaiting())
-                  : run.map(r -> "its run is " + r.getPhase() + ": " + LocalReport.last(r.getName())).orElse("no run it started is in status.execution.history"));
+                  : run.map(r -> "its run is " + r.getPhase() + ": " + ResourceNames.id(r.getName())).orElse("no run it started is in status.execution.history"));
         }
       }
       SchedulerApi.Attempt attempt = fired.get(name);
       if (attempt != null) {
         String at = LocalReport.time(attempt.at().toString(), ZoneId.of(cr.getSpec().getExecution().getSchedule().getTimeZone()));
-        Optional<Run> run = scheduledRun(cr, attempt.at()).filter(r -> !active(r));
+        Optional<Run> run = scheduledRun(cr, attempt.at()).filter(r -> !RunPart.isActive(r));
         if (run.isPresent()) {
           out.printf("OK    %s's schedule fired at %s: %s%n", name, at, outcome(run.get()));
         } else {
@@ -212,7 +214,7 @@ final class LocalRuns {
 
   private static String describeAsked(CloudRunEgressJob cr) {
     String token = cr.getSpec().getExecution() == null ? null : cr.getSpec().getExecution().getRunToken();
-    String annotation = runRequested(cr);
+    String annotation = ReconcileTriggers.annotation(cr, ReconcileTriggers.RUN_REQUESTED);
     return String.join(" and ", Stream.of(token == null ? null : "runToken " + token,
         annotation == null ? null : ReconcileTriggers.RUN_REQUESTED + " " + annotation).filter(Objects::nonNull).toList());
   }
@@ -222,7 +224,7 @@ final class LocalRuns {
     String failed = run.getFailedTasks().isEmpty() ? ""
         : "; task " + run.getFailedTasks().get(0).getIndex() + (run.getFailedTasks().get(0).getExitCode() == null ? " did not finish"
             : " exited with code " + run.getFailedTasks().get(0).getExitCode());
-    return "execution " + LocalReport.last(run.getName()) + " " + run.getPhase() + ", " + LocalReport.tasks(run) + failed + ".";
+    return "execution " + ResourceNames.id(run.getName()) + " " + run.getPhase() + ", " + LocalReport.tasks(run) + failed + ".";
   }
 
   /** The newest run the schedule started at or after {@code firedAt}, as status.execution reports it. */
@@ -232,7 +234,7 @@ final class LocalRuns {
       return Optional.empty();
     }
     return runs.getHistory().stream()
-        .filter(r -> r.getTrigger().equals("Schedule") && r.getStartTime() != null && !Instant.parse(r.getStartTime()).isBefore(firedAt))
+        .filter(r -> r.getTrigger().equals(RunPart.SCHEDULE) && r.getStartTime() != null && !Instant.parse(r.getStartTime()).isBefore(firedAt))
         .findFirst();
   }
 
@@ -245,15 +247,6 @@ final class LocalRuns {
     return ok(attempt) ? "OK" : Code.forNumber(attempt.status().getCode()) + " " + attempt.status().getMessage();
   }
 
-  private static boolean active(Run run) {
-    return run.getPhase().equals("Pending") || run.getPhase().equals("Running");
-  }
-
-  /** The run-requested-at annotation's value, or null. */
-  private static String runRequested(CloudRunEgressJob cr) {
-    Map<String, String> annotations = cr.getMetadata().getAnnotations();
-    return annotations == null ? null : annotations.get(ReconcileTriggers.RUN_REQUESTED);
-  }
 
   private static String key(CloudRunEgressJob cr) {
     return cr.getMetadata().getNamespace() + "/" + cr.getMetadata().getName();

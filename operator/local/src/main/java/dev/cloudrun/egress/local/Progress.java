@@ -5,6 +5,7 @@ import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.OperationStatus;
 import dev.cloudrun.egress.api.v1alpha1.CloudRunEgressJobStatus.RunsStatus;
 import dev.cloudrun.egress.app.Expectation;
 import dev.cloudrun.egress.app.GoDuration;
+import dev.cloudrun.egress.gcp.ResourceNames;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -97,7 +98,7 @@ final class Progress {
           .append(runs.getRequest().getValue()).append(")").append(runs.getRequest().getWaiting() == null ? "" : ": " + runs.getRequest().getWaiting());
     }
     if (runs.getLast() != null) {
-      text.append("\n").append(" ".repeat(8)).append("Last run: ").append(LocalReport.last(runs.getLast().getName())).append(" (")
+      text.append("\n").append(" ".repeat(8)).append("Last run: ").append(ResourceNames.id(runs.getLast().getName())).append(" (")
           .append(runs.getLast().getTrigger()).append(") ").append(runs.getLast().getPhase()).append(", ").append(LocalReport.tasks(runs.getLast()));
     }
     return text.toString();

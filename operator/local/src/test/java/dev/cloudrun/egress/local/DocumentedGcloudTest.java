@@ -8,6 +8,7 @@ import dev.cloudrun.egress.gcp.fake.FakeGcp;
 import dev.cloudrun.egress.gcp.fake.SeedWorld;
 import dev.cloudrun.egress.testing.DocumentedCommands;
 import dev.cloudrun.egress.testing.DocumentedCommands.Command;
+import dev.cloudrun.egress.testing.RealApiServer;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -45,7 +46,7 @@ class DocumentedGcloudTest {
   static void theEmulatorWithTheExamplesWorld() throws IOException {
     assumeTrue(Stream.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)).anyMatch(d -> Files.isExecutable(Path.of(d, "gcloud"))),
         "gcloud is not on the PATH");
-    port = String.valueOf(Jvm.freePort());
+    port = String.valueOf(RealApiServer.freePort());
     // The wall clock: gcloud polls operations with real sleeps.
     emulator = FakeGcp.builder().clock(FakeClock.scaled(60)).port(Integer.parseInt(port)).start();
     SeedWorld.examples(emulator);

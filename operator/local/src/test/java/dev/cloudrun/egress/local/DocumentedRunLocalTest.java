@@ -7,6 +7,7 @@ import dev.cloudrun.egress.build.DocumentedCommandsTest;
 import dev.cloudrun.egress.testing.DocumentedCommands;
 import dev.cloudrun.egress.testing.DocumentedCommands.Command;
 import dev.cloudrun.egress.testing.Manifests;
+import dev.cloudrun.egress.testing.RealApiServer;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import java.io.IOException;
@@ -81,7 +82,7 @@ class DocumentedRunLocalTest {
     args.replaceAll(arg -> arg.startsWith("~/") ? home.resolve(arg.substring(2)).toString() : arg); // the shell expands ~
     if (!args.isEmpty() && args.get(0).equals("emulator")) {
       // The documented port may be taken on a shared machine: the same command on a free one.
-      String port = String.valueOf(Jvm.freePort());
+      String port = String.valueOf(RealApiServer.freePort());
       assertThat(args).as("the documented emulator command names its port").contains("--port");
       args.set(args.indexOf("--port") + 1, port);
       Jvm emulator = localMode(args, workingDir);

@@ -73,18 +73,21 @@ class EmulatorCommandTest {
     first.destroy();
     assertThat(first.waitFor(20, TimeUnit.SECONDS)).as("the operator stops on SIGTERM").isTrue();
 
-    java(Main.class, operatorArgs, env);
+    Process second = java(Main.class, operatorArgs, env).process();
     for (CloudRunEgressJob cr : examples) {
       // kubectl annotate: a merge patch, which no status write of the new process can make conflict.
       client.resources(CloudRunEgressJob.class).inNamespace(cr.getMetadata().getNamespace()).withName(cr.getMetadata().getName())
           .patch(io.fabric8.kubernetes.client.dsl.base.PatchContext.of(io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
               "{\"metadata\":{\"annotations\":{\"egress.cloudrun.dev/reconcile-requested-at\":\"after-restart\"}}}");
     }
-    Thread.sleep(3000); // passes of the new process, which lists the emulator afresh
     for (CloudRunEgressJob cr : examples) {
+      // The new process passed over it (status.lastForcedReconcile records the annotation), listing the emulator afresh.
+      client.resource(cr).waitUntilCondition(current -> current.getStatus() != null
+          && "after-restart".equals(current.getStatus().getLastForcedReconcile()), 2, TimeUnit.MINUTES);
       awaitExpected(cr);
     }
     assertThat(connectors(endpoint)).as("found in the emulator, not made again").isEqualTo(connectors);
+    assertThat(second.isAlive()).as("the second operator still runs").isTrue();
   }
 
   /** {@code main} in a JVM of its own, stopped after the test; the emulator's output is read, the operator's discarded. */

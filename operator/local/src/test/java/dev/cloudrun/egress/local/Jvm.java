@@ -4,7 +4,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -65,14 +64,5 @@ record Jvm(Process process, BufferedReader out) {
       out.lines().forEach(l -> all.append(l).append('\n'));
       return all.toString();
     });
-  }
-
-  /** A port free now (another process may take it before it is used: good enough on a test machine). */
-  static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 }
