@@ -130,12 +130,19 @@ public final class SchedulerApi {
   }
 
   /**
-   * True skips every firing, as if each job were paused at each of its times; its next time stays
-   * armed, so it fires again once released: for tests about something else that run through many
-   * hours of the fake's clock, whose scheduled runs would be noise.
+   * True stops every firing, as if Cloud Scheduler's clock stood still (jobs keep their
+   * scheduleTime): for tests about something else that run through many hours of the fake's clock,
+   * whose scheduled runs would be noise. False again arms every ENABLED job at its next time from
+   * now, so a job whose time passed while held fires again.
    */
   public SchedulerApi holdFirings(boolean hold) {
-    this.held = hold;
+    sim.locked(() -> {
+      if (held && !hold) {
+        jobs.under("projects/").stream().filter(job -> job.getState() == Job.State.ENABLED).toList().forEach(this::rearm);
+      }
+      held = hold;
+      return null;
+    });
     return this;
   }
 
@@ -259,11 +266,7 @@ public final class SchedulerApi {
    * cron time follows.
    */
   private void fire(String name, long timer, Instant at, int retries) {
-    if (!Long.valueOf(timer).equals(armed.get(name))) {
-      return;
-    }
-    if (held) {
-      jobs.get(name).ifPresent(this::rearm); // skipped; armed at its next time
+    if (held || !Long.valueOf(timer).equals(armed.get(name))) {
       return;
     }
     armed.remove(name);
