@@ -364,31 +364,12 @@ class DocumentedKubectlIT {
   }
 
   /** The command as the reader's shell runs it, printed with kubectl's answer. */
-  private static RealApiServer.Result shell(String text) throws IOException {
-    Path out = Files.createTempFile("kubectl", ".out");
-    Path err = Files.createTempFile("kubectl", ".err");
-    try {
-      ProcessBuilder builder = new ProcessBuilder("bash", "-c", text).directory(top.toFile())
-          .redirectOutput(out.toFile()).redirectError(err.toFile());
-      Map<String, String> env = builder.environment();
-      env.put("PATH", RealApiServer.CACHE.resolve("bin") + ":" + System.getenv("PATH"));
-      env.put("HOME", home.toString());
-      env.put("KUBECONFIG", home.resolve(".kube/config").toString());
-      Process process = builder.start();
-      process.getOutputStream().close();
-      if (!process.waitFor(COMMAND_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
-        process.destroyForcibly().waitFor();
-        throw new AssertionError("`" + text + "` did not finish in " + COMMAND_TIMEOUT + ":\n" + Files.readString(out) + Files.readString(err));
-      }
-      RealApiServer.Result result = new RealApiServer.Result(process.exitValue(), Files.readString(out), Files.readString(err));
-      System.out.printf("$ %s%n%s%s(exit %d)%n%n", text, result.out(), result.err().isEmpty() ? "" : "[stderr]\n" + result.err(), result.exitCode());
-      return result;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    } finally {
-      Files.deleteIfExists(out);
-      Files.deleteIfExists(err);
-    }
+  private static RealApiServer.Result shell(String text) {
+    RealApiServer.Result result = RealApiServer.run(List.of("bash", "-c", text), top, Map.of(
+        "PATH", RealApiServer.CACHE.resolve("bin") + ":" + System.getenv("PATH"),
+        "HOME", home.toString(),
+        "KUBECONFIG", home.resolve(".kube/config").toString()), COMMAND_TIMEOUT);
+    System.out.printf("$ %s%n%s%s(exit %d)%n%n", text, result.out(), result.err().isEmpty() ? "" : "[stderr]\n" + result.err(), result.exitCode());
+    return result;
   }
 }

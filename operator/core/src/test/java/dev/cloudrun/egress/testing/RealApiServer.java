@@ -183,16 +183,24 @@ public final class RealApiServer {
   }
 
   private static Result run(List<String> command) {
+    return run(command, null, Map.of(), Duration.ofMinutes(2));
+  }
+
+  /** Runs a command from {@code directory} (null: this one) with {@code env} added, stdin closed, within {@code timeout}. */
+  public static Result run(List<String> command, Path directory, Map<String, String> env, Duration timeout) {
     try {
       // Files, not pipes: a child that fills one pipe while we read the other would never finish.
       Path out = Files.createTempFile("command", ".out");
       Path err = Files.createTempFile("command", ".err");
       try {
-        Process p = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        ProcessBuilder builder = new ProcessBuilder(command).directory(directory == null ? null : directory.toFile())
+            .redirectOutput(out.toFile()).redirectError(err.toFile());
+        builder.environment().putAll(env);
+        Process p = builder.start();
         p.getOutputStream().close();
-        if (!p.waitFor(2, TimeUnit.MINUTES)) {
-          p.destroyForcibly();
-          throw new IllegalStateException("timed out: " + command);
+        if (!p.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
+          p.destroyForcibly().waitFor();
+          throw new IllegalStateException("did not finish in " + timeout + ": " + command + "\n" + Files.readString(out) + Files.readString(err));
         }
         return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
       } finally {
